@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import type { CAC } from 'cac';
+import { UserError } from '../errors.ts';
+import { appDir } from '../settings.ts';
+import { decideApp, initialAppState } from '../state/deciders.ts';
+import { appStream } from '../state/events.ts';
+import { findApp, listApps, requireApp } from '../state/queries.ts';
+import { validateAppName } from '../validate.ts';
+import { parseFormat, requireArg, runAppCommand, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { errorLine, renderReport, reportJson, section, step, type ReportFields } from './output.ts';
+
+export function registerApps(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+
+  cli
+    .command('apps:create <app>', 'Create an app')
+    .example('  $ dokku apps:create myapp')
+    .action(async (name: string) => {
+      validateAppName(name);
+      const store = await ctx.store();
+      const id = randomUUID();
+      // A fresh stream; the UNIQUE name column settles a race between two creates of one name.
+      const state = initialAppState();
+      const events = decideApp({ type: 'apps:create', name }, state, { nameTaken: (n) => findApp(store.db, n) !== undefined });
+      try {
+        store.append(appStream(id), 0, events, ctx.actor);
+      } catch (err) {
+        if (String((err as Error).message).includes('UNIQUE')) throw new UserError(`Name is already taken: ${name}`);
+        throw err;
+      }
+      io.out(step(`Creating ${name}...`));
+    });
+
+  cli
+    .command('apps:list', 'List apps')
+    .option('--format <format>', 'text or json')
+    .action(async (opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const apps = listApps((await ctx.store()).db);
+      if (format === 'json') {
+        io.out(toJson(apps.map((a) => ({ name: a.name, created_at: a.createdAt, locked: a.locked }))));
+        return;
+      }
+      io.out(section('My Apps'));
+      for (const a of apps) io.out(a.name);
+    });
+
+  cli.command('apps:exists <app>', 'Exit 0 if the app exists, 1 if not').action(async (name: string) => {
+    validateAppName(name);
+    requireApp((await ctx.store()).db, name);
+  });
+
+  cli
+    .command('apps:report [app]', 'Show app information (all apps when none is named)')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { db } = await ctx.store();
+      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
+      const reports = apps.map((a) => ({
+        name: a.name,
+        fields: [
+          ['App created at', a.createdAt],
+          ['App dir', appDir(ctx.settings, a.name)],
+          ['App locked', a.locked],
+        ] as ReportFields,
+      }));
+      if (format === 'json') {
+        const body = reports.map((r) => reportJson(r.fields));
+        io.out(toJson(name === undefined ? Object.fromEntries(reports.map((r, i) => [r.name, body[i]])) : body[0]));
+        return;
+      }
+      for (const r of reports) for (const line of renderReport(`${r.name} app information`, r.fields)) io.out(line);
+    });
+
+  cli.command('apps:rename <old-app> <new-app>', 'Rename an app, keeping its history').action(async (from: string, to: string) => {
+    validateAppName(from);
+    validateAppName(to);
+    await runAppCommand(ctx, from, { type: 'apps:rename', to });
+    io.out(step(`Renaming ${from} to ${to}... done`));
+  });
+
+  cli
+    .command('apps:destroy <app>', 'Destroy an app (asks for its name, or pass --force)')
+    .option('--force', 'Do not ask for confirmation')
+    .action(async (name: string, opts: { force?: boolean }) => {
+      validateAppName(name);
+      requireApp((await ctx.store()).db, name);
+      if (!opts.force) await confirmByName(ctx, name);
+      await runAppCommand(ctx, name, { type: 'apps:destroy' });
+      io.out(step(`Destroying ${name} (including all add-ons)`));
+    });
+
+  cli.command('apps:lock <app>', 'Lock an app against deploys').action(async (name: string) => {
+    validateAppName(name);
+    await runAppCommand(ctx, name, { type: 'apps:lock' });
+    io.out(step('Deploy lock created'));
+  });
+
+  cli.command('apps:unlock <app>', 'Remove an app\'s deploy lock').action(async (name: string) => {
+    validateAppName(name);
+    await runAppCommand(ctx, name, { type: 'apps:unlock' });
+    io.out(step('Deploy lock removed'));
+  });
+
+  cli.command('apps:locked <app>', 'Exit 0 if the app is locked, 1 if not').action(async (name: string) => {
+    validateAppName(name);
+    const app = requireApp((await ctx.store()).db, name);
+    io.out(app.locked ? 'Deploy lock exists' : 'Deploy lock does not exist');
+    return app.locked ? 0 : 1;
+  });
+}
+
+/** Dokku's guard: without --force, the user types the app's name at a terminal, or nothing happens. */
+async function confirmByName(ctx: Context, name: string): Promise<void> {
+  const { io } = ctx;
+  if (!io.stdinIsTTY) {
+    throw new UserError(`Refusing to destroy ${requireArg(name, 'app')} without confirmation: pass --force`);
+  }
+  io.err(errorLine('WARNING: Potentially Destructive Action'));
+  io.err(errorLine(`This command will destroy app ${name}.`));
+  io.err(errorLine(`To proceed, type "${name}"`));
+  const rl = createInterface({ input: io.stdin, terminal: false });
+  const answer = await new Promise<string>((resolve) => {
+    process.stderr.write('> ');
+    rl.once('line', resolve);
+    rl.once('close', () => resolve(''));
+  });
+  rl.close();
+  if (answer.trim() !== name) throw new UserError(`Confirmation did not match ${name}. Aborted.`);
+}

@@ -1,0 +1,44 @@
+import { UsageError, UserError } from '../errors.ts';
+import { appStream } from '../state/events.ts';
+import { decideApp, type AppCommand } from '../state/deciders.ts';
+import { execute } from '../state/execute.ts';
+import { appState, findApp, findAppById, requireApp, type AppRow } from '../state/queries.ts';
+import type { StoredEvent } from '../state/events.ts';
+import type { Context } from './context.ts';
+import type { Format } from './output.ts';
+
+/** Shared option handling for namespaces: output format, required positionals. */
+
+export function parseFormat(value: unknown, allowed: readonly string[] = ['text', 'json']): Format {
+  const f = value === undefined ? 'text' : String(value);
+  if (!allowed.includes(f)) throw new UsageError(`Unknown format '${f}': use one of ${allowed.join(', ')}`);
+  return f as Format;
+}
+
+export function requireArg(value: string | undefined, what: string): string {
+  if (value === undefined || value === '') throw new UsageError(`Missing ${what}`);
+  return value;
+}
+
+/** Runs an app command through its decider against the app's current state. */
+export async function runAppCommand(ctx: Context, name: string, command: AppCommand): Promise<{ app: AppRow; events: StoredEvent[] }> {
+  const store = await ctx.store();
+  const app = requireApp(store.db, name);
+  const events = execute(
+    store,
+    appStream(app.id),
+    () => {
+      // Re-read by id on each attempt: a concurrent writer may have renamed or destroyed it.
+      const current = findAppById(store.db, app.id);
+      if (!current) throw new UserError(`App ${name} does not exist`);
+      return appState(store.db, current);
+    },
+    (state) => decideApp(command, state, { nameTaken: (n) => findApp(store.db, n) !== undefined }),
+    ctx.actor,
+  );
+  return { app, events };
+}
+
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}

@@ -1,0 +1,143 @@
+import type { CAC } from 'cac';
+import { UsageError } from '../errors.ts';
+import { decideConfig, type ConfigCommand, type ConfigVars } from '../state/deciders.ts';
+import { GLOBAL_STREAM } from '../state/events.ts';
+import { execute } from '../state/execute.ts';
+import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
+import type { EventStore } from '../state/store.ts';
+import { decodeBase64Value, parseAssignment, validateAppName, validateConfigKey } from '../validate.ts';
+import { runAppCommand } from './common.ts';
+import { EXPORT_FORMATS, quotedValue, renderExport, type ExportFormat } from './config-format.ts';
+import type { Context } from './context.ts';
+import { detail, section, step } from './output.ts';
+
+interface ScopeOpts {
+  global?: boolean;
+  merged?: boolean;
+}
+
+/** `<app> ARGS…` or `--global ARGS…`: splits the scope from the remaining words. */
+function splitScope(args: string[], opts: ScopeOpts, usage: string): { app: string | undefined; rest: string[] } {
+  if (opts.global) return { app: undefined, rest: args };
+  const [app, ...rest] = args;
+  if (app === undefined) throw new UsageError('Missing app name (or pass --global)', usage);
+  return { app: validateAppName(app), rest };
+}
+
+async function readVars(ctx: Context, app: string | undefined, merged: boolean | undefined): Promise<ConfigVars> {
+  const { db } = await ctx.store();
+  if (app === undefined) return getConfig(db, '');
+  const row = requireApp(db, app);
+  return merged ? mergedConfig(db, row.id) : getConfig(db, row.id);
+}
+
+async function changeConfig(ctx: Context, app: string | undefined, command: ConfigCommand): Promise<number> {
+  if (app !== undefined) return (await runAppCommand(ctx, app, command)).events.length;
+  const store: EventStore = await ctx.store();
+  return execute(store, GLOBAL_STREAM, () => getConfig(store.db, ''), (config) => decideConfig(command, config), ctx.actor).length;
+}
+
+export function registerConfig(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+  const scopeOption = ['--global', 'Act on global config, which every app inherits'] as const;
+
+  const show = async (args: string[], opts: ScopeOpts) => {
+    const { app, rest } = splitScope(args, opts, 'config:show <app>|--global');
+    if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`);
+    const vars = await readVars(ctx, app, opts.merged);
+    const keys = Object.keys(vars);
+    io.out(section(`${app ?? 'global'} env vars`));
+    const width = Math.max(0, ...keys.map((k) => k.length)) + 2;
+    for (const k of keys) io.out(`${`${k}:`.padEnd(width)}${vars[k]}`);
+  };
+  for (const name of ['config', 'config:show']) {
+    cli
+      .command(`${name} [...args]`, 'Show config vars: <app> or --global')
+      .option(...scopeOption)
+      .option('--merged', 'Include global vars the app inherits')
+      .action(show);
+  }
+
+  cli
+    .command('config:get [...args]', 'Print one value: <app>|--global KEY (exit 1 when unset)')
+    .option(...scopeOption)
+    .option('--merged', 'Fall back to the global value')
+    .option('--quoted', 'Print the value quoted for a POSIX shell')
+    .action(async (args: string[], opts: ScopeOpts & { quoted?: boolean }) => {
+      const { app, rest } = splitScope(args, opts, 'config:get <app>|--global KEY');
+      if (rest.length !== 1) throw new UsageError('Expected exactly one KEY', 'config:get <app>|--global KEY');
+      const key = validateConfigKey(rest[0]!);
+      const vars = await readVars(ctx, app, opts.merged);
+      if (!(key in vars)) return 1;
+      io.out(opts.quoted ? quotedValue(vars[key]!) : vars[key]!);
+    });
+
+  cli
+    .command('config:set [...args]', 'Set config vars: <app>|--global KEY=VALUE...')
+    .option(...scopeOption)
+    .option('--encoded', 'Values are base64-encoded')
+    .option('--no-restart', 'Record the change for the next release without restarting')
+    .action(async (args: string[], opts: ScopeOpts & { encoded?: boolean; restart?: boolean }) => {
+      const { app, rest } = splitScope(args, opts, 'config:set <app>|--global KEY=VALUE...');
+      if (rest.length === 0) throw new UsageError('No config vars given: use KEY=VALUE', 'config:set <app>|--global KEY=VALUE...');
+      const vars: ConfigVars = {};
+      for (const pair of rest) {
+        const [k, v] = parseAssignment(pair);
+        vars[k] = opts.encoded ? decodeBase64Value(k, v) : v;
+      }
+      const changed = await changeConfig(ctx, app, { type: 'config:set', vars });
+      io.out(step(changed ? 'Setting config vars' : 'No config vars changed'));
+      if (changed) for (const k of Object.keys(vars)) io.out(detail(k));
+    });
+
+  cli
+    .command('config:unset [...args]', 'Unset config vars: <app>|--global KEY...')
+    .option(...scopeOption)
+    .option('--no-restart', 'Record the change for the next release without restarting')
+    .action(async (args: string[], opts: ScopeOpts) => {
+      const { app, rest } = splitScope(args, opts, 'config:unset <app>|--global KEY...');
+      if (rest.length === 0) throw new UsageError('No config keys given', 'config:unset <app>|--global KEY...');
+      const keys = rest.map(validateConfigKey);
+      const changed = await changeConfig(ctx, app, { type: 'config:unset', keys });
+      io.out(step(changed ? 'Unsetting config vars' : 'No config vars changed'));
+      if (changed) for (const k of keys) io.out(detail(k));
+    });
+
+  cli
+    .command('config:clear [...args]', 'Unset every config var: <app>|--global')
+    .option(...scopeOption)
+    .option('--no-restart', 'Record the change for the next release without restarting')
+    .action(async (args: string[], opts: ScopeOpts) => {
+      const { app, rest } = splitScope(args, opts, 'config:clear <app>|--global');
+      if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`, 'config:clear <app>|--global');
+      const changed = await changeConfig(ctx, app, { type: 'config:clear' });
+      io.out(step(changed ? 'Clearing config vars' : 'No config vars to clear'));
+    });
+
+  cli
+    .command('config:keys [...args]', 'List config keys: <app>|--global')
+    .option(...scopeOption)
+    .option('--merged', 'Include global keys the app inherits')
+    .action(async (args: string[], opts: ScopeOpts) => {
+      const { app, rest } = splitScope(args, opts, 'config:keys <app>|--global');
+      if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`, 'config:keys <app>|--global');
+      for (const k of Object.keys(await readVars(ctx, app, opts.merged))) io.out(k);
+    });
+
+  cli
+    .command('config:export [...args]', 'Print config vars for another program: <app>|--global')
+    .option(...scopeOption)
+    .option('--merged', 'Include global vars the app inherits')
+    .option('--format <format>', `One of ${EXPORT_FORMATS.join(', ')}`, { default: 'shell' })
+    .action(async (args: string[], opts: ScopeOpts & { format: string }) => {
+      const { app, rest } = splitScope(args, opts, 'config:export <app>|--global');
+      if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`, 'config:export <app>|--global');
+      const format = String(opts.format);
+      if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+        throw new UsageError(`Unknown format '${format}': use one of ${EXPORT_FORMATS.join(', ')}`);
+      }
+      const text = renderExport(await readVars(ctx, app, opts.merged), format as ExportFormat);
+      if (text !== '') io.out(text);
+    });
+}
+

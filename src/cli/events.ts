@@ -1,0 +1,121 @@
+import type { CAC } from 'cac';
+import { UserError } from '../errors.ts';
+import { maskedData, summarize } from '../state/audit.ts';
+import { appIdOf, appStream, type StoredEvent } from '../state/events.ts';
+import { findApp, findAppById } from '../state/queries.ts';
+import type { EventStore } from '../state/store.ts';
+import { parsePositiveInt, printable, validateAppName } from '../validate.ts';
+import { parseFormat, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { step } from './output.ts';
+
+interface EventRow {
+  position: number;
+  stream: string;
+  version: number;
+  type: string;
+  data: string;
+  actor: string;
+  at: string;
+  hash: string;
+}
+
+/** `--since` takes an ISO time or a span back from now: 30s, 15m, 2h, 7d. */
+export function parseSince(text: string, now: Date): string {
+  const span = /^(\d+)([smhd])$/.exec(text);
+  if (span) {
+    const unit = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[span[2] as 's' | 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(span[1]) * unit).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    const t = new Date(text);
+    if (!Number.isNaN(t.getTime())) return t.toISOString();
+  }
+  throw new UserError(`Invalid --since '${printable(text)}': use an ISO time (2026-01-31T12:00:00Z) or a span (30m, 2h, 7d)`);
+}
+
+/** Every stream that has ever carried this app name, so the audit of a destroyed app stays readable. */
+function streamsNamed(store: EventStore, name: string): string[] {
+  const live = findApp(store.db, name);
+  const rows = store.db
+    .prepare(
+      `SELECT DISTINCT stream FROM events WHERE type IN ('AppCreated', 'AppRenamed')
+         AND coalesce(json_extract(data, '$.to'), json_extract(data, '$.name')) = ?`,
+    )
+    .all<{ stream: string }>(name);
+  const streams = new Set(rows.map((r) => r.stream));
+  if (live) streams.add(appStream(live.id));
+  return [...streams];
+}
+
+function appNameOf(store: EventStore, stream: string, cache: Map<string, string>): string {
+  const id = appIdOf(stream);
+  if (id === undefined) return '-';
+  let name = cache.get(id);
+  if (name === undefined) {
+    const row = findAppById(store.db, id);
+    if (row) name = row.name;
+    else {
+      const last = store.db
+        .prepare(`SELECT data FROM events WHERE stream = ? AND type IN ('AppCreated', 'AppRenamed', 'AppDestroyed') ORDER BY version DESC LIMIT 1`)
+        .get<{ data: string }>(stream);
+      const d = last ? (JSON.parse(last.data) as { name?: string; to?: string }) : {};
+      name = d.to ?? d.name ?? id;
+    }
+    cache.set(id, name);
+  }
+  return name;
+}
+
+export function registerEvents(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+
+  cli
+    .command('events [app]', 'Show the audit log: who did what, when (config values are never shown)')
+    .option('--since <time>', 'Only events at or after this time (ISO, or 30m, 2h, 7d)')
+    .option('-n, --num <count>', 'Show the last N events', { default: 50 })
+    .option('--format <format>', 'text or json')
+    .action(async (app: string | undefined, opts: { since?: string; num: unknown; format?: string }) => {
+      const format = parseFormat(opts.format);
+      const limit = parsePositiveInt('-n', String(opts.num), 1_000_000);
+      const since = opts.since === undefined ? undefined : parseSince(String(opts.since), new Date());
+      const store = await ctx.store();
+      const where: string[] = [];
+      const params: string[] = [];
+      if (app !== undefined) {
+        validateAppName(app);
+        const streams = streamsNamed(store, app);
+        if (streams.length === 0) throw new UserError(`App ${app} does not exist`);
+        where.push(`stream IN (${streams.map(() => '?').join(', ')})`);
+        params.push(...streams);
+      }
+      if (since !== undefined) {
+        where.push('at >= ?');
+        params.push(since);
+      }
+      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position DESC LIMIT ${limit}`;
+      const rows = store.db.prepare(sql).all<EventRow>(...params).reverse();
+      const names = new Map<string, string>();
+      const entries = rows.map((r) => {
+        const e = { ...r, data: JSON.parse(r.data) } as StoredEvent;
+        return { position: e.position, at: e.at, actor: e.actor, app: appNameOf(store, e.stream, names), type: e.type, summary: summarize(e), data: maskedData(e) };
+      });
+      if (format === 'json') {
+        io.out(toJson(entries));
+        return;
+      }
+      for (const e of entries) io.out([String(e.position).padStart(6), e.at, e.actor, e.app, e.type, e.summary].join('  '));
+    });
+
+  cli.command('events:verify', 'Check the hash chain of the whole event log').action(async () => {
+    const result = (await ctx.store()).verify();
+    if (!result.ok) throw new UserError(`Event log altered at position ${result.position}: ${result.reason}`);
+    io.out(step(`Event log verified: ${result.count} events, hash chain intact`));
+  });
+
+  cli.command('state:rebuild', 'Rebuild every projection from the event log').action(async () => {
+    const started = performance.now();
+    const n = (await ctx.store()).rebuildProjections();
+    io.out(step(`Rebuilt state from ${n} events in ${((performance.now() - started) / 1000).toFixed(2)}s`));
+  });
+}

@@ -1,0 +1,67 @@
+import { cac, type CAC } from 'cac';
+import pkg from '../../package.json' with { type: 'json' };
+import { UsageError, UserError } from '../errors.ts';
+import { registerApps } from './apps.ts';
+import { registerConfig } from './config.ts';
+import type { Context } from './context.ts';
+import { registerEvents } from './events.ts';
+import { errorLine } from './output.ts';
+
+export const VERSION: string = pkg.version;
+
+export function buildProgram(ctx: Context): CAC {
+  const cli = cac('dokku');
+  registerApps(cli, ctx);
+  registerConfig(cli, ctx);
+  registerEvents(cli, ctx);
+  cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
+  cli.command('help', 'Show every command').action(() => cli.outputHelp());
+  cli.help();
+  cli.version(VERSION);
+  return cli;
+}
+
+/**
+ * Parses and runs one command line (words, never a shell string) and returns the exit code.
+ * A user error is one line on stderr; a usage error adds the usage line and exits 2.
+ */
+export async function runCommand(words: string[], ctx: Context): Promise<number> {
+  const cli = buildProgram(ctx);
+  try {
+    if (words.length === 0) {
+      cli.outputHelp();
+      return 0;
+    }
+    cli.parse(['dokku', 'dokku', ...words], { run: false });
+    if (!cli.matchedCommand) {
+      if (cli.options.help || cli.options.version) return 0;
+      throw new UserError(`\`${words[0]}\` is not a dokku command. See \`dokku help\` for a list of commands.`);
+    }
+    const code = await cli.runMatchedCommand();
+    return typeof code === 'number' ? code : 0;
+  } catch (err) {
+    return reportError(err, cli, ctx);
+  } finally {
+    ctx.close();
+  }
+}
+
+function reportError(err: unknown, cli: CAC, ctx: Context): number {
+  const usage = cli.matchedCommand ? `Usage: dokku ${cli.matchedCommand.usageText || cli.matchedCommand.rawName}` : undefined;
+  if (err instanceof UsageError) {
+    ctx.io.err(errorLine(err.message));
+    const line = err.usage ? `Usage: dokku ${err.usage}` : usage;
+    if (line) ctx.io.err(line);
+    return err.exitCode;
+  }
+  if (err instanceof UserError) {
+    ctx.io.err(errorLine(err.message));
+    return err.exitCode;
+  }
+  if (err instanceof Error && err.name === 'CACError') {
+    ctx.io.err(errorLine(err.message));
+    if (usage) ctx.io.err(usage);
+    return 2;
+  }
+  throw err;
+}

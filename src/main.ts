@@ -1,0 +1,45 @@
+import { createContext } from './cli/context.ts';
+import { runCommand } from './cli/program.ts';
+import { errorLine } from './cli/output.ts';
+import { UserError } from './errors.ts';
+import { loadSettings } from './settings.ts';
+import { splitCommandWords } from './ssh/words.ts';
+
+/**
+ * Entry point. Called with arguments, they are the command. Called with none under an SSH forced
+ * command, SSH_ORIGINAL_COMMAND is split into words by a tokenizer (never by a shell) and runs
+ * exactly as the same words would from argv.
+ */
+async function main(): Promise<number> {
+  const io = {
+    out: (line: string) => void process.stdout.write(`${line}\n`),
+    err: (line: string) => void process.stderr.write(`${line}\n`),
+    stdin: process.stdin,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+  };
+  let words = process.argv.slice(2);
+  const sshCommand = process.env.SSH_ORIGINAL_COMMAND;
+  if (words.length === 0 && sshCommand !== undefined) {
+    try {
+      words = splitCommandWords(sshCommand);
+    } catch (err) {
+      if (err instanceof UserError) {
+        io.err(errorLine(err.message));
+        return err.exitCode;
+      }
+      throw err;
+    }
+  }
+  const ctx = createContext(loadSettings(), process.env, io);
+  return runCommand(words, ctx);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error && err.stack ? err.stack : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+
+/**
+ * Every path, port and binary the program touches, in one place, each overridable from the
+ * environment so tests run side by side in temporary directories on high ports.
+ */
+export interface Settings {
+  root: string;
+  dbPath: string;
+  dockerHost: string | undefined;
+  /** CA bundle mounted into build containers (TLS-intercepting proxies need the host's CAs). */
+  caBundle: string;
+  nginxBin: string;
+  nginxConfDir: string;
+  nginxReload: string;
+  stackImage: string;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const root = env.DOKKU_ROOT || '/home/dokku';
+  return {
+    root,
+    dbPath: env.DOKKU_DB || join(root, 'dokku.db'),
+    dockerHost: env.DOCKER_HOST || undefined,
+    caBundle: env.DOKKU_CA_BUNDLE || '/etc/ssl/certs/ca-certificates.crt',
+    nginxBin: env.DOKKU_NGINX_BIN || 'nginx',
+    nginxConfDir: env.DOKKU_NGINX_CONF_DIR || '/etc/nginx/conf.d',
+    nginxReload: env.DOKKU_NGINX_RELOAD || 'sudo nginx -s reload',
+    stackImage: env.DOKKU_STACK_IMAGE || 'dokku/stack:bookworm',
+  };
+}
+
+export function appDir(settings: Settings, app: string): string {
+  return join(settings.root, app);
+}

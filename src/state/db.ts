@@ -1,0 +1,115 @@
+import { closeSync, chmodSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Positional parameters only: both drivers bind `?` the same way. */
+export type SqlParam = string | number | bigint | null | Uint8Array;
+
+export interface Statement {
+  run(...params: SqlParam[]): { changes: number };
+  get<T>(...params: SqlParam[]): T | undefined;
+  all<T>(...params: SqlParam[]): T[];
+  iterate<T>(...params: SqlParam[]): IterableIterator<T>;
+}
+
+/** The one database interface the rest of the program sees, over bun:sqlite or better-sqlite3. */
+export interface Database {
+  readonly driver: 'bun:sqlite' | 'better-sqlite3';
+  exec(sql: string): void;
+  prepare(sql: string): Statement;
+  /** Runs `fn` in a transaction; IMMEDIATE takes the write lock up front so writers queue on the busy timeout. */
+  transaction<T>(mode: 'deferred' | 'immediate', fn: () => T): T;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** How long a writer waits for another process's lock before giving up. */
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
+
+export async function openDatabase(path: string, options: OpenOptions = {}): Promise<Database> {
+  const busy = options.busyTimeoutMs ?? 10_000;
+  if (path !== ':memory:' && !options.readonly) createPrivateFile(path);
+  const db = isBun ? await openBun(path) : await openBetter(path, busy);
+  db.exec(`PRAGMA busy_timeout = ${Math.floor(busy)}`);
+  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  db.exec('PRAGMA foreign_keys = ON');
+  return db;
+}
+
+/** The log holds config values, so the file (and SQLite's -wal/-shm, which copy its mode) is 0600. */
+function createPrivateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+}
+
+async function openBun(path: string): Promise<Database> {
+  const { Database: BunDatabase } = await import('bun:sqlite');
+  const raw = new BunDatabase(path, { create: true, strict: true });
+  const cache = new Map<string, Statement>();
+  const db: Database = {
+    driver: 'bun:sqlite',
+    exec: (sql) => void raw.run(sql),
+    prepare(sql) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        const q = raw.prepare(sql);
+        stmt = {
+          run: (...p) => ({ changes: q.run(...(p as never[])).changes }),
+          get: <T>(...p: SqlParam[]) => (q.get(...(p as never[])) ?? undefined) as T | undefined,
+          all: <T>(...p: SqlParam[]) => q.all(...(p as never[])) as T[],
+          iterate: <T>(...p: SqlParam[]) => q.iterate(...(p as never[])) as IterableIterator<T>,
+        };
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    transaction: (mode, fn) => runTransaction(db, mode, fn),
+    close: () => raw.close(),
+  };
+  return db;
+}
+
+async function openBetter(path: string, busy: number): Promise<Database> {
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
+  const raw = new BetterSqlite3(path, { timeout: busy });
+  const cache = new Map<string, Statement>();
+  const db: Database = {
+    driver: 'better-sqlite3',
+    exec: (sql) => void raw.exec(sql),
+    prepare(sql) {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        const q = raw.prepare(sql);
+        const returnsRows = q.reader;
+        stmt = {
+          run: (...p) => ({ changes: q.run(...p).changes }),
+          get: <T>(...p: SqlParam[]) => (returnsRows ? q.get(...p) : (q.run(...p), undefined)) as T | undefined,
+          all: <T>(...p: SqlParam[]) => q.all(...p) as T[],
+          iterate: <T>(...p: SqlParam[]) => q.iterate(...p) as IterableIterator<T>,
+        };
+        cache.set(sql, stmt);
+      }
+      return stmt;
+    },
+    transaction: (mode, fn) => runTransaction(db, mode, fn),
+    close: () => raw.close(),
+  };
+  return db;
+}
+
+function runTransaction<T>(db: Database, mode: 'deferred' | 'immediate', fn: () => T): T {
+  db.exec(mode === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}

@@ -1,0 +1,119 @@
+import { UserError } from '../errors.ts';
+import { validateAppName, validateConfigKey } from '../validate.ts';
+import type { DomainEvent } from './events.ts';
+
+/**
+ * Deciders: pure `decide(command, state) → events` and `evolve(state, event) → state`. They know
+ * nothing of SQLite, processes or the clock; the store appends what they return.
+ */
+
+export type ConfigVars = Record<string, string>;
+
+export interface AppState {
+  status: 'absent' | 'active' | 'destroyed';
+  name: string;
+  locked: boolean;
+  config: ConfigVars;
+}
+
+export const initialAppState = (): AppState => ({ status: 'absent', name: '', locked: false, config: {} });
+
+export type ConfigCommand =
+  | { type: 'config:set'; vars: ConfigVars }
+  | { type: 'config:unset'; keys: string[] }
+  | { type: 'config:clear' };
+
+export type AppCommand =
+  | { type: 'apps:create'; name: string }
+  | { type: 'apps:rename'; to: string }
+  | { type: 'apps:destroy' }
+  | { type: 'apps:lock' }
+  | { type: 'apps:unlock' }
+  | ConfigCommand;
+
+/** What a decision may look up beyond the stream itself: names are unique across apps. */
+export interface AppContext {
+  nameTaken(name: string): boolean;
+}
+
+export function decideApp(command: AppCommand, state: AppState, ctx: AppContext): DomainEvent[] {
+  if (command.type === 'apps:create') {
+    const name = validateAppName(command.name);
+    if (state.status !== 'absent' || ctx.nameTaken(name)) throw new UserError(`Name is already taken: ${name}`);
+    return [{ type: 'AppCreated', data: { name } }];
+  }
+  if (state.status !== 'active') throw new UserError('App does not exist');
+  switch (command.type) {
+    case 'apps:rename': {
+      const to = validateAppName(command.to);
+      if (to === state.name) throw new UserError(`App is already named ${to}`);
+      if (ctx.nameTaken(to)) throw new UserError(`Name is already taken: ${to}`);
+      return [{ type: 'AppRenamed', data: { from: state.name, to } }];
+    }
+    case 'apps:destroy':
+      return [{ type: 'AppDestroyed', data: { name: state.name } }];
+    case 'apps:lock':
+      return state.locked ? [] : [{ type: 'AppLocked', data: {} }];
+    case 'apps:unlock':
+      return state.locked ? [{ type: 'AppUnlocked', data: {} }] : [];
+    default:
+      return decideConfig(command, state.config);
+  }
+}
+
+export function evolveApp(state: AppState, event: DomainEvent): AppState {
+  switch (event.type) {
+    case 'AppCreated':
+      return { status: 'active', name: event.data.name, locked: false, config: {} };
+    case 'AppRenamed':
+      return { ...state, name: event.data.to };
+    case 'AppDestroyed':
+      return { ...state, status: 'destroyed', config: {}, locked: false };
+    case 'AppLocked':
+      return { ...state, locked: true };
+    case 'AppUnlocked':
+      return { ...state, locked: false };
+    default:
+      return { ...state, config: evolveConfig(state.config, event) };
+  }
+}
+
+/** Config decisions are the same for an app and for the global scope; only changes become events. */
+export function decideConfig(command: ConfigCommand, config: ConfigVars): DomainEvent[] {
+  switch (command.type) {
+    case 'config:set': {
+      const entries = Object.entries(command.vars);
+      if (entries.length === 0) throw new UserError('No config vars given: use KEY=VALUE');
+      const changed: ConfigVars = {};
+      for (const [k, v] of entries) {
+        validateConfigKey(k);
+        if (config[k] !== v) changed[k] = v;
+      }
+      return Object.keys(changed).length ? [{ type: 'ConfigSet', data: { vars: changed } }] : [];
+    }
+    case 'config:unset': {
+      if (command.keys.length === 0) throw new UserError('No config keys given');
+      command.keys.forEach(validateConfigKey);
+      const present = [...new Set(command.keys)].filter((k) => k in config);
+      return present.length ? [{ type: 'ConfigUnset', data: { keys: present } }] : [];
+    }
+    case 'config:clear': {
+      const keys = Object.keys(config);
+      return keys.length ? [{ type: 'ConfigUnset', data: { keys } }] : [];
+    }
+  }
+}
+
+export function evolveConfig(config: ConfigVars, event: DomainEvent): ConfigVars {
+  switch (event.type) {
+    case 'ConfigSet':
+      return { ...config, ...event.data.vars };
+    case 'ConfigUnset': {
+      const next = { ...config };
+      for (const k of event.data.keys) delete next[k];
+      return next;
+    }
+    default:
+      return config;
+  }
+}

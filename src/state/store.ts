@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { ConcurrencyError } from '../errors.ts';
+import type { Database } from './db.ts';
+import type { DomainEvent, StoredEvent } from './events.ts';
+import { PROJECTION_TABLES, project } from './projections.ts';
+
+interface EventRow {
+  position: number;
+  stream: string;
+  version: number;
+  type: string;
+  data: string;
+  actor: string;
+  at: string;
+  hash: string;
+}
+
+const GENESIS = '0'.repeat(64);
+
+/** The chain link: each row's hash covers the previous hash and every column of the row. */
+export function chainHash(prev: string, r: Omit<EventRow, 'hash'>): string {
+  return createHash('sha256')
+    .update(prev)
+    .update(JSON.stringify([r.position, r.stream, r.version, r.type, r.data, r.actor, r.at]))
+    .digest('hex');
+}
+
+const toStored = (r: EventRow): StoredEvent => ({ ...r, data: JSON.parse(r.data) }) as StoredEvent;
+
+export type VerifyResult = { ok: true; count: number } | { ok: false; position: number; reason: string; count: number };
+
+/** Append-only event log with optimistic concurrency per stream and inline projections. */
+export class EventStore {
+  constructor(
+    readonly db: Database,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  version(stream: string): number {
+    return this.db.prepare('SELECT max(version) AS v FROM events WHERE stream = ?').get<{ v: number | null }>(stream)?.v ?? 0;
+  }
+
+  /**
+   * Appends `events` to `stream` if its version is still `expectedVersion`, and folds them into the
+   * projections, all in one IMMEDIATE transaction: either everything lands or nothing does.
+   */
+  append(stream: string, expectedVersion: number, events: DomainEvent[], actor: string): StoredEvent[] {
+    if (events.length === 0) return [];
+    return this.db.transaction('immediate', () => {
+      const actual = this.version(stream);
+      if (actual !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion, actual);
+      const last = this.db
+        .prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1')
+        .get<{ position: number; hash: string }>();
+      let position = last?.position ?? 0;
+      let prev = last?.hash ?? GENESIS;
+      const at = this.clock().toISOString();
+      const insert = this.db.prepare(
+        'INSERT INTO events (position, stream, version, type, data, actor, at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const stored: StoredEvent[] = [];
+      let version = actual;
+      for (const e of events) {
+        const row = { position: ++position, stream, version: ++version, type: e.type, data: JSON.stringify(e.data), actor, at };
+        const hash = chainHash(prev, row);
+        insert.run(row.position, row.stream, row.version, row.type, row.data, row.actor, row.at, hash);
+        const s = { ...row, data: e.data, hash } as StoredEvent;
+        project(this.db, s);
+        stored.push(s);
+        prev = hash;
+      }
+      return stored;
+    });
+  }
+
+  read(stream: string): StoredEvent[] {
+    return this.db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY version').all<EventRow>(stream).map(toStored);
+  }
+
+  /** Every event from `fromPosition` (exclusive) on, streamed so a long log never sits in memory. */
+  *readAll(fromPosition = 0): Generator<StoredEvent> {
+    for (const row of this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position').iterate<EventRow>(fromPosition)) {
+      yield toStored(row);
+    }
+  }
+
+  lastPosition(): number {
+    return this.db.prepare('SELECT max(position) AS p FROM events').get<{ p: number | null }>()?.p ?? 0;
+  }
+
+  /** Empties the projections and folds the whole log into them again, in one transaction. */
+  rebuildProjections(): number {
+    return this.db.transaction('immediate', () => {
+      for (const t of PROJECTION_TABLES) this.db.exec(`DELETE FROM ${t}`);
+      let n = 0;
+      for (const e of this.readAll(0)) {
+        project(this.db, e);
+        n++;
+      }
+      return n;
+    });
+  }
+
+  /** Walks the hash chain; names the first row whose hash, position or order does not hold. */
+  verify(): VerifyResult {
+    let prev = GENESIS;
+    let expectedPosition = 0;
+    let count = 0;
+    for (const row of this.db.prepare('SELECT * FROM events ORDER BY position').iterate<EventRow>()) {
+      expectedPosition++;
+      if (row.position !== expectedPosition) {
+        return { ok: false, position: expectedPosition, reason: `event ${expectedPosition} is missing`, count };
+      }
+      if (chainHash(prev, row) !== row.hash) {
+        return { ok: false, position: row.position, reason: `event ${row.position} does not match its hash`, count };
+      }
+      prev = row.hash;
+      count++;
+    }
+    return { ok: true, count };
+  }
+}
