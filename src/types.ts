@@ -1,0 +1,81 @@
+/**
+ * Values that cross module boundaries between build, release, runtime and the deploy pipeline.
+ * Plain data only: no handles, no promises.
+ */
+
+/** Procfile process types: name → command. An empty command means the image's own CMD. */
+export type ProcessTypes = Record<string, string>;
+
+/** How many containers of each process type should run. */
+export type Formation = Record<string, number>;
+
+/** One app.json healthcheck, in Dokku's shape (`healthchecks.web[]`). */
+export interface Healthcheck {
+  type: 'startup' | 'liveness' | 'readiness';
+  name?: string;
+  /** HTTP path to GET; without one the check is "port accepts connections". */
+  path?: string;
+  /** Text the response body must contain. */
+  content?: string;
+  attempts?: number;
+  /** Seconds per attempt. */
+  timeout?: number;
+  /** Seconds between attempts. */
+  wait?: number;
+  initialDelay?: number;
+  port?: number;
+}
+
+/** What app.json contributes to a deploy. */
+export interface AppJson {
+  healthchecks: Record<string, Healthcheck[]>;
+  predeploy?: string;
+  postdeploy?: string;
+}
+
+/** The result of a successful build. */
+export interface BuildResult {
+  /** Image id (sha256:...) of the built image. */
+  imageId: string;
+  /** Tag it was given, e.g. dokku/myapp:build-3. */
+  imageTag: string;
+  builder: 'herokuish' | 'dockerfile' | 'image' | 'null';
+  buildpack?: string;
+  processTypes: ProcessTypes;
+  /** Container ports from a Dockerfile's EXPOSE, e.g. [5000] (tcp only). */
+  exposedPorts: number[];
+  appJson: AppJson;
+  seconds: number;
+}
+
+/** Everything the scheduler needs to run one release; a rollback is the same shape again. */
+export interface ReleaseSpec {
+  app: string;
+  version: number;
+  image: string;
+  /** Full config snapshot (global merged with the app's), without PORT/DYNO which the runtime adds. */
+  env: Record<string, string>;
+  processTypes: ProcessTypes;
+  /** Port the web process listens on inside its container (5000 unless a Dockerfile EXPOSEs another). */
+  webPort: number;
+  healthchecks: Record<string, Healthcheck[]>;
+}
+
+/** Default checks when app.json has none: port open, and still running `wait` seconds later. */
+export interface CheckSettings {
+  enabled: boolean;
+  /** Skip checks for this deploy only. */
+  skip: boolean;
+  wait: number;
+  timeout: number;
+  attempts: number;
+  waitToRetire: number;
+}
+
+/** Where nginx should send an app's web traffic. */
+export interface Upstream {
+  processType: string;
+  containerName: string;
+  host: string;
+  port: number;
+}
