@@ -1,3 +1,25 @@
+import type { AppJson, Formation, ProcessTypes, Upstream } from '../types.ts';
+
+export type BuildSource = 'archive' | 'image' | 'git' | 'rebuild';
+
+/** A release: image + the config it runs with + process types. Rollbacks copy one. */
+export interface ReleaseData {
+  version: number;
+  image: string;
+  imageTag: string;
+  /** The app's own vars at this release. */
+  config: Record<string, string>;
+  /** What the containers get: global merged with the app's. */
+  env: Record<string, string>;
+  processTypes: ProcessTypes;
+  webPort: number;
+  appJson: AppJson;
+  description: string;
+  sourceSha?: string;
+  build?: number;
+  rollbackOf?: number;
+}
+
 /** The event catalogue: every fact the log can hold, with its payload. */
 export type DomainEvent =
   | { type: 'AppCreated'; data: { name: string } }
@@ -6,7 +28,33 @@ export type DomainEvent =
   | { type: 'AppLocked'; data: Record<string, never> }
   | { type: 'AppUnlocked'; data: Record<string, never> }
   | { type: 'ConfigSet'; data: { vars: Record<string, string> } }
-  | { type: 'ConfigUnset'; data: { keys: string[] } };
+  | { type: 'ConfigUnset'; data: { keys: string[] } }
+  | { type: 'BuildStarted'; data: { build: number; source: BuildSource; sha?: string } }
+  | {
+      type: 'BuildSucceeded';
+      data: {
+        build: number;
+        image: string;
+        imageTag: string;
+        builder: string;
+        buildpack?: string;
+        processTypes: ProcessTypes;
+        exposedPorts: number[];
+        appJson: AppJson;
+        seconds: number;
+      };
+    }
+  | { type: 'BuildFailed'; data: { build: number; reason: string } }
+  | { type: 'ReleaseCreated'; data: ReleaseData }
+  | { type: 'DeployStarted'; data: { version: number } }
+  | { type: 'TrafficSwitched'; data: { version: number; upstreams: Upstream[] } }
+  | { type: 'DeploySucceeded'; data: { version: number; containers: string[] } }
+  | { type: 'DeployFailed'; data: { version: number; reason: string } }
+  | { type: 'Scaled'; data: { formation: Formation } }
+  | { type: 'ProcessesStopped'; data: Record<string, never> }
+  | { type: 'ProcessesStarted'; data: Record<string, never> }
+  | { type: 'ReleaseImagesPruned'; data: { versions: number[] } }
+  | { type: 'SettingSet'; data: { namespace: string; key: string; value: string | null } };
 
 export type EventType = DomainEvent['type'];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;

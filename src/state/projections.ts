@@ -1,8 +1,8 @@
 import type { Database } from './db.ts';
-import { appIdOf, type StoredEvent } from './events.ts';
+import { appIdOf, type EventOf, type ReleaseData, type StoredEvent } from './events.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'config'] as const;
+export const PROJECTION_TABLES = ['apps', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -15,7 +15,9 @@ export function project(db: Database, e: StoredEvent): void {
   switch (e.type) {
     case 'AppCreated': {
       const d = e.data as { name: string };
-      db.prepare('INSERT INTO apps (id, name, created_at, locked) VALUES (?, ?, ?, 0)').run(appIdOf(e.stream)!, d.name, e.at);
+      const id = appIdOf(e.stream)!;
+      db.prepare('INSERT INTO apps (id, name, created_at, locked) VALUES (?, ?, ?, 0)').run(id, d.name, e.at);
+      db.prepare('INSERT INTO app_runtime (app_id) VALUES (?)').run(id);
       return;
     }
     case 'AppRenamed': {
@@ -27,6 +29,8 @@ export function project(db: Database, e: StoredEvent): void {
       const id = appIdOf(e.stream)!;
       db.prepare('DELETE FROM apps WHERE id = ?').run(id);
       db.prepare('DELETE FROM config WHERE scope = ?').run(id);
+      db.prepare('DELETE FROM settings WHERE scope = ?').run(id);
+      for (const t of ['builds', 'releases', 'formation', 'app_runtime']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       return;
     }
     case 'AppLocked':
@@ -47,6 +51,81 @@ export function project(db: Database, e: StoredEvent): void {
       const del = db.prepare('DELETE FROM config WHERE scope = ? AND key = ?');
       const scope = scopeOf(e.stream);
       for (const k of d.keys) del.run(scope, k);
+      return;
+    }
+    case 'BuildStarted': {
+      const d = e.data as EventOf<'BuildStarted'>['data'];
+      db.prepare(`INSERT INTO builds (app_id, number, status, source, sha, started_at) VALUES (?, ?, 'running', ?, ?, ?)`).run(
+        appIdOf(e.stream)!, d.build, d.source, d.sha ?? null, e.at);
+      return;
+    }
+    case 'BuildSucceeded': {
+      const d = e.data as EventOf<'BuildSucceeded'>['data'];
+      db.prepare(`UPDATE builds SET status = 'succeeded', builder = ?, buildpack = ?, image = ?, seconds = ?, finished_at = ? WHERE app_id = ? AND number = ?`).run(
+        d.builder, d.buildpack ?? null, d.image, d.seconds, e.at, appIdOf(e.stream)!, d.build);
+      return;
+    }
+    case 'BuildFailed': {
+      const d = e.data as EventOf<'BuildFailed'>['data'];
+      db.prepare(`UPDATE builds SET status = 'failed', reason = ?, finished_at = ? WHERE app_id = ? AND number = ?`).run(
+        d.reason, e.at, appIdOf(e.stream)!, d.build);
+      return;
+    }
+    case 'ReleaseCreated': {
+      const d = e.data as ReleaseData;
+      db.prepare(
+        `INSERT INTO releases (app_id, version, image, image_tag, config, env, process_types, web_port, app_json, description,
+           source_sha, build, rollback_of, actor, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')`,
+      ).run(appIdOf(e.stream)!, d.version, d.image, d.imageTag, JSON.stringify(d.config), JSON.stringify(d.env), JSON.stringify(d.processTypes),
+        d.webPort, JSON.stringify(d.appJson), d.description, d.sourceSha ?? null, d.build ?? null, d.rollbackOf ?? null, e.actor, e.at);
+      return;
+    }
+    case 'DeployStarted':
+    case 'DeployFailed': {
+      const d = e.data as { version: number };
+      db.prepare('UPDATE releases SET status = ? WHERE app_id = ? AND version = ?').run(
+        e.type === 'DeployStarted' ? 'deploying' : 'failed', appIdOf(e.stream)!, d.version);
+      return;
+    }
+    case 'TrafficSwitched': {
+      const d = e.data as EventOf<'TrafficSwitched'>['data'];
+      db.prepare('UPDATE app_runtime SET upstreams = ? WHERE app_id = ?').run(JSON.stringify(d.upstreams), appIdOf(e.stream)!);
+      return;
+    }
+    case 'DeploySucceeded': {
+      const d = e.data as EventOf<'DeploySucceeded'>['data'];
+      const id = appIdOf(e.stream)!;
+      db.prepare(`UPDATE releases SET status = 'deployed' WHERE app_id = ? AND version = ?`).run(id, d.version);
+      db.prepare('UPDATE app_runtime SET current_release = ?, deployed_at = ?, stopped = 0 WHERE app_id = ?').run(d.version, e.at, id);
+      return;
+    }
+    case 'Scaled': {
+      const d = e.data as EventOf<'Scaled'>['data'];
+      const id = appIdOf(e.stream)!;
+      for (const [type, n] of Object.entries(d.formation)) {
+        db.prepare(
+          'INSERT INTO formation (app_id, process_type, quantity) VALUES (?, ?, ?) ON CONFLICT (app_id, process_type) DO UPDATE SET quantity = excluded.quantity',
+        ).run(id, type, n);
+      }
+      return;
+    }
+    case 'ProcessesStopped':
+    case 'ProcessesStarted':
+      db.prepare('UPDATE app_runtime SET stopped = ? WHERE app_id = ?').run(e.type === 'ProcessesStopped' ? 1 : 0, appIdOf(e.stream)!);
+      return;
+    case 'ReleaseImagesPruned': {
+      const d = e.data as EventOf<'ReleaseImagesPruned'>['data'];
+      for (const v of d.versions) db.prepare('UPDATE releases SET pruned = 1 WHERE app_id = ? AND version = ?').run(appIdOf(e.stream)!, v);
+      return;
+    }
+    case 'SettingSet': {
+      const d = e.data as EventOf<'SettingSet'>['data'];
+      const scope = scopeOf(e.stream);
+      if (d.value === null) db.prepare('DELETE FROM settings WHERE scope = ? AND namespace = ? AND key = ?').run(scope, d.namespace, d.key);
+      else
+        db.prepare(
+          'INSERT INTO settings (scope, namespace, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (scope, namespace, key) DO UPDATE SET value = excluded.value',
+        ).run(scope, d.namespace, d.key, d.value);
       return;
     }
     default: {

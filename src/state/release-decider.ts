@@ -1,0 +1,201 @@
+import { UserError } from '../errors.ts';
+import type { BuildResult, Formation } from '../types.ts';
+import { decideConfig, evolveConfig, type ConfigCommand, type ConfigVars } from './deciders.ts';
+import type { BuildSource, DomainEvent, ReleaseData } from './events.ts';
+
+/**
+ * Decisions about builds, releases, deploys and formation for one app stream. Pure: lookups into
+ * other releases come through `ReleaseContext`.
+ */
+
+export interface ReleaseState {
+  lastBuild: number;
+  lastVersion: number;
+  /** The release serving traffic. */
+  current?: number;
+  stopped: boolean;
+  locked: boolean;
+  formation: Formation;
+  config: ConfigVars;
+}
+
+export interface ReleaseRecord extends ReleaseData {
+  status: 'created' | 'deploying' | 'deployed' | 'failed';
+  pruned: boolean;
+  actor: string;
+  createdAt: string;
+}
+
+export interface ReleaseContext {
+  release(version: number): ReleaseRecord | undefined;
+  globalConfig: ConfigVars;
+}
+
+export const initialReleaseState = (): ReleaseState => ({ lastBuild: 0, lastVersion: 0, stopped: false, locked: false, formation: {}, config: {} });
+
+/** Heroku's default formation: one web process if there is one, nothing else until scaled. */
+export function defaultFormation(processTypes: Record<string, string>, formation: Formation): Formation {
+  const out: Formation = {};
+  for (const type of Object.keys(processTypes)) {
+    if (type === 'release') continue;
+    out[type] = formation[type] ?? (type === 'web' ? 1 : 0);
+  }
+  return out;
+}
+
+export type ReleaseCommand =
+  | { type: 'build:start'; source: BuildSource; sha?: string }
+  | { type: 'build:succeed'; build: number; result: BuildResult }
+  | { type: 'build:fail'; build: number; reason: string }
+  | { type: 'release:from-build'; build: number; result: BuildResult; sha?: string }
+  | { type: 'release:rollback'; target?: number }
+  | { type: 'config:change'; command: ConfigCommand; restart: boolean }
+  | { type: 'ps:scale'; formation: Formation }
+  | { type: 'ps:stop' }
+  | { type: 'ps:start' };
+
+const shortSha = (sha: string | undefined): string | undefined => sha?.slice(0, 7);
+
+export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx: ReleaseContext): DomainEvent[] {
+  switch (command.type) {
+    case 'build:start':
+      if (state.locked) throw new UserError('App is locked: deploys are disabled until apps:unlock');
+      return [{ type: 'BuildStarted', data: { build: state.lastBuild + 1, source: command.source, ...(command.sha ? { sha: command.sha } : {}) } }];
+    case 'build:succeed': {
+      const r = command.result;
+      return [
+        {
+          type: 'BuildSucceeded',
+          data: {
+            build: command.build,
+            image: r.imageId,
+            imageTag: r.imageTag,
+            builder: r.builder,
+            ...(r.buildpack ? { buildpack: r.buildpack } : {}),
+            processTypes: r.processTypes,
+            exposedPorts: r.exposedPorts,
+            appJson: r.appJson,
+            seconds: r.seconds,
+          },
+        },
+      ];
+    }
+    case 'build:fail':
+      return [{ type: 'BuildFailed', data: { build: command.build, reason: command.reason } }];
+    case 'release:from-build': {
+      const r = command.result;
+      const label = shortSha(command.sha) ?? `build ${command.build}`;
+      const release: ReleaseData = {
+        version: state.lastVersion + 1,
+        image: r.imageId,
+        imageTag: r.imageTag,
+        config: state.config,
+        env: { ...ctx.globalConfig, ...state.config },
+        processTypes: r.processTypes,
+        webPort: r.exposedPorts[0] ?? 5000,
+        appJson: r.appJson,
+        description: `Deploy ${label}`,
+        build: command.build,
+        ...(command.sha ? { sourceSha: command.sha } : {}),
+      };
+      return [{ type: 'ReleaseCreated', data: release }, ...formationFor(release, state)];
+    }
+    case 'release:rollback':
+      return decideRollback(command.target, state, ctx);
+    case 'config:change': {
+      const events = decideConfig(command.command, state.config);
+      if (events.length === 0 || !command.restart || state.current === undefined) return events;
+      const current = ctx.release(state.current);
+      if (!current) return events;
+      const config = events.reduce(evolveConfig, state.config);
+      const what = events
+        .map((e) => (e.type === 'ConfigSet' ? `Set ${Object.keys(e.data.vars).join(', ')}` : e.type === 'ConfigUnset' ? `Unset ${e.data.keys.join(', ')}` : ''))
+        .join('; ');
+      return [...events, { type: 'ReleaseCreated', data: nextRelease(current, state, ctx, config, what) }];
+    }
+    case 'ps:scale': {
+      const changed: Formation = {};
+      for (const [type, n] of Object.entries(command.formation)) {
+        if (!Number.isInteger(n) || n < 0 || n > 100) throw new UserError(`Invalid quantity for ${type}: use a whole number from 0 to 100`);
+        if (state.current !== undefined) {
+          const types = ctx.release(state.current)?.processTypes ?? {};
+          if (!(type in types)) throw new UserError(`Process type ${type} is not in the Procfile (${Object.keys(types).join(', ') || 'none'})`);
+        }
+        if ((state.formation[type] ?? -1) !== n) changed[type] = n;
+      }
+      return Object.keys(changed).length ? [{ type: 'Scaled', data: { formation: changed } }] : [];
+    }
+    case 'ps:stop':
+      return state.stopped ? [] : [{ type: 'ProcessesStopped', data: {} }];
+    case 'ps:start':
+      return state.stopped ? [{ type: 'ProcessesStarted', data: {} }] : [];
+  }
+}
+
+/** A new version of an existing release with other config (a config change, or a rollback's copy). */
+function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext, config: ConfigVars, description: string): ReleaseData {
+  const { rollbackOf: _drop, ...rest } = base;
+  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...config }, description };
+}
+
+/** New process types get Heroku's default quantity; known ones keep theirs. */
+function formationFor(release: ReleaseData, state: ReleaseState): DomainEvent[] {
+  const wanted = defaultFormation(release.processTypes, state.formation);
+  const added: Formation = {};
+  for (const [type, n] of Object.entries(wanted)) if (!(type in state.formation)) added[type] = n;
+  return Object.keys(added).length ? [{ type: 'Scaled', data: { formation: added } }] : [];
+}
+
+function decideRollback(target: number | undefined, state: ReleaseState, ctx: ReleaseContext): DomainEvent[] {
+  if (state.current === undefined) throw new UserError('App has no deployed release to roll back from');
+  let version = target;
+  if (version === undefined) {
+    for (let v = state.current - 1; v >= 1; v--) {
+      if (ctx.release(v)?.status === 'deployed') {
+        version = v;
+        break;
+      }
+    }
+    if (version === undefined) throw new UserError('No earlier successful release to roll back to');
+  }
+  const release = ctx.release(version);
+  if (!release) throw new UserError(`Release v${version} does not exist (latest is v${state.lastVersion})`);
+  if (release.pruned) throw new UserError(`Release v${version} is too old: its image was pruned (see releases:set keep-count)`);
+  if (version === state.current) throw new UserError(`v${version} is already the current release`);
+  // Restore the app's config to the release's, in the fewest events: unset what it lacked, set the rest.
+  const unset = Object.keys(state.config).filter((k) => !(k in release.config));
+  const set: ConfigVars = {};
+  for (const [k, v] of Object.entries(release.config)) if (state.config[k] !== v) set[k] = v;
+  const events: DomainEvent[] = [];
+  if (unset.length) events.push({ type: 'ConfigUnset', data: { keys: unset } });
+  if (Object.keys(set).length) events.push({ type: 'ConfigSet', data: { vars: set } });
+  const data: ReleaseData = { ...nextRelease(release, state, ctx, release.config, `Rollback to v${version}`), env: release.env, rollbackOf: version };
+  events.push({ type: 'ReleaseCreated', data });
+  return events;
+}
+
+export function evolveRelease(state: ReleaseState, event: DomainEvent): ReleaseState {
+  switch (event.type) {
+    case 'BuildStarted':
+      return { ...state, lastBuild: event.data.build };
+    case 'ReleaseCreated':
+      return { ...state, lastVersion: event.data.version };
+    case 'DeploySucceeded':
+      return { ...state, current: event.data.version, stopped: false };
+    case 'Scaled':
+      return { ...state, formation: { ...state.formation, ...event.data.formation } };
+    case 'ProcessesStopped':
+      return { ...state, stopped: true };
+    case 'ProcessesStarted':
+      return { ...state, stopped: false };
+    case 'AppLocked':
+      return { ...state, locked: true };
+    case 'AppUnlocked':
+      return { ...state, locked: false };
+    case 'ConfigSet':
+    case 'ConfigUnset':
+      return { ...state, config: evolveConfig(state.config, event) };
+    default:
+      return state;
+  }
+}

@@ -1,0 +1,134 @@
+import type { Formation, Upstream } from '../types.ts';
+import type { Database } from './db.ts';
+import type { ReleaseContext, ReleaseRecord, ReleaseState } from './release-decider.ts';
+import { getConfig } from './queries.ts';
+
+/** Reads over the build, release, formation, runtime and settings projections. */
+
+interface RawRelease {
+  version: number;
+  image: string;
+  image_tag: string;
+  config: string;
+  env: string;
+  process_types: string;
+  web_port: number;
+  app_json: string;
+  description: string;
+  source_sha: string | null;
+  build: number | null;
+  rollback_of: number | null;
+  actor: string;
+  created_at: string;
+  status: ReleaseRecord['status'];
+  pruned: number;
+}
+
+const toRelease = (r: RawRelease): ReleaseRecord => ({
+  version: r.version,
+  image: r.image,
+  imageTag: r.image_tag,
+  config: JSON.parse(r.config),
+  env: JSON.parse(r.env),
+  processTypes: JSON.parse(r.process_types),
+  webPort: r.web_port,
+  appJson: JSON.parse(r.app_json),
+  description: r.description,
+  ...(r.source_sha ? { sourceSha: r.source_sha } : {}),
+  ...(r.build !== null ? { build: r.build } : {}),
+  ...(r.rollback_of !== null ? { rollbackOf: r.rollback_of } : {}),
+  actor: r.actor,
+  createdAt: r.created_at,
+  status: r.status,
+  pruned: r.pruned === 1,
+});
+
+export function getRelease(db: Database, appId: string, version: number): ReleaseRecord | undefined {
+  const r = db.prepare('SELECT * FROM releases WHERE app_id = ? AND version = ?').get<RawRelease>(appId, version);
+  return r && toRelease(r);
+}
+
+export function listReleases(db: Database, appId: string, limit = 1_000_000): ReleaseRecord[] {
+  return db.prepare('SELECT * FROM releases WHERE app_id = ? ORDER BY version DESC LIMIT ?').all<RawRelease>(appId, limit).map(toRelease);
+}
+
+export interface RuntimeRow {
+  current?: number;
+  stopped: boolean;
+  upstreams: Upstream[];
+  deployedAt?: string;
+}
+
+export function getRuntime(db: Database, appId: string): RuntimeRow {
+  const r = db
+    .prepare('SELECT current_release, stopped, upstreams, deployed_at FROM app_runtime WHERE app_id = ?')
+    .get<{ current_release: number | null; stopped: number; upstreams: string; deployed_at: string | null }>(appId);
+  return {
+    ...(r?.current_release != null ? { current: r.current_release } : {}),
+    stopped: r?.stopped === 1,
+    upstreams: r ? JSON.parse(r.upstreams) : [],
+    ...(r?.deployed_at ? { deployedAt: r.deployed_at } : {}),
+  };
+}
+
+export function getFormation(db: Database, appId: string): Formation {
+  const out: Formation = {};
+  for (const r of db.prepare('SELECT process_type, quantity FROM formation WHERE app_id = ? ORDER BY process_type').all<{ process_type: string; quantity: number }>(appId)) {
+    out[r.process_type] = r.quantity;
+  }
+  return out;
+}
+
+export function loadReleaseState(db: Database, appId: string): ReleaseState {
+  const lastBuild = db.prepare('SELECT max(number) AS n FROM builds WHERE app_id = ?').get<{ n: number | null }>(appId)?.n ?? 0;
+  const lastVersion = db.prepare('SELECT max(version) AS n FROM releases WHERE app_id = ?').get<{ n: number | null }>(appId)?.n ?? 0;
+  const locked = db.prepare('SELECT locked FROM apps WHERE id = ?').get<{ locked: number }>(appId)?.locked === 1;
+  const runtime = getRuntime(db, appId);
+  return {
+    lastBuild,
+    lastVersion,
+    ...(runtime.current !== undefined ? { current: runtime.current } : {}),
+    stopped: runtime.stopped,
+    locked,
+    formation: getFormation(db, appId),
+    config: getConfig(db, appId),
+  };
+}
+
+export function releaseContext(db: Database, appId: string): ReleaseContext {
+  return { release: (v) => getRelease(db, appId, v), globalConfig: getConfig(db, '') };
+}
+
+export interface BuildRow {
+  number: number;
+  status: string;
+  source: string;
+  sha: string | null;
+  builder: string | null;
+  buildpack: string | null;
+  image: string | null;
+  seconds: number | null;
+  reason: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export function listBuilds(db: Database, appId: string): BuildRow[] {
+  return db.prepare('SELECT * FROM builds WHERE app_id = ? ORDER BY number DESC').all<BuildRow>(appId);
+}
+
+/** A setting for the app, falling back to the global value, then to `fallback`. */
+export function getSetting(db: Database, appId: string | '', namespace: string, key: string, fallback: string): string {
+  const row = db
+    .prepare(`SELECT value FROM settings WHERE namespace = ? AND key = ? AND scope IN (?, '') ORDER BY scope = '' LIMIT 1`)
+    .get<{ value: string }>(namespace, key, appId);
+  return row?.value ?? fallback;
+}
+
+export function getSettings(db: Database, scope: string, namespace: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of db.prepare('SELECT key, value FROM settings WHERE scope = ? AND namespace = ? ORDER BY key').all<{ key: string; value: string }>(scope, namespace)) {
+    out[r.key] = r.value;
+  }
+  return out;
+}

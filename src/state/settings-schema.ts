@@ -1,0 +1,72 @@
+import { UserError } from '../errors.ts';
+import type { CheckSettings } from '../types.ts';
+import { printable } from '../validate.ts';
+import type { DomainEvent } from './events.ts';
+
+/**
+ * Every setting a user can change, with its default and its check. A setting is an event
+ * (`SettingSet`) like everything else, so it shows up in the audit log and survives a rebuild.
+ */
+interface SettingSpec {
+  default: string;
+  check(value: string): string | undefined;
+  global?: boolean;
+}
+
+const wholeNumber = (min: number, max: number) => (v: string) =>
+  /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `a whole number from ${min} to ${max}`;
+const bool = (v: string) => (v === 'true' || v === 'false' ? undefined : 'true or false');
+const oneOf = (...values: string[]) => (v: string) => (values.includes(v) ? undefined : values.join(', '));
+const imageRef = (v: string) => (/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(v) ? undefined : 'a Docker image reference');
+const gitUrl = (v: string) =>
+  /^(https?:\/\/|git:\/\/|ssh:\/\/|file:\/\/|\/)[^\s'"`$;&|<>]+$/.test(v) || /^[a-z][a-z0-9-]*$/.test(v) ? undefined : 'a git URL or a built-in buildpack name';
+
+export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
+  builder: { selected: { default: '', check: (v) => (v === '' ? undefined : oneOf('herokuish', 'dockerfile', 'null')(v)) } },
+  buildpacks: {
+    list: { default: '[]', check: () => undefined },
+    stack: { default: '', check: (v) => (v === '' ? undefined : imageRef(v)), global: true },
+  },
+  checks: {
+    disabled: { default: 'false', check: bool },
+    skipped: { default: 'false', check: bool },
+    wait: { default: '1', check: wholeNumber(0, 600) },
+    timeout: { default: '5', check: wholeNumber(1, 600) },
+    attempts: { default: '5', check: wholeNumber(1, 100) },
+    'wait-to-retire': { default: '5', check: wholeNumber(0, 3600) },
+  },
+  releases: { 'keep-count': { default: '10', check: wholeNumber(1, 1000) } },
+};
+
+export { gitUrl as checkBuildpackUrl };
+
+export function decideSetting(namespace: string, key: string, value: string | null, current: string | undefined, isGlobal: boolean): DomainEvent[] {
+  const spec = SETTINGS[namespace]?.[key];
+  if (!spec) {
+    const known = Object.keys(SETTINGS[namespace] ?? {}).join(', ');
+    throw new UserError(`Unknown ${namespace} property '${printable(key)}'${known ? `: use one of ${known}` : ''}`);
+  }
+  if (spec.global && !isGlobal) throw new UserError(`${namespace} ${key} can only be set with --global`);
+  if (value !== null) {
+    const problem = spec.check(value);
+    if (problem) throw new UserError(`Invalid value for ${namespace} ${key}: '${printable(value)}' (expected ${problem})`);
+  }
+  if ((current ?? null) === value) return [];
+  return [{ type: 'SettingSet', data: { namespace, key, value } }];
+}
+
+export function settingDefault(namespace: string, key: string): string {
+  return SETTINGS[namespace]?.[key]?.default ?? '';
+}
+
+export function checkSettingsFrom(values: Record<string, string>, fallback: (key: string) => string = (k) => settingDefault('checks', k)): CheckSettings {
+  const get = (k: string) => values[k] ?? fallback(k);
+  return {
+    enabled: get('disabled') !== 'true',
+    skip: get('skipped') === 'true',
+    wait: Number(get('wait')),
+    timeout: Number(get('timeout')),
+    attempts: Number(get('attempts')),
+    waitToRetire: Number(get('wait-to-retire')),
+  };
+}
