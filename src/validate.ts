@@ -36,7 +36,12 @@ export function decodeBase64Value(key: string, encoded: string): string {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
     throw new UserError(`Value of ${key} is not valid base64`);
   }
-  const value = Buffer.from(encoded, 'base64').toString('utf8');
+  let value: string;
+  try {
+    value = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Buffer.from(encoded, 'base64'));
+  } catch {
+    throw new UserError(`Value of ${key} is not valid UTF-8 once decoded`);
+  }
   if (value.includes('\0')) throw new UserError(`Value of ${key} contains a NUL byte`);
   return value;
 }

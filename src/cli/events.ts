@@ -25,11 +25,17 @@ export function parseSince(text: string, now: Date): string {
   const span = /^(\d+)([smhd])$/.exec(text);
   if (span) {
     const unit = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7 }[span[2] as 's' | 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(span[1]) * unit).toISOString();
-  }
-  if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
-    const t = new Date(text);
+    const t = new Date(now.getTime() - Number(span[1]) * unit);
     if (!Number.isNaN(t.getTime())) return t.toISOString();
+  }
+  const date = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (date) {
+    const t = new Date(text);
+    // Date() rolls an impossible day over (2026-02-30 → March 2); refuse it instead.
+    const [y, m, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const day = new Date(Date.UTC(y, m - 1, d));
+    const real = day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+    if (real && !Number.isNaN(t.getTime())) return t.toISOString();
   }
   throw new UserError(`Invalid --since '${printable(text)}': use an ISO time (2026-01-31T12:00:00Z) or a span (30m, 2h, 7d)`);
 }

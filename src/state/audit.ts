@@ -28,5 +28,10 @@ export function summarize(e: StoredEvent): string {
 /** The payload as the audit log may show it: secrets reduced to their keys. */
 export function maskedData(e: StoredEvent): unknown {
   if (e.type === 'ConfigSet') return { keys: Object.keys((e.data as { vars: object }).vars) };
+  if (e.type === 'ReleaseCreated') {
+    // A release carries a full config snapshot: show which keys it had, never their values.
+    const { config, env, ...rest } = e.data as { config: object; env: object };
+    return { ...rest, config: Object.keys(config ?? {}), env: Object.keys(env ?? {}) };
+  }
   return e.data;
 }
