@@ -1,5 +1,8 @@
 import { UsageError, UserError } from '../errors.ts';
-import { appStream } from '../state/events.ts';
+import { appStream, GLOBAL_STREAM } from '../state/events.ts';
+import { getSettings } from '../state/release-queries.ts';
+import { decideSetting } from '../state/settings-schema.ts';
+import { validateAppName } from '../validate.ts';
 import { decideApp, type AppCommand } from '../state/deciders.ts';
 import { execute } from '../state/execute.ts';
 import { appState, findApp, findAppById, requireApp, type AppRow } from '../state/queries.ts';
@@ -41,4 +44,27 @@ export async function runAppCommand(ctx: Context, name: string, command: AppComm
 
 export function toJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
+}
+
+/** Changes one setting (app scope, or global when `app` is undefined) through its schema. */
+export async function setSetting(ctx: Context, app: string | undefined, namespace: string, key: string, value: string | null): Promise<boolean> {
+  const store = await ctx.store();
+  const { db } = store;
+  const appRow = app === undefined ? undefined : requireApp(db, app);
+  const scope = appRow?.id ?? '';
+  const stream = appRow ? appStream(appRow.id) : GLOBAL_STREAM;
+  const events = execute(
+    store,
+    stream,
+    () => getSettings(db, scope, namespace)[key],
+    (current) => decideSetting(namespace, key, value, current, appRow === undefined),
+    ctx.actor,
+  );
+  return events.length > 0;
+}
+
+/** `<app>` or `--global` as the first word of a settings command. */
+export function appOrGlobal(app: string | undefined, global: boolean | undefined): string | undefined {
+  if (global) return undefined;
+  return validateAppName(requireArg(app, 'app name (or pass --global)'));
 }

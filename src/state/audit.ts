@@ -20,6 +20,32 @@ export function summarize(e: StoredEvent): string {
       return `Set ${Object.keys(d.vars as object).join(', ')}`;
     case 'ConfigUnset':
       return `Unset ${(d.keys as string[]).join(', ')}`;
+    case 'BuildStarted':
+      return `Build ${d.build} started from ${d.source}${d.sha ? ` ${String(d.sha).slice(0, 7)}` : ''}`;
+    case 'BuildSucceeded':
+      return `Build ${d.build} succeeded (${d.builder}${d.buildpack ? `, ${d.buildpack}` : ''}, ${Number(d.seconds).toFixed(1)}s)`;
+    case 'BuildFailed':
+      return `Build ${d.build} failed: ${d.reason}`;
+    case 'ReleaseCreated':
+      return `Release v${d.version}: ${d.description}`;
+    case 'DeployStarted':
+      return `Deploying v${d.version}`;
+    case 'TrafficSwitched':
+      return `Traffic to v${d.version} (${(d.upstreams as unknown[]).length} upstreams)`;
+    case 'DeploySucceeded':
+      return `Deployed v${d.version}`;
+    case 'DeployFailed':
+      return `Deploy of v${d.version} failed: ${String(d.reason).split('\n')[0]}`;
+    case 'Scaled':
+      return `Scaled ${Object.entries(d.formation as object).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    case 'ProcessesStopped':
+      return 'Stopped';
+    case 'ProcessesStarted':
+      return 'Started';
+    case 'ReleaseImagesPruned':
+      return `Pruned images of ${(d.versions as number[]).map((v) => `v${v}`).join(', ')}`;
+    case 'SettingSet':
+      return d.value === null ? `Reset ${d.namespace} ${d.key}` : `Set ${d.namespace} ${d.key} to ${d.value}`;
     default:
       return e.type;
   }

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CAC } from 'cac';
+import { UserError } from '../errors.ts';
+import type { Settings } from '../settings.ts';
+import { requireApp } from '../state/queries.ts';
+import { getSetting, getSettings, listBuilds } from '../state/release-queries.ts';
+import { checkBuildpackUrl } from '../state/settings-schema.ts';
+import { parsePositiveInt, printable, validateAppName } from '../validate.ts';
+import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
+
+/** Build output is kept per app id, so a rename keeps it. */
+export function buildLogPath(settings: Settings, appId: string, build: number): string {
+  return join(settings.root, 'builds', appId, `${build}.log`);
+}
+
+export function registerBuilds(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+
+  cli
+    .command('builds:list <app>', 'List builds, newest first')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { db } = await ctx.store();
+      const app = requireApp(db, validateAppName(name));
+      const builds = listBuilds(db, app.id);
+      if (format === 'json') {
+        io.out(toJson(builds));
+        return;
+      }
+      io.out(section(`${app.name} Builds`));
+      for (const b of builds) {
+        const secs = b.seconds === null ? '' : `${b.seconds.toFixed(1)}s`;
+        io.out(`${String(b.number).padStart(4)}  ${b.status.padEnd(9)} ${b.source.padEnd(7)} ${(b.sha ?? '').slice(0, 7).padEnd(7)} ${(b.builder ?? '').padEnd(10)} ${secs.padStart(7)}  ${b.started_at}${b.reason ? `  ${b.reason}` : ''}`);
+      }
+    });
+
+  cli.command('builds:output <app> [build]', 'Print the output of a build (the latest by default)').action(async (name: string, build: string | undefined) => {
+    const { db } = await ctx.store();
+    const app = requireApp(db, validateAppName(name));
+    const builds = listBuilds(db, app.id);
+    const n = build === undefined ? builds[0]?.number : parsePositiveInt('Build number', build);
+    if (n === undefined) throw new UserError(`${app.name} has no builds yet`);
+    const path = buildLogPath(ctx.settings, app.id, n);
+    if (!builds.some((b) => b.number === n) || !existsSync(path)) throw new UserError(`Build ${n} of ${app.name} has no output`);
+    process.stdout.write(readFileSync(path));
+  });
+
+  cli.command('builder:set <app> <property> [value]', 'Set the builder: selected herokuish|dockerfile|null (empty to detect)').action(
+    async (name: string, property: string, value: string | undefined) => {
+      const changed = await setSetting(ctx, validateAppName(name), 'builder', property, value ? value : null);
+      io.out(step(changed ? `Set builder ${property}${value ? ` to ${value}` : ' to auto-detect'}` : `builder ${property} unchanged`));
+    },
+  );
+
+  cli
+    .command('builder:report <app>', 'Show the builder settings')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { db } = await ctx.store();
+      const app = requireApp(db, validateAppName(name));
+      const fields: ReportFields = [['Builder selected', getSetting(db, app.id, 'builder', 'selected', '') || '(detected)']];
+      if (format === 'json') io.out(toJson(reportJson(fields)));
+      else for (const line of renderReport(`${app.name} builder information`, fields)) io.out(line);
+    });
+
+  const listOf = async (app: string): Promise<{ id: string; list: string[] }> => {
+    const { db } = await ctx.store();
+    const row = requireApp(db, app);
+    return { id: row.id, list: JSON.parse(getSettings(db, row.id, 'buildpacks').list ?? '[]') as string[] };
+  };
+  const saveList = async (app: string, list: string[]) => setSetting(ctx, app, 'buildpacks', 'list', list.length ? JSON.stringify(list) : null);
+  const checkUrl = (url: string): string => {
+    const problem = checkBuildpackUrl(url);
+    if (problem) throw new UserError(`Invalid buildpack '${printable(url)}': expected ${problem}`);
+    return url;
+  };
+
+  cli
+    .command('buildpacks:add <app> <buildpack>', 'Add a buildpack (git URL or built-in name)')
+    .option('--index <n>', 'Insert at this 1-based position')
+    .action(async (name: string, url: string, opts: { index?: unknown }) => {
+      const app = validateAppName(name);
+      const { list } = await listOf(app);
+      if (list.includes(checkUrl(url))) throw new UserError(`Buildpack ${url} is already set`);
+      const at = opts.index === undefined ? list.length : parsePositiveInt('--index', String(opts.index), list.length + 1) - 1;
+      list.splice(at, 0, url);
+      await saveList(app, list);
+      io.out(step(`Added buildpack ${url}`));
+    });
+  cli
+    .command('buildpacks:set <app> <buildpack>', 'Replace the buildpack list with one buildpack (or the one at --index)')
+    .option('--index <n>', 'Replace the buildpack at this 1-based position')
+    .action(async (name: string, url: string, opts: { index?: unknown }) => {
+      const app = validateAppName(name);
+      const { list } = await listOf(app);
+      checkUrl(url);
+      if (opts.index === undefined) await saveList(app, [url]);
+      else {
+        list[parsePositiveInt('--index', String(opts.index), Math.max(1, list.length)) - 1] = url;
+        await saveList(app, list);
+      }
+      io.out(step(`Set buildpack ${url}`));
+    });
+  cli.command('buildpacks:remove <app> <buildpack>', 'Remove a buildpack').action(async (name: string, url: string) => {
+    const app = validateAppName(name);
+    const { list } = await listOf(app);
+    if (!list.includes(url)) throw new UserError(`Buildpack ${printable(url)} is not set for ${app}`);
+    await saveList(app, list.filter((b) => b !== url));
+    io.out(step(`Removed buildpack ${url}`));
+  });
+  cli.command('buildpacks:clear <app>', 'Remove every buildpack (detect again)').action(async (name: string) => {
+    await saveList(validateAppName(name), []);
+    io.out(step('Cleared buildpacks'));
+  });
+  cli
+    .command('buildpacks:list <app>', 'List the app\'s buildpacks')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { list } = await listOf(validateAppName(name));
+      if (format === 'json') io.out(toJson(list));
+      else {
+        io.out(section(`${name} buildpack urls`));
+        for (const b of list) io.out(b);
+      }
+    });
+  cli
+    .command('buildpacks:set-property [...args]', 'Set a buildpacks property: --global stack IMAGE')
+    .option('--global', 'Global property')
+    .action(async (args: string[], opts: { global?: boolean }) => {
+      const app = appOrGlobal(opts.global ? undefined : args[0], opts.global);
+      const [property, value] = opts.global ? args : args.slice(1);
+      if (!property) throw new UserError('Missing property name');
+      await setSetting(ctx, app, 'buildpacks', property, value ? value : null);
+      io.out(step(`Set buildpacks ${property}${value ? ` to ${value}` : ' to its default'}`));
+    });
+}

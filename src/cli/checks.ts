@@ -1,0 +1,55 @@
+import type { CAC } from 'cac';
+import { UsageError } from '../errors.ts';
+import { requireApp } from '../state/queries.ts';
+import { getSettings } from '../state/release-queries.ts';
+import { checkSettingsFrom } from '../state/settings-schema.ts';
+import { validateAppName } from '../validate.ts';
+import { parseFormat, setSetting, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+
+export function registerChecks(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+  const toggle = (command: string, description: string, key: 'disabled' | 'skipped', value: string, message: string) =>
+    cli.command(`${command} <app>`, description).action(async (name: string) => {
+      await setSetting(ctx, validateAppName(name), 'checks', key, value);
+      io.out(step(message));
+    });
+
+  toggle('checks:disable', 'Disable zero-downtime checks: old containers stop before new ones start', 'disabled', 'true', 'Zero downtime checks disabled');
+  cli.command('checks:enable <app>', 'Enable checks again (undoes disable and skip)').action(async (name: string) => {
+    const app = validateAppName(name);
+    await setSetting(ctx, app, 'checks', 'disabled', null);
+    await setSetting(ctx, app, 'checks', 'skipped', null);
+    io.out(step('Zero downtime checks enabled'));
+  });
+  toggle('checks:skip', 'Skip checks but keep zero-downtime switching', 'skipped', 'true', 'Zero downtime checks skipped');
+
+  cli
+    .command('checks:set <app> <property> [value]', 'Set wait, timeout, attempts or wait-to-retire (seconds); no value resets it')
+    .action(async (name: string, property: string, value: string | undefined) => {
+      if (property === 'disabled' || property === 'skipped') throw new UsageError(`Use checks:disable, checks:skip or checks:enable for ${property}`);
+      const changed = await setSetting(ctx, validateAppName(name), 'checks', property, value === undefined || value === '' ? null : value);
+      io.out(step(changed ? `Set checks ${property}${value ? ` to ${value}` : ' to its default'}` : `checks ${property} unchanged`));
+    });
+
+  cli
+    .command('checks:report <app>', 'Show check settings')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { db } = await ctx.store();
+      const app = requireApp(db, validateAppName(name));
+      const c = checkSettingsFrom(getSettings(db, app.id, 'checks'));
+      const fields: ReportFields = [
+        ['Checks enabled', c.enabled],
+        ['Checks skipped', c.skip],
+        ['Checks wait', c.wait],
+        ['Checks timeout', c.timeout],
+        ['Checks attempts', c.attempts],
+        ['Checks wait to retire', c.waitToRetire],
+      ];
+      if (format === 'json') io.out(toJson(reportJson(fields)));
+      else for (const line of renderReport(`${app.name} checks information`, fields)) io.out(line);
+    });
+}
