@@ -92,10 +92,13 @@ export class EventStore {
   rebuildProjections(): number {
     return this.db.transaction('immediate', () => {
       for (const t of PROJECTION_TABLES) this.db.exec(`DELETE FROM ${t}`);
+      // Read in pages rather than through one open cursor: better-sqlite3 refuses writes on a
+      // connection while one of its cursors is open, and projecting writes.
+      const page = this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT 4096');
       let n = 0;
-      for (const e of this.readAll(0)) {
-        project(this.db, e);
-        n++;
+      for (let rows = page.all<EventRow>(0); rows.length > 0; rows = page.all<EventRow>(rows.at(-1)!.position)) {
+        for (const row of rows) project(this.db, toStored(row));
+        n += rows.length;
       }
       return n;
     });
