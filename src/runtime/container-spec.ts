@@ -1,0 +1,138 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { ReleaseSpec } from '../types.ts';
+
+/**
+ * What a container of an app looks like, as data: dockerode's create options, computed without
+ * touching Docker. The scheduler only executes these.
+ *
+ * Identity lives in labels, never in names: names are for people (`docker ps`, `enter`), labels are
+ * what the scheduler reads back. That lets a new container carry a temporary name while the old one
+ * with the final name is still serving.
+ */
+export const LABEL = {
+  app: 'com.dokku.app',
+  release: 'com.dokku.release',
+  processType: 'com.dokku.process-type',
+  processIndex: 'com.dokku.process-index',
+  oneOff: 'com.dokku.one-off',
+} as const;
+
+/** Restarts a crashing process a few times, but gives up on one that can never start. */
+export const RESTART_POLICY = { Name: 'on-failure', MaximumRetryCount: 10 } as const;
+
+/** The final, human-facing name: `<app>.<proc>.<n>` as in Dokku. */
+export function containerName(app: string, processType: string, index: number): string {
+  return `${app}.${processType}.${index}`;
+}
+
+/**
+ * During a zero-downtime deploy the old `<app>.web.1` still serves, so the new one starts as
+ * `<app>.web.1.upcoming-<token>` and is renamed once the old one is gone.
+ */
+export function upcomingName(app: string, processType: string, index: number, token: string): string {
+  return `${containerName(app, processType, index)}.upcoming-${token}`;
+}
+
+/** Heroku runs Procfile commands through a shell; the text is the app owner's own. */
+export function procfileCommand(command: string | undefined): string[] | undefined {
+  const text = command?.trim();
+  return text ? ['/bin/sh', '-c', text] : undefined;
+}
+
+export function releaseVersionEnv(version: number): string {
+  return `v${version}`;
+}
+
+export interface ContainerSpecOptions {
+  /** Name to create the container under; defaults to the final name. */
+  name?: string;
+  /**
+   * Host port for a web container, bound on 127.0.0.1. Picked once by the caller and pinned, because
+   * Docker hands out a new ephemeral port on every restart, which would strand nginx's upstream after
+   * a crash restart or `ps:start`. Without one Docker picks an ephemeral port.
+   */
+  hostPort?: number;
+}
+
+export function isWeb(processType: string): boolean {
+  return processType === 'web';
+}
+
+/** release.env first, then what the platform owns (PORT, DYNO, the release), which wins. */
+export function containerEnv(release: ReleaseSpec, dyno: string, extra: Record<string, string> = {}, web = false): string[] {
+  const platform: Record<string, string> = {
+    ...(web ? { PORT: String(release.webPort) } : {}),
+    DYNO: dyno,
+    DOKKU_APP_NAME: release.app,
+    DOKKU_RELEASE_VERSION: releaseVersionEnv(release.version),
+  };
+  const own = Object.entries({ ...release.env, ...extra }).filter(([key]) => !(key in platform));
+  return [...own, ...Object.entries(platform)].map(([key, value]) => `${key}=${value}`);
+}
+
+/** The create options for the `index`th container of `processType` in `release`. */
+export function containerSpec(
+  release: ReleaseSpec,
+  processType: string,
+  index: number,
+  opts: ContainerSpecOptions = {},
+): ContainerCreateOptions {
+  const web = isWeb(processType);
+  const port = `${release.webPort}/tcp`;
+  const cmd = procfileCommand(release.processTypes[processType]);
+  return {
+    name: opts.name ?? containerName(release.app, processType, index),
+    Image: release.image,
+    ...(cmd ? { Cmd: cmd } : {}),
+    Env: containerEnv(release, `${processType}.${index}`, {}, web),
+    Labels: {
+      [LABEL.app]: release.app,
+      [LABEL.release]: String(release.version),
+      [LABEL.processType]: processType,
+      [LABEL.processIndex]: String(index),
+    },
+    ...(web ? { ExposedPorts: { [port]: {} } } : {}),
+    HostConfig: {
+      RestartPolicy: { ...RESTART_POLICY },
+      // A tiny init as PID 1: `sh -c` forwards no signals, so without it a stop waits out its timeout.
+      Init: true,
+      ...(web ? { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: opts.hostPort ? String(opts.hostPort) : '' }] } } : {}),
+    },
+  };
+}
+
+export interface OneOffSpecOptions {
+  /** Label and DYNO name: `run` for `dokku run`, `release` for the Procfile release phase. */
+  processType: string;
+  /** Exec form, passed to Docker as is (no shell); empty means the image's CMD. */
+  command: string[];
+  /** Unique per one-off: becomes `<app>.<processType>.<id>` and `DYNO=<processType>.<id>`. */
+  id: string;
+  tty?: boolean;
+  interactive?: boolean;
+  env?: Record<string, string>;
+}
+
+/** A one-off container from a release: same image and environment, no restarts, no published port. */
+export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): ContainerCreateOptions {
+  const interactive = opts.interactive ?? false;
+  return {
+    name: `${release.app}.${opts.processType}.${opts.id}`,
+    Image: release.image,
+    ...(opts.command.length > 0 ? { Cmd: [...opts.command] } : {}),
+    Env: containerEnv(release, `${opts.processType}.${opts.id}`, opts.env ?? {}),
+    Labels: {
+      [LABEL.app]: release.app,
+      [LABEL.release]: String(release.version),
+      [LABEL.processType]: opts.processType,
+      [LABEL.oneOff]: 'true',
+    },
+    Tty: opts.tty ?? false,
+    OpenStdin: interactive,
+    StdinOnce: interactive,
+    AttachStdin: interactive,
+    AttachStdout: true,
+    AttachStderr: true,
+    HostConfig: { Init: true },
+  };
+}

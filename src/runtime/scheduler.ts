@@ -1,0 +1,122 @@
+import { UserError } from '../errors.ts';
+import type { CheckSettings, Formation, ReleaseSpec, Upstream } from '../types.ts';
+
+/**
+ * What every scheduler (docker-local today, swarm later) offers the deploy pipeline and the `ps`,
+ * `logs`, `run` and `enter` commands. One contract suite runs against each implementation.
+ */
+
+/** Named states of a container as Docker reports them. */
+export type ContainerState = 'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'removing' | 'dead';
+
+export interface ContainerStatus {
+  id: string;
+  name: string;
+  app: string;
+  processType: string;
+  /** 1-based; one-off containers have none. */
+  index: number | undefined;
+  release: number;
+  state: ContainerState;
+  /** Loopback port nginx proxies to (web containers). */
+  hostPort: number | undefined;
+  oneOff: boolean;
+}
+
+export interface DeployRequest {
+  app: string;
+  release: ReleaseSpec;
+  formation: Formation;
+  checks: CheckSettings;
+  /** One output line, already prefixed in Dokku's style (`-----> `, `       `). */
+  onLine?: (line: string) => void;
+  /**
+   * Called once the new containers passed their checks and before any old one is touched: record
+   * these upstreams and point the proxy at them. If it throws, the new containers are removed and
+   * the old keep serving.
+   */
+  onSwitch?: (upstreams: Upstream[]) => Promise<void> | void;
+}
+
+export interface DeployResult {
+  containers: ContainerStatus[];
+  upstreams: Upstream[];
+}
+
+export interface LogsOptions {
+  follow?: boolean;
+  /** Lines per container from the end; all when omitted. */
+  tail?: number;
+  processType?: string;
+  /** Ends a `follow`. */
+  signal?: AbortSignal;
+}
+
+export interface LogLine {
+  /** `web.1`, `worker.2`, `run.a1b2c3`. */
+  dyno: string;
+  stream: 'stdout' | 'stderr';
+  /** ISO time Docker recorded the line at. */
+  time: string;
+  text: string;
+}
+
+/** The caller's terminal, for `run` and `enter`. */
+export interface Terminal {
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+  stdout: NodeJS.WritableStream & { columns?: number; rows?: number; on?: (event: 'resize', fn: () => void) => unknown };
+  stderr: NodeJS.WritableStream;
+  /** Allocate a TTY (only when the caller's stdin and stdout are terminals). */
+  tty: boolean;
+}
+
+export interface RunOptions extends Terminal {
+  env?: Record<string, string>;
+}
+
+export interface Scheduler {
+  /** Zero-downtime: start new → checks → onSwitch → retire old → final names. */
+  deploy(req: DeployRequest): Promise<DeployResult>;
+  /** Converge the running containers of `req.release` to `req.formation`. */
+  scale(req: DeployRequest): Promise<DeployResult>;
+  /** A zero-downtime redeploy of the release that is running. */
+  restart(req: DeployRequest): Promise<DeployResult>;
+  stop(app: string): Promise<void>;
+  /** Starts the app's stopped containers; returns the web upstreams. */
+  start(app: string): Promise<Upstream[]>;
+  status(app: string): Promise<ContainerStatus[]>;
+  upstreams(app: string): Promise<Upstream[]>;
+  /** Removes every container of the app, one-offs included. */
+  destroy(app: string): Promise<void>;
+  logs(app: string, opts: LogsOptions, onLine: (line: LogLine) => void): Promise<void>;
+  /** One-off container; resolves with its exit code. */
+  run(app: string, release: ReleaseSpec, command: string[], opts: RunOptions): Promise<number>;
+  /** Exec into a running container; resolves with the command's exit code. */
+  enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number>;
+}
+
+/** A deploy the user's app made fail: a check, the release phase, or a container that would not start. */
+export class DeployError extends UserError {
+  readonly app: string;
+  readonly version: number;
+  /** The failing container's name and its last log lines. */
+  readonly container: string | undefined;
+  readonly logTail: string[];
+  constructor(app: string, version: number, reason: string, container?: string, logTail: string[] = []) {
+    const tail = logTail.length ? `\n${container ?? 'container'} output (last ${logTail.length} lines):\n${logTail.join('\n')}` : '';
+    super(`Deploy of ${app} v${version} failed: ${reason}${tail}`);
+    this.name = 'DeployError';
+    this.app = app;
+    this.version = version;
+    this.container = container;
+    this.logTail = logTail;
+  }
+}
+
+/** `enter` or `run` named something that does not exist. */
+export class NoSuchContainerError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoSuchContainerError';
+  }
+}
