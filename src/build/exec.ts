@@ -1,0 +1,90 @@
+/**
+ * Running a command in a build container and streaming what it prints, line by line.
+ * Arguments travel as an array (Docker's Cmd), never through a shell.
+ */
+import type Docker from 'dockerode';
+import { LineSplitter, type OnLine } from './lines.ts';
+
+export interface ExecOptions {
+  user?: string;
+  env?: Record<string, string>;
+  workingDir?: string;
+}
+
+/** Runs `cmd` in a running container; resolves with its exit code once its output has ended. */
+export async function execInContainer(container: Docker.Container, cmd: string[], opts: ExecOptions, onLine: OnLine): Promise<number> {
+  const { exitCode } = await execCapture(container, cmd, opts, onLine);
+  return exitCode;
+}
+
+/** Like execInContainer, but also hands back stdout, for scripts whose output is data (bin/release). */
+export async function execCapture(
+  container: Docker.Container,
+  cmd: string[],
+  opts: ExecOptions,
+  onStderr: OnLine,
+  onStdout: OnLine = onStderr,
+): Promise<{ exitCode: number; stdout: string }> {
+  const exec = await container.exec({
+    Cmd: cmd,
+    User: opts.user,
+    Env: opts.env ? Object.entries(opts.env).map(([k, v]) => `${k}=${v}`) : undefined,
+    WorkingDir: opts.workingDir,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const stdout: Buffer[] = [];
+  await demuxLines(stream, (chunk) => stdout.push(chunk), onStdout, onStderr);
+  const info = await exec.inspect();
+  return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8') };
+}
+
+/**
+ * Docker's attach/exec stream without a TTY is framed: 8-byte header (stream id, 3 zero bytes,
+ * big-endian length) then the payload. Frames may be split across chunks.
+ */
+export class FrameDecoder {
+  private buf: Buffer = Buffer.alloc(0);
+  constructor(private readonly onFrame: (stream: 'stdout' | 'stderr', payload: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    while (this.buf.length >= 8) {
+      const size = this.buf.readUInt32BE(4);
+      if (this.buf.length < 8 + size) break;
+      this.onFrame(this.buf[0] === 2 ? 'stderr' : 'stdout', this.buf.subarray(8, 8 + size));
+      this.buf = this.buf.subarray(8 + size);
+    }
+  }
+}
+
+/** Splits Docker's multiplexed stdout/stderr stream into lines on each side. */
+export function demuxLines(
+  stream: NodeJS.ReadableStream,
+  onStdoutChunk: (chunk: Buffer) => void,
+  onStdout: OnLine,
+  onStderr: OnLine,
+): Promise<void> {
+  const outLines = new LineSplitter(onStdout);
+  const errLines = new LineSplitter(onStderr);
+  const frames = new FrameDecoder((which, payload) => {
+    if (which === 'stderr') return errLines.push(payload);
+    onStdoutChunk(payload);
+    outLines.push(payload);
+  });
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      outLines.flush();
+      errLines.flush();
+      resolve();
+    };
+    stream.on('data', (c: Buffer) => frames.push(c));
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', reject);
+  });
+}

@@ -1,0 +1,258 @@
+/**
+ * A small in-memory tar reader and writer (POSIX ustar with pax headers for long names).
+ * Build contexts and the archives put into build containers are a handful of files; sources and
+ * root filesystems, which can be large, go through the system `tar` instead (see source.ts).
+ */
+import { gunzipSync } from 'node:zlib';
+
+export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink';
+
+export interface TarEntry {
+  /** Relative path without a leading `./` or `/`; directories without a trailing slash. */
+  path: string;
+  type: TarEntryType;
+  mode: number;
+  uid?: number;
+  gid?: number;
+  /** Seconds since the epoch; 0 when not given, so the same entries give the same bytes. */
+  mtime?: number;
+  data?: Buffer;
+  /** Target of a symlink or hard link. */
+  linkname?: string;
+}
+
+const BLOCK = 512;
+const TYPE_FLAGS: Record<TarEntryType, string> = { file: '0', dir: '5', symlink: '2', hardlink: '1' };
+
+export function file(path: string, data: string | Buffer, mode = 0o644): TarEntry {
+  return { path, type: 'file', mode, data: typeof data === 'string' ? Buffer.from(data) : data };
+}
+
+export function dir(path: string, mode = 0o755): TarEntry {
+  return { path, type: 'dir', mode };
+}
+
+export function symlink(path: string, target: string): TarEntry {
+  return { path, type: 'symlink', mode: 0o777, linkname: target };
+}
+
+export function writeTar(entries: TarEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const entry of entries) {
+    const data = entry.type === 'file' ? (entry.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+    const name = entry.type === 'dir' ? `${entry.path}/` : entry.path;
+    const linkname = entry.linkname ?? '';
+    const split = splitName(name);
+    const pax: Record<string, string> = {};
+    if (!split) pax.path = name;
+    if (Buffer.byteLength(linkname) > 100) pax.linkpath = linkname;
+    if (Object.keys(pax).length > 0) {
+      const body = paxBody(pax);
+      blocks.push(header({ name: 'PaxHeader', prefix: '', type: 'x', size: body.length, mode: 0o644, linkname: '' }, entry));
+      blocks.push(padded(body));
+    }
+    blocks.push(
+      header(
+        {
+          name: split?.name ?? name.slice(-100),
+          prefix: split?.prefix ?? '',
+          type: TYPE_FLAGS[entry.type],
+          size: data.length,
+          mode: entry.mode,
+          linkname: pax.linkpath ? '' : linkname,
+        },
+        entry,
+      ),
+    );
+    if (data.length > 0) blocks.push(padded(data));
+  }
+  blocks.push(Buffer.alloc(BLOCK * 2));
+  return Buffer.concat(blocks);
+}
+
+/** Reads every entry of a tar archive, gzip-compressed or not. */
+export function readTar(archive: Buffer): TarEntry[] {
+  const buf = isGzip(archive) ? gunzipSync(archive) : archive;
+  const entries: TarEntry[] = [];
+  let offset = 0;
+  let pending: Record<string, string> = {};
+  let globalPax: Record<string, string> = {};
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  while (offset + BLOCK <= buf.length) {
+    const block = buf.subarray(offset, offset + BLOCK);
+    if (block.every((b) => b === 0)) break;
+    if (!checksumOk(block)) throw new Error(`Corrupt tar header at byte ${offset}`);
+    const size = readNumber(block.subarray(124, 136));
+    const typeflag = String.fromCharCode(block[156] || 48);
+    const body = buf.subarray(offset + BLOCK, offset + BLOCK + size);
+    offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    if (typeflag === 'x') {
+      pending = { ...pending, ...parsePax(body) };
+      continue;
+    }
+    if (typeflag === 'g') {
+      globalPax = { ...globalPax, ...parsePax(body) };
+      continue;
+    }
+    if (typeflag === 'L') {
+      longName = cString(body);
+      continue;
+    }
+    if (typeflag === 'K') {
+      longLink = cString(body);
+      continue;
+    }
+    const pax = { ...globalPax, ...pending };
+    const prefix = block.subarray(257, 263).toString('latin1').startsWith('ustar') ? cString(block.subarray(345, 500)) : '';
+    const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/` : '') + cString(block.subarray(0, 100));
+    const type = entryType(typeflag);
+    pending = {};
+    longName = undefined;
+    if (!type) {
+      longLink = undefined;
+      continue;
+    }
+    const entry: TarEntry = {
+      path: normalizePath(rawName),
+      type,
+      mode: readNumber(block.subarray(100, 108)),
+      uid: readNumber(block.subarray(108, 116)),
+      gid: readNumber(block.subarray(116, 124)),
+      mtime: readNumber(block.subarray(136, 148)),
+    };
+    if (type === 'file') entry.data = Buffer.from(body);
+    if (type === 'symlink' || type === 'hardlink') entry.linkname = pax.linkpath ?? longLink ?? cString(block.subarray(157, 257));
+    longLink = undefined;
+    entries.push(entry);
+  }
+  return entries;
+}
+
+export function isGzip(buf: Buffer): boolean {
+  return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+}
+
+/** `./a/b/`, `/a/b` and `a//b` all become `a/b`; the archive root itself becomes ''. */
+export function normalizePath(name: string): string {
+  return name
+    .split('/')
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
+}
+
+function entryType(flag: string): TarEntryType | undefined {
+  if (flag === '0' || flag === '7') return 'file';
+  if (flag === '5') return 'dir';
+  if (flag === '2') return 'symlink';
+  if (flag === '1') return 'hardlink';
+  return undefined; // devices, fifos: nothing a build needs
+}
+
+interface HeaderFields {
+  name: string;
+  prefix: string;
+  type: string;
+  size: number;
+  mode: number;
+  linkname: string;
+}
+
+function header(h: HeaderFields, entry: TarEntry): Buffer {
+  const block = Buffer.alloc(BLOCK);
+  block.write(h.name, 0, 100, 'utf8');
+  writeOctal(block, 100, 8, h.mode & 0o7777);
+  writeOctal(block, 108, 8, entry.uid ?? 0);
+  writeOctal(block, 116, 8, entry.gid ?? 0);
+  writeOctal(block, 124, 12, h.size);
+  writeOctal(block, 136, 12, entry.mtime ?? 0);
+  block.fill(0x20, 148, 156); // checksum is computed with its own field as spaces
+  block.write(h.type, 156, 1, 'latin1');
+  block.write(h.linkname, 157, 100, 'utf8');
+  block.write('ustar\u000000', 257, 8, 'latin1');
+  block.write(h.prefix, 345, 155, 'utf8');
+  let sum = 0;
+  for (const b of block) sum += b;
+  block.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'latin1');
+  return block;
+}
+
+/** ustar stores names up to 100 bytes, or up to 255 split at a slash into prefix and name. */
+function splitName(name: string): { name: string; prefix: string } | undefined {
+  if (Buffer.byteLength(name) <= 100) return { name, prefix: '' };
+  for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
+    const prefix = name.slice(0, i);
+    const rest = name.slice(i + 1);
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(rest) <= 100 && rest !== '') return { name: rest, prefix };
+  }
+  return undefined;
+}
+
+function paxBody(fields: Record<string, string>): Buffer {
+  const records = Object.entries(fields).map(([key, value]) => {
+    const rest = ` ${key}=${value}\n`;
+    // The length prefix counts itself, so grow it until it is stable.
+    let len = Buffer.byteLength(rest) + 1;
+    while (String(len).length + Buffer.byteLength(rest) !== len) len = String(len).length + Buffer.byteLength(rest);
+    return `${len}${rest}`;
+  });
+  return Buffer.from(records.join(''));
+}
+
+function parsePax(body: Buffer): Record<string, string> {
+  const fields: Record<string, string> = {};
+  let pos = 0;
+  while (pos < body.length) {
+    const space = body.indexOf(0x20, pos);
+    if (space === -1) break;
+    const len = Number(body.subarray(pos, space).toString('latin1'));
+    if (!Number.isInteger(len) || len <= 0) break;
+    const record = body.subarray(space + 1, pos + len - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    if (eq > 0) fields[record.slice(0, eq)] = record.slice(eq + 1);
+    pos += len;
+  }
+  return fields;
+}
+
+function padded(data: Buffer): Buffer {
+  const rest = data.length % BLOCK;
+  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rest)]);
+}
+
+function writeOctal(block: Buffer, offset: number, width: number, value: number): void {
+  const digits = value.toString(8);
+  if (digits.length > width - 1) {
+    // GNU base-256 for sizes past 8 GiB: high bit set, big-endian binary.
+    block[offset] = 0x80;
+    let v = BigInt(value);
+    for (let i = offset + width - 1; i > offset; i--) {
+      block[i] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+    return;
+  }
+  block.write(`${digits.padStart(width - 1, '0')}\u0000`, offset, width, 'latin1');
+}
+
+function readNumber(field: Buffer): number {
+  if ((field[0] ?? 0) & 0x80) {
+    let v = 0n;
+    for (let i = 1; i < field.length; i++) v = (v << 8n) | BigInt(field[i]!);
+    return Number(v);
+  }
+  const text = cString(field).trim();
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+function checksumOk(block: Buffer): boolean {
+  const stored = readNumber(block.subarray(148, 156));
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return sum === stored;
+}
+
+function cString(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.subarray(0, end === -1 ? buf.length : end).toString('utf8');
+}
