@@ -38,7 +38,7 @@ export async function runCommand(words: string[], ctx: Context): Promise<number>
       cli.outputHelp();
       return 0;
     }
-    cli.parse(['dokku', 'dokku', ...words], { run: false });
+    cli.parse(['dokku', 'dokku', ...pinBooleanFlags(cli, words)], { run: false });
     if (!cli.matchedCommand) {
       if (cli.options.help || cli.options.version) return 0;
       throw new UserError(`\`${words[0]}\` is not a dokku command. See \`dokku help\` for a list of commands.`);
@@ -50,6 +50,22 @@ export async function runCommand(words: string[], ctx: Context): Promise<number>
   } finally {
     ctx.close();
   }
+}
+
+/**
+ * The parser lets a bare boolean flag take the next word when it reads `true` or `false`, and turns a
+ * numeric word after one into a number (`apps:destroy --force 007` would name app 7). Written as
+ * `--flag=true`, a flag leaves the next word alone.
+ */
+function pinBooleanFlags(cli: CAC, words: string[]): string[] {
+  const flags = new Set<string>();
+  for (const command of [cli.globalCommand, ...cli.commands]) {
+    for (const o of command.options) {
+      if (o.isBoolean && !o.negated) for (const part of o.rawName.split(',')) flags.add(part.trim().split(/\s/)[0]!);
+    }
+  }
+  const end = words.indexOf('--');
+  return words.map((w, i) => (flags.has(w) && (end < 0 || i < end) ? `${w}=true` : w));
 }
 
 function reportError(err: unknown, cli: CAC, ctx: Context): number {
