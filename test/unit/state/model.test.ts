@@ -7,7 +7,7 @@ import { runCommand } from '../../../src/cli/program.ts';
 import { loadSettings } from '../../../src/settings.ts';
 import { openDatabase } from '../../../src/state/db.ts';
 import { evolveApp, evolveConfig, initialAppState, type AppState, type ConfigVars } from '../../../src/state/deciders.ts';
-import { appIdOf, GLOBAL_STREAM } from '../../../src/state/events.ts';
+import { appIdOf, GLOBAL_STREAM, type DomainEvent } from '../../../src/state/events.ts';
 import { PROJECTION_TABLES } from '../../../src/state/projections.ts';
 import { EventStore } from '../../../src/state/store.ts';
 import { picker, testSeed, type Picker } from '../../helpers/random.ts';
@@ -188,10 +188,11 @@ function dumpProjections(store: EventStore): Record<string, unknown[]> {
 function foldLog(store: EventStore): { apps: Map<string, AppState>; global: ConfigVars } {
   const apps = new Map<string, AppState>();
   let global: ConfigVars = {};
-  for (const e of store.readAll(0)) {
-    if (e.stream === GLOBAL_STREAM) global = evolveConfig(global, e);
+  for (const stored of store.readAll(0)) {
+    const e = { type: stored.type, data: stored.data } as DomainEvent;
+    if (stored.stream === GLOBAL_STREAM) global = evolveConfig(global, e);
     else {
-      const id = appIdOf(e.stream)!;
+      const id = appIdOf(stored.stream)!;
       apps.set(id, evolveApp(apps.get(id) ?? initialAppState(), e));
     }
   }
