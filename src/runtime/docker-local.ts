@@ -1,0 +1,322 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import type Docker from 'dockerode';
+import { detail, step } from '../cli/output.ts';
+import type { CheckSettings, ReleaseSpec, Upstream } from '../types.ts';
+import { CheckFailure, planChecks, runChecks, type CheckTarget } from './checks.ts';
+import { containerName, containerSpec, isWeb, oneOffSpec, procfileCommand, upcomingName } from './container-spec.ts';
+import { listContainers, removeContainer, stopContainer, upstreamsFrom } from './containers.ts';
+import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor, type Slot } from './formation.ts';
+import { appLogs, dynoName, logTail } from './logs.ts';
+import { DemuxedLines } from './log-frames.ts';
+import { execIn, oneOffId, runOneOff } from './one-off.ts';
+import { dockerProbe, sleep } from './probes.ts';
+import {
+  DeployError,
+  NoSuchContainerError,
+  type ContainerStatus,
+  type DeployRequest,
+  type DeployResult,
+  type LogLine,
+  type LogsOptions,
+  type RunOptions,
+  type Scheduler,
+  type Terminal,
+} from './scheduler.ts';
+
+export interface DockerLocalOptions {
+  /** Seconds a retired container gets between SIGTERM and SIGKILL (Docker's default). */
+  stopTimeout?: number;
+  /** Log lines quoted in a failed deploy's message. */
+  logTailLines?: number;
+}
+
+/** A container this deploy started, with what checks and the proxy need to reach it. */
+interface Started extends Slot {
+  container: Docker.Container;
+  id: string;
+  name: string;
+  finalName: string;
+  hostPort: number | undefined;
+  ip: string | undefined;
+}
+
+const noop = () => {};
+
+/** web.2 before web.10. */
+const byName = (a: Upstream, b: Upstream): number => a.containerName.localeCompare(b.containerName, 'en', { numeric: true });
+
+/** A loopback port free right now; pinned into the container so restarts keep it (see containerSpec). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const portTaken = (err: unknown): boolean => /port is already allocated|address already in use/i.test(String((err as Error)?.message));
+
+function toUpstreams(started: Started[]): Upstream[] {
+  return started
+    .filter((s) => isWeb(s.processType) && s.hostPort !== undefined)
+    .sort((a, b) => a.index - b.index)
+    .map((s) => ({ processType: s.processType, containerName: s.finalName, host: '127.0.0.1', port: s.hostPort! }));
+}
+
+/** The default scheduler: containers on this host's Docker engine, web ports on loopback for nginx. */
+export class DockerLocalScheduler implements Scheduler {
+  private readonly stopTimeout: number;
+  private readonly logTailLines: number;
+
+  constructor(private readonly docker: Docker, opts: DockerLocalOptions = {}) {
+    this.stopTimeout = opts.stopTimeout ?? 10;
+    this.logTailLines = opts.logTailLines ?? 20;
+  }
+
+  /**
+   * start new → check → switch → retire old → final names. Until the switch, a failure removes the
+   * new containers and leaves the old ones exactly as they were.
+   */
+  async deploy(req: DeployRequest): Promise<DeployResult> {
+    const { app, release, checks } = req;
+    const say = req.onLine ?? noop;
+    assertSameApp(app, release);
+    const old = await this.status(app);
+    const { counts, unknown } = desiredProcesses(release, req.formation);
+    for (const type of unknown) say(detail(`No ${type} process type in v${release.version}; not starting it`));
+
+    await this.releasePhase(release, say);
+
+    say(step(`Starting v${release.version} of ${app} (${describeFormation(counts) || 'no processes'})`));
+    const token = randomBytes(3).toString('hex');
+    const started = await this.startSlots(release, slotsFor(counts), (s) => upcomingName(app, s.processType, s.index, token));
+    const upstreams = toUpstreams(started);
+    await this.checkOrUndo(release, started, checks, say, () => req.onSwitch?.(upstreams));
+
+    const retiring = old.filter((c) => !started.some((s) => s.id === c.id));
+    await this.retire(retiring, checks.waitToRetire, say);
+    await this.giveFinalNames(started, say);
+    say(step(`Application deployed: ${app} v${release.version}`));
+    for (const u of upstreams) say(detail(`${u.containerName} → http://${u.host}:${u.port}`));
+    return { containers: await this.status(app), upstreams };
+  }
+
+  async restart(req: DeployRequest): Promise<DeployResult> {
+    return this.deploy(req);
+  }
+
+  /** Adds and removes containers of the release until the formation holds; web changes go through onSwitch. */
+  async scale(req: DeployRequest): Promise<DeployResult> {
+    const { app, release, checks } = req;
+    const say = req.onLine ?? noop;
+    assertSameApp(app, release);
+    const current = (await this.status(app)).filter((c): c is ContainerStatus & { index: number } => c.index !== undefined);
+    const { counts } = desiredProcesses(release, req.formation);
+    const plan = planScale(current, counts);
+    say(step(`Scaling ${app} to ${describeFormation(counts) || 'nothing'}`));
+
+    const started = await this.startSlots(release, plan.add, (s) => containerName(app, s.processType, s.index));
+    const webChanges = [...plan.add, ...plan.remove].some((c) => isWeb(c.processType));
+    const kept = current.filter((c) => !plan.remove.includes(c));
+    const upstreams = [...upstreamsFrom(kept), ...toUpstreams(started)].sort(byName);
+    await this.checkOrUndo(release, started, checks, say, () => (webChanges ? req.onSwitch?.(upstreams) : undefined));
+
+    const webRemoved = plan.remove.some((c) => isWeb(c.processType));
+    await this.retire(plan.remove, webRemoved ? checks.waitToRetire : 0, say);
+    return { containers: await this.status(app), upstreams };
+  }
+
+  async stop(app: string): Promise<void> {
+    const running = (await this.status(app)).filter((c) => c.state === 'running' || c.state === 'restarting' || c.state === 'paused');
+    await Promise.all(running.map((c) => stopContainer(this.docker, c.id, this.stopTimeout)));
+  }
+
+  async start(app: string): Promise<Upstream[]> {
+    const stopped = (await this.status(app)).filter((c) => c.state === 'created' || c.state === 'exited');
+    await Promise.all(stopped.map((c) => this.docker.getContainer(c.id).start()));
+    return this.upstreams(app);
+  }
+
+  status(app: string): Promise<ContainerStatus[]> {
+    return listContainers(this.docker, app);
+  }
+
+  async upstreams(app: string): Promise<Upstream[]> {
+    return upstreamsFrom(await this.status(app));
+  }
+
+  async destroy(app: string): Promise<void> {
+    const all = await listContainers(this.docker, app, { oneOffs: true });
+    await Promise.all(all.map((c) => removeContainer(this.docker, c.id)));
+  }
+
+  logs(app: string, opts: LogsOptions, onLine: (line: LogLine) => void): Promise<void> {
+    return appLogs(this.docker, app, opts, onLine);
+  }
+
+  run(app: string, release: ReleaseSpec, command: string[], opts: RunOptions): Promise<number> {
+    assertSameApp(app, release);
+    return runOneOff(this.docker, release, command, opts);
+  }
+
+  async enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number> {
+    const target = (await this.status(app)).find((c) => c.processType === processType && c.index === index && c.state === 'running');
+    if (!target) throw new NoSuchContainerError(`No running ${processType}.${index} container for ${app}`);
+    return execIn(this.docker, target.id, command, terminal);
+  }
+
+  /** The Procfile `release` command, once, in a one-off container; a non-zero exit aborts the deploy. */
+  private async releasePhase(release: ReleaseSpec, say: (line: string) => void): Promise<void> {
+    const cmd = procfileCommand(release.processTypes[RELEASE_PHASE]);
+    if (!cmd) return;
+    say(step(`Running release command: ${release.processTypes[RELEASE_PHASE]!.trim()}`));
+    const id = oneOffId();
+    const container = await this.docker.createContainer(oneOffSpec(release, { processType: RELEASE_PHASE, command: cmd, id }));
+    try {
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
+      const demux = new DemuxedLines();
+      const ended = new Promise<void>((resolve) => {
+        stream.on('data', (chunk: Buffer) => demux.push(chunk).forEach((l) => say(detail(l.line))));
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+      });
+      await container.start();
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      await Promise.race([ended, sleep(2000)]);
+      demux.flush().forEach((l) => say(detail(l.line)));
+      if (StatusCode !== 0) {
+        const tail = await logTail(this.docker, container.id, this.logTailLines);
+        throw new DeployError(release.app, release.version, `release command exited with code ${StatusCode}`, `${release.app}.release.${id}`, tail);
+      }
+    } finally {
+      await removeContainer(this.docker, container.id);
+    }
+  }
+
+  /** Creates and starts one container per slot, all at once; on any failure removes those it made. */
+  private async startSlots(release: ReleaseSpec, slots: Slot[], nameOf: (s: Slot) => string): Promise<Started[]> {
+    const results = await Promise.allSettled(slots.map((s) => this.startOne(release, s, nameOf(s))));
+    const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.removeAll(started);
+      throw failed.reason;
+    }
+    return started;
+  }
+
+  private async startOne(release: ReleaseSpec, slot: Slot, name: string): Promise<Started> {
+    const web = isWeb(slot.processType);
+    for (let attempt = 1; ; attempt++) {
+      const hostPort = web ? await freeLoopbackPort() : undefined;
+      const container = await this.docker.createContainer(containerSpec(release, slot.processType, slot.index, { name, hostPort }));
+      try {
+        await container.start();
+      } catch (err) {
+        await removeContainer(this.docker, container.id);
+        // Another process took the port between our probe and Docker's bind: pick another.
+        if (web && portTaken(err) && attempt < 5) continue;
+        throw err;
+      }
+      const info = await container.inspect();
+      const ip = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
+      return {
+        ...slot,
+        container,
+        id: container.id,
+        name,
+        finalName: containerName(release.app, slot.processType, slot.index),
+        hostPort,
+        ip,
+      };
+    }
+  }
+
+  /**
+   * Checks every new container, then lets the caller switch traffic. If either fails, the new
+   * containers go (a check failure becomes a DeployError quoting the container's log).
+   */
+  private async checkOrUndo(
+    release: ReleaseSpec,
+    started: Started[],
+    checks: CheckSettings,
+    say: (line: string) => void,
+    switchTraffic: () => unknown,
+  ): Promise<void> {
+    try {
+      if (started.length > 0) {
+        const plans = started.map((s) => planChecks(release, s.processType, checks));
+        const skipped = plans.find((p) => p.kind === 'skip');
+        say(step(skipped?.kind === 'skip' ? `Skipping checks: ${skipped.reason}` : 'Running checks'));
+        await Promise.all(
+          started.map((s, i) =>
+            runChecks(plans[i]!, checkTarget(release, s), dockerProbe(s.container), (l) => say(detail(l))),
+          ),
+        );
+      }
+      await switchTraffic();
+    } catch (err) {
+      const failure = err instanceof CheckFailure ? await this.describeFailure(release, started, err) : err;
+      await this.removeAll(started);
+      throw failure;
+    }
+  }
+
+  private async describeFailure(release: ReleaseSpec, started: Started[], failure: CheckFailure): Promise<DeployError> {
+    const culprit = started.find((s) => `${s.processType}.${s.index}` === failure.dyno);
+    const tail = culprit ? await logTail(this.docker, culprit.id, this.logTailLines) : [];
+    return new DeployError(release.app, release.version, `check failed for ${failure.message}`, culprit?.finalName, tail);
+  }
+
+  /** After `waitSeconds` (requests in flight on the old upstreams finish), stop and remove. */
+  private async retire(containers: ContainerStatus[], waitSeconds: number, say: (line: string) => void): Promise<void> {
+    if (containers.length === 0) return;
+    if (waitSeconds > 0) {
+      say(step(`Shutting down ${containers.length} old container${containers.length === 1 ? '' : 's'} in ${waitSeconds} s`));
+      await sleep(waitSeconds * 1000);
+    }
+    await Promise.all(
+      containers.map(async (c) => {
+        await stopContainer(this.docker, c.id, this.stopTimeout);
+        await removeContainer(this.docker, c.id);
+        say(detail(`Retired ${c.name} (${dynoName(c)}, v${c.release})`));
+      }),
+    );
+  }
+
+  private async giveFinalNames(started: Started[], say: (line: string) => void): Promise<void> {
+    await Promise.all(
+      started
+        .filter((s) => s.name !== s.finalName)
+        .map(async (s) => {
+          try {
+            await s.container.rename({ name: s.finalName });
+          } catch (err) {
+            // Harmless (identity is in labels); the next deploy or scale renames it.
+            say(detail(`Could not rename ${s.name} to ${s.finalName}: ${(err as Error).message}`));
+          }
+        }),
+    );
+  }
+
+  private async removeAll(containers: Array<{ id: string }>): Promise<void> {
+    await Promise.all(containers.map((c) => removeContainer(this.docker, c.id)));
+  }
+}
+
+function checkTarget(release: ReleaseSpec, s: Started): CheckTarget {
+  return {
+    dyno: `${s.processType}.${s.index}`,
+    containerPort: isWeb(s.processType) ? release.webPort : undefined,
+    published: s.hostPort ? { host: '127.0.0.1', port: s.hostPort } : undefined,
+    containerIp: s.ip,
+  };
+}
+
+function assertSameApp(app: string, release: ReleaseSpec): void {
+  if (release.app !== app) throw new Error(`release belongs to ${release.app}, not ${app}`);
+}
