@@ -69,7 +69,7 @@ export function judgeResponse(check: Pick<HttpCheck, 'content'>, status: number,
   return undefined;
 }
 
-/** Where a check connects: the loopback-published port for the web port, else the container's own IP. */
+/** How a check reaches a container: its own IP on the bridge, and the port published on loopback. */
 export interface CheckTarget {
   /** `web.1`, for messages. */
   dyno: string;
@@ -79,8 +79,18 @@ export interface CheckTarget {
   containerIp: string | undefined;
 }
 
-export function checkAddress(target: CheckTarget, port: number | undefined): { host: string; port: number } | undefined {
-  if (port === undefined) return undefined;
+/**
+ * "Does the process accept connections" must ask the container itself: Docker's published port
+ * accepts a connection even when nothing listens behind it. The published port is the fallback
+ * for setups where the host cannot reach container IPs.
+ */
+export function tcpAddress(target: CheckTarget): { host: string; port: number } | undefined {
+  if (target.containerPort === undefined) return undefined;
+  return target.containerIp ? { host: target.containerIp, port: target.containerPort } : target.published;
+}
+
+/** HTTP checks go the way nginx will: the published port for the web port, else the container's IP. */
+export function httpAddress(target: CheckTarget, port: number): { host: string; port: number } | undefined {
   if (target.published && port === target.containerPort) return target.published;
   return target.containerIp ? { host: target.containerIp, port } : undefined;
 }
@@ -122,7 +132,7 @@ async function assertUp(target: CheckTarget, probe: Probe, when: string): Promis
 
 /** Poll until the port accepts a connection, failing early if the container dies. */
 async function awaitPort(target: CheckTarget, probe: Probe, deadlineMs: number): Promise<void> {
-  const address = checkAddress(target, target.containerPort);
+  const address = tcpAddress(target);
   if (!address) return;
   const until = probe.now() + deadlineMs;
   for (;;) {
@@ -136,7 +146,7 @@ async function awaitPort(target: CheckTarget, probe: Probe, deadlineMs: number):
 }
 
 async function runHttpCheck(target: CheckTarget, check: HttpCheck, probe: Probe, say: (l: string) => void): Promise<void> {
-  const address = checkAddress(target, check.port);
+  const address = httpAddress(target, check.port);
   if (!address) throw new CheckFailure(target.dyno, `${check.name}: port ${check.port} is not reachable`);
   const url = `http://${address.host}:${address.port}${check.path}`;
   if (check.initialDelayMs > 0) await probe.sleep(check.initialDelayMs);
@@ -167,7 +177,7 @@ export async function runChecks(plan: CheckPlan, target: CheckTarget, probe: Pro
   if (plan.kind === 'uptime') {
     await probe.sleep(plan.uptimeMs);
     await assertUp(target, probe, `within ${plan.uptimeMs / 1000} s of starting`);
-    const address = checkAddress(target, target.containerPort);
+    const address = tcpAddress(target);
     if (address && !(await probe.connect(address.host, address.port, 1000))) {
       throw new CheckFailure(target.dyno, `port ${target.containerPort} stopped accepting connections`);
     }

@@ -30,7 +30,7 @@ export function desiredProcesses(release: ReleaseSpec, formation: Formation): De
   const types = runnableTypes(release);
   const counts: Formation = {};
   for (const type of types) counts[type] = Math.max(0, Math.floor(formation[type] ?? (type === 'web' ? 1 : 0)));
-  const unknown = Object.keys(formation).filter((t) => !types.includes(t) && (formation[t] ?? 0) > 0);
+  const unknown = Object.keys(formation).filter((t) => t !== RELEASE_PHASE && !types.includes(t) && (formation[t] ?? 0) > 0);
   return { counts, unknown };
 }
 

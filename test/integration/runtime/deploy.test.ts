@@ -88,6 +88,21 @@ describe.skipIf(!docker)('docker-local deploy', () => {
     expect((await get('127.0.0.1', upstreams[0]!.port)).body.trim()).toBe('v2 hello-2 web.1');
   });
 
+  it('does not switch to a process that has not opened its port yet', async () => {
+    const slow = release(9, { processTypes: { web: `echo "booting"; sleep 2; ${WEB}` } });
+    let firstAnswer = '';
+    const t0 = performance.now();
+    await scheduler.deploy(request(slow, {
+      checks: { ...checks, wait: 0.2, waitToRetire: 0 },
+      onSwitch: async (u) => {
+        upstreams = u;
+        firstAnswer = await get(u[0]!.host, u[0]!.port).then((r) => r.body.trim(), (e: Error) => e.message);
+      },
+    }));
+    expect(firstAnswer).toBe('v9 hello-9 web.1');
+    expect(performance.now() - t0).toBeGreaterThan(2000);
+  });
+
   it('keeps the old release serving when the new one crashes, and quotes its log', async () => {
     const before = await scheduler.status(app);
     let switched = false;
@@ -102,7 +117,7 @@ describe.skipIf(!docker)('docker-local deploy', () => {
     expect(e.message).toContain('fatal: DATABASE_URL is not set');
     expect(switched).toBe(false);
     expect(await scheduler.status(app)).toEqual(before);
-    expect((await get('127.0.0.1', upstreams[0]!.port)).body.trim()).toBe('v2 hello-2 web.1');
+    expect((await get('127.0.0.1', upstreams[0]!.port)).body.trim()).toBe('v9 hello-9 web.1');
   });
 
   it('fails an app.json HTTP check that never sees its content, leaving nothing behind', async () => {

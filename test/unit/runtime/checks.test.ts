@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckFailure, checkAddress, DEFAULT_CHECK_SETTINGS, judgeResponse, planChecks, runChecks, type CheckPlan, type CheckTarget, type ContainerCondition, type Probe } from '../../../src/runtime/checks.ts';
+import { CheckFailure, httpAddress, tcpAddress, DEFAULT_CHECK_SETTINGS, judgeResponse, planChecks, runChecks, type CheckPlan, type CheckTarget, type ContainerCondition, type Probe } from '../../../src/runtime/checks.ts';
 import type { CheckSettings, Healthcheck, ReleaseSpec } from '../../../src/types.ts';
 
 const settings: CheckSettings = { ...DEFAULT_CHECK_SETTINGS, wait: 2, timeout: 3, attempts: 4 };
@@ -52,13 +52,18 @@ describe('judgeResponse', () => {
   });
 });
 
-describe('checkAddress', () => {
+describe('check addresses', () => {
   const target: CheckTarget = { dyno: 'web.1', containerPort: 5000, published: { host: '127.0.0.1', port: 40001 }, containerIp: '172.17.0.5' };
-  it('uses the loopback-published port for the web port and the container IP for any other', () => {
-    expect(checkAddress(target, 5000)).toEqual({ host: '127.0.0.1', port: 40001 });
-    expect(checkAddress(target, 9000)).toEqual({ host: '172.17.0.5', port: 9000 });
-    expect(checkAddress({ ...target, containerIp: undefined }, 9000)).toBeUndefined();
-    expect(checkAddress(target, undefined)).toBeUndefined();
+  it('asks the container itself whether its port is open (the published port always accepts)', () => {
+    expect(tcpAddress(target)).toEqual({ host: '172.17.0.5', port: 5000 });
+    expect(tcpAddress({ ...target, containerIp: undefined })).toEqual({ host: '127.0.0.1', port: 40001 });
+    expect(tcpAddress({ ...target, containerPort: undefined })).toBeUndefined();
+  });
+
+  it('sends HTTP checks the way nginx goes for the web port, to the container IP for others', () => {
+    expect(httpAddress(target, 5000)).toEqual({ host: '127.0.0.1', port: 40001 });
+    expect(httpAddress(target, 9000)).toEqual({ host: '172.17.0.5', port: 9000 });
+    expect(httpAddress({ ...target, containerIp: undefined }, 9000)).toBeUndefined();
   });
 });
 
@@ -95,10 +100,11 @@ const uptime: CheckPlan = { kind: 'uptime', portDeadlineMs: 5000, uptimeMs: 1000
 
 describe('runChecks', () => {
   it('waits for the port, then for `wait`, and passes', async () => {
-    const { probe, time } = scripted({ opensAtMs: 300 });
+    const { probe, time, calls } = scripted({ opensAtMs: 300 });
     const lines: string[] = [];
     await runChecks(uptime, web, probe, (l) => lines.push(l));
     expect(time()).toBe(1300);
+    expect(new Set(calls)).toEqual(new Set(['connect 172.17.0.2:5000']));
     expect(lines).toEqual(['web.1: running for 1 s, port 5000 open']);
   });
 

@@ -10,7 +10,7 @@ describe('desiredProcesses', () => {
   it('defaults web to 1 and other types to 0; the release phase never runs as a process', () => {
     const r = release({ web: 'w', worker: 'k', release: 'migrate' });
     expect(desiredProcesses(r, {})).toEqual({ counts: { web: 1, worker: 0 }, unknown: [] });
-    expect(desiredProcesses(r, { web: 2, worker: 1, release: 1 }).counts).toEqual({ web: 2, worker: 1 });
+    expect(desiredProcesses(r, { web: 2, worker: 1, release: 1 })).toEqual({ counts: { web: 2, worker: 1 }, unknown: [] });
   });
 
   it('reports formation entries the release does not define', () => {
