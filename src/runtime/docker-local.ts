@@ -95,13 +95,14 @@ export class DockerLocalScheduler implements Scheduler {
     const token = randomBytes(3).toString('hex');
     const started = await this.startSlots(release, slotsFor(counts), (s) => upcomingName(app, s.processType, s.index, token));
     const upstreams = toUpstreams(started);
-    await this.checkOrUndo(release, started, checks, say, () => req.onSwitch?.(upstreams));
+    await this.checkOrUndo(release, started, checks, say, async () => {
+      await req.onSwitch?.(upstreams);
+      if (upstreams.length) say(step(`Switched traffic to v${release.version}: ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}`));
+    });
 
     const retiring = old.filter((c) => !started.some((s) => s.id === c.id));
     await this.retire(retiring, checks.waitToRetire, say);
     await this.giveFinalNames(started, say);
-    say(step(`Application deployed: ${app} v${release.version}`));
-    for (const u of upstreams) say(detail(`${u.containerName} → http://${u.host}:${u.port}`));
     return { containers: await this.status(app), upstreams };
   }
 
@@ -190,7 +191,7 @@ export class DockerLocalScheduler implements Scheduler {
       demux.flush().forEach((l) => say(detail(l.line)));
       if (StatusCode !== 0) {
         const tail = await logTail(this.docker, container.id, this.logTailLines);
-        throw new DeployError(release.app, release.version, `release command exited with code ${StatusCode}`, `${release.app}.release.${id}`, tail);
+        throw new DeployError(release.app, release.version, 'release', `release command exited with code ${StatusCode}`, `${release.app}.release.${id}`, tail);
       }
     } finally {
       await removeContainer(this.docker, container.id);
@@ -269,7 +270,7 @@ export class DockerLocalScheduler implements Scheduler {
   private async describeFailure(release: ReleaseSpec, started: Started[], failure: CheckFailure): Promise<DeployError> {
     const culprit = started.find((s) => `${s.processType}.${s.index}` === failure.dyno);
     const tail = culprit ? await logTail(this.docker, culprit.id, this.logTailLines) : [];
-    return new DeployError(release.app, release.version, `check failed for ${failure.message}`, culprit?.finalName, tail);
+    return new DeployError(release.app, release.version, 'checks', `check failed for ${failure.message}`, culprit?.finalName, tail);
   }
 
   /** After `waitSeconds` (requests in flight on the old upstreams finish), stop and remove. */

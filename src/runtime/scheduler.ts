@@ -95,19 +95,27 @@ export interface Scheduler {
   enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number>;
 }
 
-/** A deploy the user's app made fail: a check, the release phase, or a container that would not start. */
+/** Where a deploy the app made fail stopped: its Procfile release command, or its new containers' checks. */
+export type DeployFailurePhase = 'release' | 'checks';
+
+/**
+ * A deploy the user's app made fail. The first line of the message is the reason; the failing
+ * container's last log lines follow.
+ */
 export class DeployError extends UserError {
   readonly app: string;
   readonly version: number;
+  readonly phase: DeployFailurePhase;
   /** The failing container's name and its last log lines. */
   readonly container: string | undefined;
   readonly logTail: string[];
-  constructor(app: string, version: number, reason: string, container?: string, logTail: string[] = []) {
+  constructor(app: string, version: number, phase: DeployFailurePhase, reason: string, container?: string, logTail: string[] = []) {
     const tail = logTail.length ? `\n${container ?? 'container'} output (last ${logTail.length} lines):\n${logTail.join('\n')}` : '';
     super(`Deploy of ${app} v${version} failed: ${reason}${tail}`);
     this.name = 'DeployError';
     this.app = app;
     this.version = version;
+    this.phase = phase;
     this.container = container;
     this.logTail = logTail;
   }

@@ -64,7 +64,7 @@ describe.skipIf(!docker)('docker-local deploy', () => {
     const status = await scheduler.status(app);
     expect(status).toHaveLength(1);
     expect(status[0]).toMatchObject({ name: `${app}.web.1`, processType: 'web', index: 1, release: 1, state: 'running', hostPort: u!.port });
-    expect(lines).toContain(`-----> Application deployed: ${app} v1`);
+    expect(lines).toContain(`-----> Switched traffic to v1: 127.0.0.1:${u!.port}`);
     expect(lines.some((l) => l.startsWith('       web.1: running for 1 s'))).toBe(true);
   });
 
@@ -112,6 +112,7 @@ describe.skipIf(!docker)('docker-local deploy', () => {
     expect(err).toBeInstanceOf(DeployError);
     const e = err as DeployError;
     expect(e.exitCode).toBe(1);
+    expect(e.phase).toBe('checks');
     expect(e.message).toMatch(/^Deploy of rt-deploy-\S+ v3 failed: check failed for web\.1: (exited with code 1|crashed and was restarted)/);
     expect(e.logTail).toContain('fatal: DATABASE_URL is not set');
     expect(e.message).toContain('fatal: DATABASE_URL is not set');
@@ -149,6 +150,7 @@ describe.skipIf(!docker)('docker-local deploy', () => {
     const err = (await scheduler.deploy(request(bad)).catch((e: unknown) => e)) as DeployError;
     expect(err).toBeInstanceOf(DeployError);
     expect(err.message).toContain('release command exited with code 4');
+    expect(err.phase).toBe('release');
     expect(err.logTail).toEqual(['migration 42 failed']);
     expect(await scheduler.status(app)).toEqual(before);
     expect((await d.listContainers({ all: true, filters: { label: [`com.dokku.app=${app}`, 'com.dokku.one-off=true'] } }))).toEqual([]);

@@ -13,7 +13,7 @@ export async function dockerForTests(): Promise<Docker | undefined> {
     await docker.ping();
     return docker;
   } catch (err) {
-    if (process.env.CI === 'true') throw new Error(`Docker is required under CI and does not answer: ${(err as Error).message}`);
+    if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`Docker is required under CI and does not answer: ${(err as Error).message}`);
     return undefined;
   }
 }
