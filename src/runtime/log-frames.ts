@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /**
  * Docker's multiplexed stream (a container without a TTY): frames of an 8-byte header — stream
  * type (1 stdout, 2 stderr), three zero bytes, a big-endian length — then the payload. Decoding is
@@ -28,18 +30,22 @@ export class FrameDecoder {
   }
 }
 
-/** Whole lines out of arbitrary chunks; the unfinished rest waits for more or for `flush`. */
+/**
+ * Whole lines out of arbitrary chunks; the unfinished rest (a partial line, or half of a UTF-8
+ * character) waits for more or for `flush`.
+ */
 export class LineSplitter {
   private rest = '';
+  private readonly decoder = new StringDecoder('utf8');
 
   push(data: Buffer | string): string[] {
-    const lines = (this.rest + data.toString()).split('\n');
+    const lines = (this.rest + (typeof data === 'string' ? data : this.decoder.write(data))).split('\n');
     this.rest = lines.pop() ?? '';
     return lines.map((l) => l.replace(/\r$/, ''));
   }
 
   flush(): string[] {
-    const last = this.rest;
+    const last = (this.rest + this.decoder.end()).replace(/\r$/, '');
     this.rest = '';
     return last ? [last] : [];
   }

@@ -28,6 +28,12 @@ describe('LineSplitter', () => {
     expect(s.flush()).toEqual(['d']);
     expect(s.flush()).toEqual([]);
   });
+
+  it('keeps a UTF-8 character that is split across chunks', () => {
+    const s = new LineSplitter();
+    const bytes = Buffer.from('día ✓\n');
+    expect([...s.push(bytes.subarray(0, 2)), ...s.push(bytes.subarray(2, 6)), ...s.push(bytes.subarray(6))]).toEqual(['día ✓']);
+  });
 });
 
 describe('DemuxedLines', () => {
