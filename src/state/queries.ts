@@ -51,7 +51,9 @@ export function getConfig(db: Database, scope: string): ConfigVars {
 
 /** What an app's processes see: global values, overridden by the app's own. */
 export function mergedConfig(db: Database, appId: string): ConfigVars {
-  return { ...getConfig(db, ''), ...getConfig(db, appId) };
+  const merged = { ...getConfig(db, ''), ...getConfig(db, appId) };
+  // Sorted by key like each scope on its own, not global keys first and then the app's.
+  return Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]!]));
 }
 
 export function appState(db: Database, app: AppRow): AppState {
