@@ -215,16 +215,17 @@ export class DockerLocalScheduler implements Scheduler {
     for (let attempt = 1; ; attempt++) {
       const hostPort = web ? await freeLoopbackPort() : undefined;
       const container = await this.docker.createContainer(containerSpec(release, slot.processType, slot.index, { name, hostPort }));
+      let ip: string | undefined;
       try {
         await container.start();
+        const info = await container.inspect();
+        ip = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
       } catch (err) {
         await removeContainer(this.docker, container.id);
         // Another process took the port between our probe and Docker's bind: pick another.
         if (web && portTaken(err) && attempt < 5) continue;
         throw err;
       }
-      const info = await container.inspect();
-      const ip = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
       return {
         ...slot,
         container,
@@ -297,7 +298,7 @@ export class DockerLocalScheduler implements Scheduler {
           try {
             await s.container.rename({ name: s.finalName });
           } catch (err) {
-            // Harmless (identity is in labels); the next deploy or scale renames it.
+            // Harmless: identity is in labels, and the next deploy replaces the container anyway.
             say(detail(`Could not rename ${s.name} to ${s.finalName}: ${(err as Error).message}`));
           }
         }),
