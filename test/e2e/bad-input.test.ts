@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bindCli,
+  errorLines,
+  fingerprint,
+  makeRoot,
+  removeRoots,
+  requireDist,
+  STACK_TRACE,
+  TARGETS,
+  withDb,
+  type Cli,
+  type RunResult,
+  type Target,
+} from '../helpers/cli.ts';
+
+/**
+ * Bad input, run as real processes: every case must end in one clear ` !     ` line on stderr
+ * (plus the usage line for usage errors), exit 1 for a user error and 2 for a usage error, no stack
+ * trace, nothing on stdout, and not one byte of the database changed.
+ */
+
+beforeAll(requireDist);
+afterAll(removeRoots);
+
+const b64 = (bytes: number[] | string) => Buffer.from(bytes as never).toString('base64');
+
+interface Case {
+  name: string;
+  argv?: string[];
+  ssh?: string;
+  code: 1 | 2;
+  message: RegExp;
+}
+
+const argv = (name: string, words: string[], code: 1 | 2, message: RegExp): Case => ({ name, argv: words, code, message });
+const ssh = (name: string, command: string, code: 1 | 2, message: RegExp): Case => ({ name, ssh: command, code, message });
+
+const INVALID_NAME = /^Invalid app name '.*': use lowercase letters, digits and dashes/;
+const INVALID_KEY = /^Invalid config key '.*': use letters, digits and underscores/;
+const REFUSED = /^Refusing command: .+ at character \d+; quote it if it is meant literally$/;
+
+const CASES: Case[] = [
+  // App names: a DNS label, lowercase, at most 63 characters.
+  argv('uppercase app name', ['apps:create', 'Web'], 1, INVALID_NAME),
+  argv('underscore in app name', ['apps:create', 'my_app'], 1, INVALID_NAME),
+  argv('app name ending in a dash', ['apps:create', 'web-'], 1, INVALID_NAME),
+  argv('app name with a space', ['apps:create', 'my app'], 1, INVALID_NAME),
+  argv('app name with a dot', ['apps:create', 'my.app'], 1, INVALID_NAME),
+  argv('app name with a slash', ['apps:create', '../etc'], 1, INVALID_NAME),
+  argv('app name with a newline', ['apps:create', 'web\nx'], 1, /^Invalid app name 'web\\nx'/),
+  argv('app name not ASCII', ['apps:create', 'café'], 1, INVALID_NAME),
+  argv('app name of 64 characters', ['apps:create', 'a'.repeat(64)], 1, /^App name is too long \(64 characters, at most 63\)$/),
+  argv('empty app name', ['apps:create', ''], 1, /^App name must not be empty$/),
+  argv('app name starting with a dash', ['apps:create', '-web'], 2, /^Unknown option `-w`$/),
+  argv('app name already taken', ['apps:create', 'web'], 1, /^Name is already taken: web$/),
+  argv('rename to an invalid name', ['apps:rename', 'web', 'Web'], 1, INVALID_NAME),
+  argv('rename an app that does not exist', ['apps:rename', 'nope', 'fine'], 1, /^App nope does not exist$/),
+  argv('rename onto a taken name', ['apps:rename', 'web', 'other'], 1, /^Name is already taken: other$/),
+  argv('destroy without --force and without a terminal', ['apps:destroy', 'web'], 1, /^Refusing to destroy web without confirmation: pass --force$/),
+  argv('destroy an app that does not exist', ['apps:destroy', 'nope', '--force'], 1, /^App nope does not exist$/),
+  argv('lock an app that does not exist', ['apps:lock', 'nope'], 1, /^App nope does not exist$/),
+  argv('exists with an invalid name', ['apps:exists', 'BAD'], 1, INVALID_NAME),
+  argv('report with an invalid name', ['apps:report', 'a_b'], 1, INVALID_NAME),
+
+  // Config keys and values.
+  argv('key starting with a digit', ['config:set', 'web', '1A=x'], 1, INVALID_KEY),
+  argv('key with a dash', ['config:set', 'web', 'A-B=x'], 1, INVALID_KEY),
+  argv('key with a space', ['config:set', 'web', 'A B=x'], 1, INVALID_KEY),
+  argv('key not ASCII', ['config:set', 'web', 'É=x'], 1, INVALID_KEY),
+  argv('assignment without a key', ['config:set', 'web', '=x'], 1, /^Expected KEY=VALUE, got '=x'$/),
+  argv('K without =', ['config:set', 'web', 'K'], 1, /^Expected KEY=VALUE, got 'K'$/),
+  argv('one bad pair among good ones sets none', ['config:set', 'web', 'GOOD=1', '1BAD=2'], 1, INVALID_KEY),
+  argv('--encoded value that is not base64', ['config:set', '--encoded', 'web', 'K=!!!'], 1, /^Value of K is not valid base64$/),
+  argv('--encoded value with a NUL byte', ['config:set', '--encoded', 'web', `K=${b64('a\0b')}`], 1, /^Value of K contains a NUL byte$/),
+  argv('--encoded value that is not UTF-8', ['config:set', '--encoded', 'web', `K=${b64([0xff, 0xfe])}`], 1, /^Value of K is not valid UTF-8 once decoded$/),
+  argv('get with an invalid key', ['config:get', 'web', 'bad-key'], 1, INVALID_KEY),
+  argv('unset with an invalid key', ['config:unset', 'web', 'OK', '9x'], 1, INVALID_KEY),
+  argv('set on an app that does not exist', ['config:set', 'nope', 'K=V'], 1, /^App nope does not exist$/),
+  argv('get on an app that does not exist', ['config:get', 'nope', 'K'], 1, /^App nope does not exist$/),
+  argv('set with an invalid app name', ['config:set', 'No', 'K=V'], 1, INVALID_NAME),
+  argv('set with no pairs', ['config:set', 'web'], 2, /^No config vars given: use KEY=VALUE$/),
+  argv('set with nothing at all', ['config:set'], 2, /^Missing app name \(or pass --global\)$/),
+  argv('unset with no keys', ['config:unset', 'web'], 2, /^No config keys given$/),
+  argv('get without a key', ['config:get', 'web'], 2, /^Expected exactly one KEY$/),
+  argv('get with two keys', ['config:get', 'web', 'A', 'B'], 2, /^Expected exactly one KEY$/),
+  argv('clear with an extra word', ['config:clear', 'web', 'extra'], 2, /^Unexpected argument: extra$/),
+  argv('show with an extra word', ['config:show', 'web', 'extra'], 2, /^Unexpected argument: extra$/),
+  argv('keys with an extra word', ['config:keys', 'web', 'extra'], 2, /^Unexpected argument: extra$/),
+
+  // Formats.
+  argv('apps:list --format yaml', ['apps:list', '--format', 'yaml'], 2, /^Unknown format 'yaml': use one of text, json$/),
+  argv('apps:report --format xml', ['apps:report', 'web', '--format', 'xml'], 2, /^Unknown format 'xml'/),
+  argv('config:export --format yaml', ['config:export', 'web', '--format', 'yaml'], 2, /^Unknown format 'yaml': use one of shell, envfile, json, docker-args$/),
+  argv('config:export --format without a value', ['config:export', 'web', '--format'], 2, /^option `--format <format>` value is missing$/),
+  argv('events --format csv', ['events', '--format', 'csv'], 2, /^Unknown format 'csv'/),
+
+  // -n and --since.
+  argv('-n 0', ['events', '-n', '0'], 1, /^-n must be between 1 and 1000000, got 0$/),
+  argv('-n abc', ['events', '-n', 'abc'], 1, /^-n must be a whole number, got 'abc'$/),
+  argv('-n 1.5', ['events', '-n', '1.5'], 1, /^-n must be a whole number, got '1.5'$/),
+  argv('-n 1000001', ['events', '-n', '1000001'], 1, /^-n must be between 1 and 1000000/),
+  argv('-n -1', ['events', '-n', '-1'], 2, /^Unknown option `-1`$/),
+  argv('-n without a value', ['events', '-n'], 2, /^option `-n, --num <count>` value is missing$/),
+  argv('--since yesterday', ['events', '--since', 'yesterday'], 1, /^Invalid --since 'yesterday': use an ISO time/),
+  argv('--since month 13', ['events', '--since', '2026-13-01'], 1, /^Invalid --since '2026-13-01'/),
+  argv('--since February 30', ['events', '--since', '2026-02-30'], 1, /^Invalid --since '2026-02-30'/),
+  argv('--since a span beyond any date', ['events', '--since', '99999999999d'], 1, /^Invalid --since '99999999999d'/),
+  argv('--since 5 weeks', ['events', '--since', '5w'], 1, /^Invalid --since '5w'/),
+  argv('--since without a value', ['events', '--since'], 2, /^option `--since <time>` value is missing$/),
+  argv('events of an app that never existed', ['events', 'nope'], 1, /^App nope does not exist$/),
+
+  // Commands and arguments.
+  argv('unknown command', ['nope'], 1, /^`nope` is not a dokku command\. See `dokku help` for a list of commands\.$/),
+  argv('unknown subcommand', ['apps:nope'], 1, /^`apps:nope` is not a dokku command/),
+  argv('missing app argument', ['apps:create'], 2, /^missing required args for command `apps:create <app>`$/),
+  argv('missing second argument', ['apps:rename', 'web'], 2, /^missing required args for command `apps:rename <old-app> <new-app>`$/),
+  argv('one argument too many', ['apps:create', 'a', 'b'], 2, /^Unused args: `b`$/),
+  argv('unknown option', ['apps:list', '--bogus'], 2, /^Unknown option `--bogus`$/),
+  argv('an option of another command', ['apps:list', '--force'], 2, /^Unknown option `--force`$/),
+
+  // SSH command strings: split by the tokenizer, never by a shell.
+  ssh('ssh: ;', 'apps:create x; apps:create y', 1, REFUSED),
+  ssh('ssh: &&', 'apps:create x && apps:create y', 1, REFUSED),
+  ssh('ssh: ||', 'apps:create x || apps:create y', 1, REFUSED),
+  ssh('ssh: |', 'apps:list | cat', 1, REFUSED),
+  ssh('ssh: background &', 'apps:create x &', 1, REFUSED),
+  ssh('ssh: $(…)', 'apps:create $(echo x)', 1, REFUSED),
+  ssh('ssh: $(…) inside double quotes', 'config:set web "K=$(id)"', 1, REFUSED),
+  ssh('ssh: backticks', 'apps:create `echo x`', 1, REFUSED),
+  ssh('ssh: ${}', 'config:set web K=${HOME}', 1, REFUSED),
+  ssh('ssh: newline', 'apps:list\napps:create y', 1, REFUSED),
+  ssh('ssh: carriage return', 'apps:create x\r', 1, REFUSED),
+  ssh('ssh: output redirection', 'apps:list > /tmp/dokku-never', 1, REFUSED),
+  ssh('ssh: input redirection', 'apps:list < /etc/passwd', 1, REFUSED),
+  ssh('ssh: unbalanced single quote', "apps:create 'x", 1, REFUSED),
+  ssh('ssh: unbalanced double quote', 'apps:create "x', 1, REFUSED),
+  ssh('ssh: trailing backslash', 'apps:create x\\', 1, REFUSED),
+  ssh('ssh: comment', 'apps:list # comment', 1, REFUSED),
+  ssh('ssh: subshell', '(apps:create x)', 1, REFUSED),
+  ssh('ssh: quoted words reaching validation', "apps:create 'Bad Name'", 1, INVALID_NAME),
+  ssh('ssh: quoted K without =', "config:set web 'K'", 1, /^Expected KEY=VALUE, got 'K'$/),
+  ssh('ssh: unknown command', 'rm -rf /', 1, /^`rm` is not a dokku command/),
+  ssh('ssh: missing argument', 'apps:rename web', 2, /^missing required args/),
+];
+
+function expectRefused(r: RunResult, c: Case): void {
+  expect(r.code, `${c.name}: exit code\n${r.stderr}`).toBe(c.code);
+  expect(r.stderr, c.name).not.toMatch(STACK_TRACE);
+  expect(r.stdout, `${c.name}: stdout`).toBe('');
+  const { errors, others } = errorLines(r.stderr);
+  expect(errors, `${c.name}: one error line`).toHaveLength(1);
+  expect(errors[0]!.slice(7), c.name).toMatch(c.message);
+  // A usage error may add its usage line, and nothing else.
+  expect(others.every((l) => l.startsWith('Usage: dokku ')), `${c.name}: ${others.join(' | ')}`).toBe(true);
+  if (c.code === 1) expect(others, c.name).toEqual([]);
+}
+
+it('the table holds at least 50 cases, each named once', () => {
+  expect(CASES.length).toBeGreaterThanOrEqual(50);
+  expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length);
+});
+
+describe.each(TARGETS)('bad input ($name)', (target: Target) => {
+  let dokku: Cli;
+
+  beforeAll(() => {
+    dokku = bindCli(target, makeRoot(`dokku-bad-${target.name}-`));
+    dokku.ok('apps:create', 'web');
+    dokku.ok('apps:create', 'other');
+    dokku.ok('config:set', 'web', 'EXISTING=1');
+    dokku.ok('config:set', '--global', 'G=1');
+  });
+
+  it.each(CASES.map((c) => [c.name, c] as const))('%s', (_, c) => {
+    const before = fingerprint(dokku.root);
+    const r = c.ssh !== undefined ? dokku.with({ env: { SSH_ORIGINAL_COMMAND: c.ssh } }) : dokku(...c.argv!);
+    expectRefused(r, c);
+    expect(fingerprint(dokku.root), `${c.name}: the database changed`).toEqual(before);
+  });
+
+  it('the log is whole after all of it', () => {
+    expect(dokku.ok('events:verify')).toBe('-----> Event log verified: 4 events, hash chain intact\n');
+  });
+
+  it('a database written by a newer version is refused for every command, and left alone', () => {
+    const newer = bindCli(target, makeRoot(`dokku-newer-${target.name}-`));
+    newer.ok('apps:create', 'web');
+    withDb(newer.root, (db) => db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future.sql', 'x')").run());
+    const before = fingerprint(newer.root);
+    for (const words of [['apps:list'], ['config:set', 'web', 'A=1'], ['state:rebuild']]) {
+      expectRefused(newer(...words), {
+        name: `newer schema: ${words[0]}`,
+        code: 1,
+        message: /^This database was written by a newer dokku \(schema version 9999; this dokku knows up to \d+\)\. Upgrade dokku to use it\.$/,
+      });
+    }
+    expect(fingerprint(newer.root)).toEqual(before);
+  });
+});
