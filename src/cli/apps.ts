@@ -6,6 +6,7 @@ import { appDir } from '../settings.ts';
 import { decideApp, initialAppState } from '../state/deciders.ts';
 import { appStream } from '../state/events.ts';
 import { findApp, listApps, requireApp } from '../state/queries.ts';
+import { listBuilds } from '../state/release-queries.ts';
 import { validateAppName } from '../validate.ts';
 import { parseFormat, requireArg, runAppCommand, toJson } from './common.ts';
 import type { Context } from './context.ts';
@@ -89,7 +90,20 @@ export function registerApps(cli: CAC, ctx: Context): void {
       validateAppName(name);
       requireApp((await ctx.store()).db, name);
       if (!opts.force) await confirmByName(ctx, name);
-      await runAppCommand(ctx, name, { type: 'apps:destroy' });
+      const { db } = await ctx.store();
+      const row = requireApp(db, name);
+      if (listBuilds(db, row.id).length > 0) {
+        // Something may run or be stored in Docker: remove it under the deploy lock, then record.
+        const [{ makePipeline }, { removeAppResources }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
+        const p = await makePipeline(ctx);
+        const lock = p.lock(name);
+        try {
+          await removeAppResources(p, row);
+          await runAppCommand(ctx, name, { type: 'apps:destroy' });
+        } finally {
+          lock.release();
+        }
+      } else await runAppCommand(ctx, name, { type: 'apps:destroy' });
       io.out(step(`Destroying ${name} (including all add-ons)`));
     });
 

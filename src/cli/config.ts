@@ -4,6 +4,7 @@ import { decideConfig, type ConfigCommand, type ConfigVars } from '../state/deci
 import { GLOBAL_STREAM } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
+import { loadReleaseState } from '../state/release-queries.ts';
 import type { EventStore } from '../state/store.ts';
 import { decodeBase64Value, parseAssignment, validateAppName, validateConfigKey } from '../validate.ts';
 import { runAppCommand } from './common.ts';
@@ -31,10 +32,23 @@ async function readVars(ctx: Context, app: string | undefined, merged: boolean |
   return merged ? mergedConfig(db, row.id) : getConfig(db, row.id);
 }
 
-async function changeConfig(ctx: Context, app: string | undefined, command: ConfigCommand): Promise<number> {
-  if (app !== undefined) return (await runAppCommand(ctx, app, command)).events.length;
+/**
+ * Records a config change. On a deployed app (unless --no-restart) the change and a new release
+ * are one append, and the release is deployed with zero downtime; otherwise it waits for the next.
+ */
+async function changeConfig(ctx: Context, app: string | undefined, command: ConfigCommand, restart: boolean, announce: (changed: boolean) => void): Promise<void> {
+  if (app !== undefined) {
+    const { db } = await ctx.store();
+    const row = requireApp(db, app);
+    if (!restart || loadReleaseState(db, row.id).current === undefined) return announce((await runAppCommand(ctx, app, command)).events.length > 0);
+    const { makePipeline } = await import('./pipeline.ts');
+    const { decideAndDeploy } = await import('../deploy.ts');
+    const { events } = await decideAndDeploy(await makePipeline(ctx), app, { type: 'config:change', command, restart }, (decided) => announce(decided.length > 0));
+    if (events.length === 0) announce(false);
+    return;
+  }
   const store: EventStore = await ctx.store();
-  return execute(store, GLOBAL_STREAM, () => getConfig(store.db, ''), (config) => decideConfig(command, config), ctx.actor).length;
+  announce(execute(store, GLOBAL_STREAM, () => getConfig(store.db, ''), (config) => decideConfig(command, config), ctx.actor).length > 0);
 }
 
 export function registerConfig(cli: CAC, ctx: Context): void {
@@ -85,33 +99,36 @@ export function registerConfig(cli: CAC, ctx: Context): void {
         const [k, v] = parseAssignment(pair);
         vars[k] = opts.encoded ? decodeBase64Value(k, v) : v;
       }
-      const changed = await changeConfig(ctx, app, { type: 'config:set', vars });
-      io.out(step(changed ? 'Setting config vars' : 'No config vars changed'));
-      if (changed) for (const k of Object.keys(vars)) io.out(detail(k));
+      await changeConfig(ctx, app, { type: 'config:set', vars }, opts.restart !== false, (changed) => {
+        io.out(step(changed ? 'Setting config vars' : 'No config vars changed'));
+        if (changed) for (const k of Object.keys(vars)) io.out(detail(k));
+      });
     });
 
   cli
     .command('config:unset [...args]', 'Unset config vars: <app>|--global KEY...')
     .option(...scopeOption)
     .option('--no-restart', 'Record the change for the next release without restarting')
-    .action(async (args: string[], opts: ScopeOpts) => {
+    .action(async (args: string[], opts: ScopeOpts & { restart?: boolean }) => {
       const { app, rest } = splitScope(args, opts, 'config:unset <app>|--global KEY...');
       if (rest.length === 0) throw new UsageError('No config keys given', 'config:unset <app>|--global KEY...');
       const keys = rest.map(validateConfigKey);
-      const changed = await changeConfig(ctx, app, { type: 'config:unset', keys });
-      io.out(step(changed ? 'Unsetting config vars' : 'No config vars changed'));
-      if (changed) for (const k of keys) io.out(detail(k));
+      await changeConfig(ctx, app, { type: 'config:unset', keys }, opts.restart !== false, (changed) => {
+        io.out(step(changed ? 'Unsetting config vars' : 'No config vars changed'));
+        if (changed) for (const k of keys) io.out(detail(k));
+      });
     });
 
   cli
     .command('config:clear [...args]', 'Unset every config var: <app>|--global')
     .option(...scopeOption)
     .option('--no-restart', 'Record the change for the next release without restarting')
-    .action(async (args: string[], opts: ScopeOpts) => {
+    .action(async (args: string[], opts: ScopeOpts & { restart?: boolean }) => {
       const { app, rest } = splitScope(args, opts, 'config:clear <app>|--global');
       if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`, 'config:clear <app>|--global');
-      const changed = await changeConfig(ctx, app, { type: 'config:clear' });
-      io.out(step(changed ? 'Clearing config vars' : 'No config vars to clear'));
+      await changeConfig(ctx, app, { type: 'config:clear' }, opts.restart !== false, (changed) =>
+        io.out(step(changed ? 'Clearing config vars' : 'No config vars to clear')),
+      );
     });
 
   cli

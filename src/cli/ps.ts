@@ -1,0 +1,178 @@
+import type { CAC } from 'cac';
+import { UsageError, UserError } from '../errors.ts';
+import { applyScale, decideAndDeploy, deployRelease, deploySource } from '../deploy.ts';
+import { appStream } from '../state/events.ts';
+import { execute } from '../state/execute.ts';
+import { listApps, requireApp } from '../state/queries.ts';
+import { defaultFormation, decideRelease } from '../state/release-decider.ts';
+import { getRelease, getRuntime, loadReleaseState, releaseContext } from '../state/release-queries.ts';
+import { validateAppName } from '../validate.ts';
+import { buildLogPath } from './builds.ts';
+import { parseFormat, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { makePipeline } from './pipeline.ts';
+
+/** `web=2 worker=1` → { web: 2, worker: 1 }. */
+export function parseFormation(words: string[]): Record<string, number> {
+  if (words.length === 0) throw new UsageError('Give at least one TYPE=QUANTITY, e.g. web=2');
+  const out: Record<string, number> = {};
+  for (const w of words) {
+    const m = /^([a-z][a-z0-9_-]{0,29})=(\d{1,3})$/.exec(w);
+    if (!m) throw new UserError(`Invalid scale '${w}': use TYPE=QUANTITY with a process type from the Procfile and 0-100`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+export function registerPs(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+
+  cli.command('ps:scale <app> [...formation]', 'Show or set how many containers of each process type run (web=2 worker=1)').action(
+    async (name: string, words: string[]) => {
+      const app = validateAppName(name);
+      const p = await makePipeline(ctx);
+      const row = requireApp(p.store.db, app);
+      if (words.length === 0) {
+        const state = loadReleaseState(p.store.db, row.id);
+        const release = state.current === undefined ? undefined : getRelease(p.store.db, row.id, state.current);
+        const formation = release ? defaultFormation(release.processTypes, state.formation) : state.formation;
+        io.out(`=====> Scaling for ${app}`);
+        io.out('proctype: qty');
+        io.out('--------: ---');
+        for (const [t, n] of Object.entries(formation)) io.out(`${`${t}:`.padEnd(9)} ${n}`);
+        return;
+      }
+      const formation = parseFormation(words);
+      const events = execute(
+        p.store,
+        appStream(row.id),
+        () => loadReleaseState(p.store.db, row.id),
+        (s) => decideRelease({ type: 'ps:scale', formation }, s, releaseContext(p.store.db, row.id)),
+        ctx.actor,
+      );
+      io.out(step(`Scaling ${app} processes: ${Object.entries(formation).map(([t, n]) => `${t}=${n}`).join(' ')}`));
+      if (events.length) await applyScale(p, row);
+    },
+  );
+
+  cli.command('ps:stop <app>', 'Stop the app\'s containers').action(async (name: string) => {
+    const app = validateAppName(name);
+    const p = await makePipeline(ctx);
+    const row = requireApp(p.store.db, app);
+    const lock = p.lock(app);
+    try {
+      await (await p.scheduler()).stop(app);
+      execute(p.store, appStream(row.id), () => loadReleaseState(p.store.db, row.id), (s) => decideRelease({ type: 'ps:stop' }, s, releaseContext(p.store.db, row.id)), ctx.actor);
+    } finally {
+      lock.release();
+    }
+    io.out(step(`Stopping ${app}`));
+  });
+
+  cli.command('ps:start <app>', 'Start the app\'s containers').action(async (name: string) => {
+    const app = validateAppName(name);
+    const p = await makePipeline(ctx);
+    const row = requireApp(p.store.db, app);
+    const state = loadReleaseState(p.store.db, row.id);
+    if (state.current === undefined) throw new UserError(`${app} has not been deployed`);
+    io.out(step(`Starting ${app}`));
+    execute(p.store, appStream(row.id), () => loadReleaseState(p.store.db, row.id), (s) => decideRelease({ type: 'ps:start' }, s, releaseContext(p.store.db, row.id)), ctx.actor);
+    const lock = p.lock(app);
+    try {
+      await deployRelease(p, row, state.current);
+    } finally {
+      lock.release();
+    }
+  });
+
+  cli.command('ps:restart <app>', 'Restart the app with zero downtime').action(async (name: string) => {
+    const app = validateAppName(name);
+    const p = await makePipeline(ctx);
+    const row = requireApp(p.store.db, app);
+    const state = loadReleaseState(p.store.db, row.id);
+    if (state.current === undefined) throw new UserError(`${app} has not been deployed`);
+    const lock = p.lock(app);
+    try {
+      await deployRelease(p, row, state.current);
+    } finally {
+      lock.release();
+    }
+  });
+
+  cli.command('ps:rebuild <app>', 'Rebuild the app from its current release and deploy it').action(async (name: string) => {
+    const app = validateAppName(name);
+    const p = await makePipeline(ctx);
+    await deploySource(p, app, { kind: 'rebuild' }, (id, n) => buildLogPath(ctx.settings, id, n));
+  });
+
+  cli
+    .command('ps:restore', 'Converge every app to its recorded state (run at boot)')
+    .action(async () => {
+      const p = await makePipeline(ctx);
+      let failed = 0;
+      for (const app of listApps(p.store.db)) {
+        const state = loadReleaseState(p.store.db, app.id);
+        if (state.current === undefined || state.stopped) continue;
+        const running = await (await p.scheduler()).status(app.name);
+        if (running.some((c) => c.state === 'running' && c.release === state.current && !c.oneOff)) {
+          io.out(step(`${app.name} is running v${state.current}`));
+          continue;
+        }
+        io.out(step(`Restoring ${app.name} v${state.current}`));
+        try {
+          const lock = p.lock(app.name);
+          try {
+            await deployRelease(p, app, state.current);
+          } finally {
+            lock.release();
+          }
+        } catch (err) {
+          if (!(err instanceof UserError)) throw err;
+          io.err(` !     ${app.name}: ${err.message.split('\n')[0]}`);
+          failed++;
+        }
+      }
+      return failed ? 1 : 0;
+    });
+
+  cli
+    .command('ps:report [app]', 'Show process status')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const p = await makePipeline(ctx);
+      const apps = name === undefined ? listApps(p.store.db) : [requireApp(p.store.db, validateAppName(name))];
+      const scheduler = await p.scheduler();
+      const out: Record<string, unknown> = {};
+      for (const app of apps) {
+        const state = loadReleaseState(p.store.db, app.id);
+        const containers = (await scheduler.status(app.name)).filter((c) => !c.oneOff);
+        const running = containers.filter((c) => c.state === 'running').length;
+        const fields: ReportFields = [
+          ['Deployed', state.current !== undefined],
+          ['Current release', state.current === undefined ? '' : `v${state.current}`],
+          ['Processes', containers.length],
+          ['Running', containers.length > 0 && running === containers.length ? 'true' : running === 0 ? 'false' : 'mixed'],
+          ['Stopped', state.stopped],
+          ['Formation', Object.entries(state.formation).map(([t, n]) => `${t}=${n}`).join(' ')],
+          ['Upstreams', getRuntime(p.store.db, app.id).upstreams.map((u) => `${u.host}:${u.port}`).join(' ')],
+          ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (${c.name}, v${c.release})`]),
+        ];
+        if (format === 'json') out[app.name] = { ...reportJson(fields), containers };
+        else for (const line of renderReport(`${app.name} ps information`, fields)) io.out(line);
+      }
+      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+    });
+
+  cli
+    .command('rollback <app> [version]', 'Roll back to a release (default: the previous successful one) as a new release')
+    .action(async (name: string, version: string | undefined) => {
+      const app = validateAppName(name);
+      const { parseVersion } = await import('./releases.ts');
+      const p = await makePipeline(ctx);
+      const target = version === undefined ? undefined : parseVersion(version);
+      const { deployed } = await decideAndDeploy(p, app, { type: 'release:rollback', ...(target ? { target } : {}) });
+      io.out(step(`Rolled back ${app}: now serving v${deployed}`));
+    });
+}
