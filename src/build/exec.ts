@@ -4,6 +4,7 @@
  */
 import type Docker from 'dockerode';
 import { LineSplitter, type OnLine } from './lines.ts';
+import { splitImageRef } from './image-ref.ts';
 
 export interface ExecOptions {
   user?: string;
@@ -87,4 +88,16 @@ export function demuxLines(
     stream.on('close', finish);
     stream.on('error', reject);
   });
+}
+
+/**
+ * Commits a container to `imageTag` with `config` as the image's configuration. Docker fills in
+ * what `config` leaves out from the container's own, so `config` should say everything that
+ * matters (Entrypoint, Cmd, Env, User, WorkingDir).
+ */
+export async function commitContainer(container: Docker.Container, imageTag: string, config: Record<string, unknown>): Promise<string> {
+  const { repo, tag } = splitImageRef(imageTag);
+  // The query and the body both travel in `options`: `_query` and `_body` split them (docker-modem).
+  const res = (await container.commit({ _query: { container: container.id, repo, tag, pause: false }, _body: config })) as { Id: string };
+  return res.Id;
 }

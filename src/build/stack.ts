@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from './errors.ts';
+import { splitImageRef } from './image-ref.ts';
 import { detail, LineSplitter, step, type OnLine } from './lines.ts';
 import { withHostLock } from './lock.ts';
 import { fetchPackageTarball } from './npm-registry.ts';
@@ -79,13 +80,6 @@ export function stackBaseTag(image: string): string {
   return `${repo}:${tag}-base`;
 }
 
-export function splitImageRef(image: string): { repo: string; tag: string } {
-  const slash = image.lastIndexOf('/');
-  const colon = image.lastIndexOf(':');
-  if (colon > slash) return { repo: image.slice(0, colon), tag: image.slice(colon + 1) };
-  return { repo: image, tag: 'latest' };
-}
-
 export function debootstrapArgs(suite: string, target: string, mirror: string, packages: readonly string[]): string[] {
   return ['--variant=minbase', `--include=${packages.join(',')}`, suite, target, mirror];
 }
@@ -102,7 +96,9 @@ export function stackDockerfile(base: string): string {
       `groupadd --gid ${u.gid} ${u.name}; ` +
       `useradd --uid ${u.uid} --gid ${u.gid} --home-dir /app --no-create-home --shell /bin/bash ${u.name}; ` +
       `install -d -o ${u.uid} -g ${u.gid} /app /cache; ` +
-      'echo "node $(node --version), npm $(npm --version), $(python3 --version), $(git --version)"',
+      'echo "node $(node --version), npm $(npm --version), $(python3 --version), $(git --version)"; ' +
+      // npm leaves a root-owned compile cache behind that the build user could not write to.
+      'rm -rf /tmp/node-compile-cache /root/.npm',
     'ENV LANG=C.UTF-8',
     '',
   ].join('\n');

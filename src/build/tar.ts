@@ -37,96 +37,164 @@ export function symlink(path: string, target: string): TarEntry {
 }
 
 export function writeTar(entries: TarEntry[]): Buffer {
+  return Buffer.concat([...entries.map(entryBytes), TAR_END]);
+}
+
+/** Two zero blocks close an archive. */
+export const TAR_END = Buffer.alloc(BLOCK * 2);
+
+/** One entry as it appears in an archive: its header(s), then its content padded to 512 bytes. */
+export function entryBytes(entry: TarEntry): Buffer {
   const blocks: Buffer[] = [];
-  for (const entry of entries) {
-    const data = entry.type === 'file' ? (entry.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
-    const name = entry.type === 'dir' ? `${entry.path}/` : entry.path;
-    const linkname = entry.linkname ?? '';
-    const split = splitName(name);
-    const pax: Record<string, string> = {};
-    if (!split) pax.path = name;
-    if (Buffer.byteLength(linkname) > 100) pax.linkpath = linkname;
-    if (Object.keys(pax).length > 0) {
-      const body = paxBody(pax);
-      blocks.push(header({ name: 'PaxHeader', prefix: '', type: 'x', size: body.length, mode: 0o644, linkname: '' }, entry));
-      blocks.push(padded(body));
-    }
-    blocks.push(
-      header(
-        {
-          name: split?.name ?? name.slice(-100),
-          prefix: split?.prefix ?? '',
-          type: TYPE_FLAGS[entry.type],
-          size: data.length,
-          mode: entry.mode,
-          linkname: pax.linkpath ? '' : linkname,
-        },
-        entry,
-      ),
-    );
-    if (data.length > 0) blocks.push(padded(data));
+  const data = entry.type === 'file' ? (entry.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+  const name = entry.type === 'dir' ? `${entry.path}/` : entry.path;
+  const linkname = entry.linkname ?? '';
+  const split = splitName(name);
+  const pax: Record<string, string> = {};
+  if (!split) pax.path = name;
+  if (Buffer.byteLength(linkname) > 100) pax.linkpath = linkname;
+  if (Object.keys(pax).length > 0) {
+    const body = paxBody(pax);
+    blocks.push(header({ name: 'PaxHeader', prefix: '', type: 'x', size: body.length, mode: 0o644, linkname: '' }, entry));
+    blocks.push(padded(body));
   }
-  blocks.push(Buffer.alloc(BLOCK * 2));
+  blocks.push(
+    header(
+      {
+        name: split?.name ?? name.slice(-100),
+        prefix: split?.prefix ?? '',
+        type: TYPE_FLAGS[entry.type],
+        size: data.length,
+        mode: entry.mode,
+        linkname: pax.linkpath ? '' : linkname,
+      },
+      entry,
+    ),
+  );
+  if (data.length > 0) blocks.push(padded(data));
   return Buffer.concat(blocks);
 }
 
 /** Reads every entry of a tar archive, gzip-compressed or not. */
 export function readTar(archive: Buffer): TarEntry[] {
-  const buf = isGzip(archive) ? gunzipSync(archive) : archive;
   const entries: TarEntry[] = [];
-  let offset = 0;
-  let pending: Record<string, string> = {};
-  let globalPax: Record<string, string> = {};
-  let longName: string | undefined;
-  let longLink: string | undefined;
-  while (offset + BLOCK <= buf.length) {
-    const block = buf.subarray(offset, offset + BLOCK);
-    if (block.every((b) => b === 0)) break;
-    if (!checksumOk(block)) throw new Error(`Corrupt tar header at byte ${offset}`);
+  const parser = new TarParser({
+    onEntry: () => true,
+    onData: (entry, data) => entries.push(entry.type === 'file' ? { ...entry, data } : entry),
+  });
+  parser.push(isGzip(archive) ? gunzipSync(archive) : archive);
+  parser.end();
+  return entries;
+}
+
+export interface TarParserHandlers {
+  /** Called for each entry's header; return true to receive its content through onData. */
+  onEntry(entry: TarEntry): boolean;
+  /** Called once per wanted entry with its whole content (empty for non-files). */
+  onData?(entry: TarEntry, data: Buffer): void;
+}
+
+/**
+ * An incremental tar reader: feed it chunks as they arrive. Content is buffered only for the
+ * entries the caller wants, so a large source archive can be scanned for a few small files.
+ */
+export class TarParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private offset = 0; // bytes consumed so far, for error messages
+  private current: { entry: TarEntry | undefined; meta: string | undefined; remaining: number; padding: number; chunks: Buffer[] | undefined } | undefined;
+  private pax: Record<string, string> = {};
+  private globalPax: Record<string, string> = {};
+  private longName: string | undefined;
+  private longLink: string | undefined;
+  private ended = false;
+
+  constructor(private readonly handlers: TarParserHandlers) {}
+
+  push(chunk: Buffer): void {
+    if (this.ended) return;
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    for (;;) {
+      if (this.current) {
+        if (!this.consumeBody()) return;
+        continue;
+      }
+      if (this.buf.length < BLOCK) return;
+      const block = this.take(BLOCK);
+      if (block.every((b) => b === 0)) {
+        this.ended = true; // end-of-archive marker; whatever follows is padding
+        return;
+      }
+      this.startEntry(block);
+    }
+  }
+
+  /** Call after the last chunk: an archive cut off inside an entry is an error. */
+  end(): void {
+    if (this.current) throw new Error('Truncated tar archive');
+  }
+
+  private take(n: number): Buffer {
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(n);
+    this.offset += n;
+    return out;
+  }
+
+  private startEntry(block: Buffer): void {
+    if (!checksumOk(block)) throw new Error(`Not a tar archive, or a corrupt one (bad header at byte ${this.offset - BLOCK})`);
     const size = readNumber(block.subarray(124, 136));
     const typeflag = String.fromCharCode(block[156] || 48);
-    const body = buf.subarray(offset + BLOCK, offset + BLOCK + size);
-    offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
-    if (typeflag === 'x') {
-      pending = { ...pending, ...parsePax(body) };
-      continue;
+    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+      this.current = { entry: undefined, meta: typeflag, remaining: size, padding, chunks: [] };
+      return;
     }
-    if (typeflag === 'g') {
-      globalPax = { ...globalPax, ...parsePax(body) };
-      continue;
-    }
-    if (typeflag === 'L') {
-      longName = cString(body);
-      continue;
-    }
-    if (typeflag === 'K') {
-      longLink = cString(body);
-      continue;
-    }
-    const pax = { ...globalPax, ...pending };
+    const pax = { ...this.globalPax, ...this.pax };
     const prefix = block.subarray(257, 263).toString('latin1').startsWith('ustar') ? cString(block.subarray(345, 500)) : '';
-    const rawName = pax.path ?? longName ?? (prefix ? `${prefix}/` : '') + cString(block.subarray(0, 100));
+    const rawName = pax.path ?? this.longName ?? (prefix ? `${prefix}/` : '') + cString(block.subarray(0, 100));
+    const linkname = pax.linkpath ?? this.longLink ?? cString(block.subarray(157, 257));
+    this.pax = {};
+    this.longName = undefined;
+    this.longLink = undefined;
     const type = entryType(typeflag);
-    pending = {};
-    longName = undefined;
-    if (!type) {
-      longLink = undefined;
-      continue;
-    }
-    const entry: TarEntry = {
+    const entry: TarEntry | undefined = type && {
       path: normalizePath(rawName),
       type,
       mode: readNumber(block.subarray(100, 108)),
       uid: readNumber(block.subarray(108, 116)),
       gid: readNumber(block.subarray(116, 124)),
       mtime: readNumber(block.subarray(136, 148)),
+      ...(type === 'symlink' || type === 'hardlink' ? { linkname } : {}),
     };
-    if (type === 'file') entry.data = Buffer.from(body);
-    if (type === 'symlink' || type === 'hardlink') entry.linkname = pax.linkpath ?? longLink ?? cString(block.subarray(157, 257));
-    longLink = undefined;
-    entries.push(entry);
+    const wanted = entry ? this.handlers.onEntry(entry) : false;
+    this.current = { entry: wanted ? entry : undefined, meta: undefined, remaining: size, padding, chunks: wanted ? [] : undefined };
   }
-  return entries;
+
+  /** Consumes as much of the current entry's content as has arrived; true when it is complete. */
+  private consumeBody(): boolean {
+    const cur = this.current!;
+    if (cur.remaining > 0) {
+      const n = Math.min(cur.remaining, this.buf.length);
+      const part = this.take(n);
+      cur.chunks?.push(Buffer.from(part));
+      cur.remaining -= n;
+      if (cur.remaining > 0) return false;
+    }
+    if (cur.padding > 0) {
+      const n = Math.min(cur.padding, this.buf.length);
+      this.take(n);
+      cur.padding -= n;
+      if (cur.padding > 0) return false;
+    }
+    this.current = undefined;
+    const data = cur.chunks ? Buffer.concat(cur.chunks) : Buffer.alloc(0);
+    if (cur.meta === 'x') this.pax = { ...this.pax, ...parsePax(data) };
+    else if (cur.meta === 'g') this.globalPax = { ...this.globalPax, ...parsePax(data) };
+    else if (cur.meta === 'L') this.longName = cString(data);
+    else if (cur.meta === 'K') this.longLink = cString(data);
+    else if (cur.entry) this.handlers.onData?.(cur.entry, data);
+    return true;
+  }
 }
 
 export function isGzip(buf: Buffer): boolean {

@@ -1,0 +1,142 @@
+/**
+ * The app's source, as a tar file on disk (what `git archive` gives, gzip allowed), whatever it
+ * arrived as. The archive is never unpacked on the host: it is scanned for the few small files the
+ * build decides on, and unpacked inside the build container by Docker.
+ */
+import { createReadStream, lstatSync, mkdirSync, openSync, readSync, closeSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { execa } from 'execa';
+import { BuildError } from './errors.ts';
+import { entryBytes, TarParser, type TarEntry } from './tar.ts';
+
+/** Root files that steer the build; read whole while scanning (each at most 1 MiB). */
+export const BUILD_FILES = ['Procfile', 'app.json', '.buildpacks', 'Dockerfile'] as const;
+const MAX_BUILD_FILE = 1024 * 1024;
+
+export interface ScannedSource {
+  /** Names at the root of the source (files and directories). */
+  files: string[];
+  /** Content of the BUILD_FILES present at the root as regular files. */
+  buildFiles: Partial<Record<(typeof BUILD_FILES)[number], string>>;
+}
+
+export interface PreparedSource extends ScannedSource {
+  /** A tar archive (possibly gzip-compressed) of the app, paths relative to its root. */
+  tarPath: string;
+}
+
+/** A tar/tar.gz file is used as is; a directory is archived (without `.git`) into `workDir`. */
+export async function prepareSource(path: string, workDir: string): Promise<PreparedSource> {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    throw new BuildError('source', `Source ${path} does not exist`);
+  }
+  let tarPath = path;
+  if (stat.isDirectory()) {
+    mkdirSync(workDir, { recursive: true });
+    tarPath = join(workDir, 'source.tar');
+    const result = await execa('tar', ['-C', path, '--exclude=./.git', '-cf', tarPath, '.'], { reject: false });
+    if (result.exitCode !== 0) throw new BuildError('source', `Could not archive ${path}: ${result.stderr.trim()}`);
+  } else if (!stat.isFile()) {
+    throw new BuildError('source', `Source ${path} is neither a file nor a directory`);
+  }
+  return { tarPath, ...(await scanSource(tarPath)) };
+}
+
+export async function scanSource(tarPath: string): Promise<ScannedSource> {
+  const files = new Set<string>();
+  const buildFiles: ScannedSource['buildFiles'] = {};
+  let entries = 0;
+  const parser = new TarParser({
+    onEntry(entry) {
+      entries++;
+      const top = entry.path.split('/')[0];
+      if (top) files.add(top);
+      return entry.type === 'file' && (BUILD_FILES as readonly string[]).includes(entry.path);
+    },
+    onData(entry, data) {
+      if (data.length > MAX_BUILD_FILE) throw new BuildError('source', `${entry.path} is larger than 1 MiB`);
+      buildFiles[entry.path as keyof ScannedSource['buildFiles']] = data.toString('utf8');
+    },
+  });
+  const input = createReadStream(tarPath);
+  const stream = isGzipFile(tarPath) ? input.pipe(createGunzip()) : input;
+  try {
+    for await (const chunk of stream) parser.push(chunk as Buffer);
+    parser.end();
+  } catch (err) {
+    if (err instanceof BuildError) throw err;
+    throw new BuildError('source', `The source is not a readable tar archive: ${(err as Error).message}`);
+  }
+  if (entries === 0) throw new BuildError('source', 'The source archive is empty');
+  return { files: [...files].sort(), buildFiles };
+}
+
+function isGzipFile(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A directory on the host as tar entries under `prefix` (for buildpacks, which are small).
+ * Symlinks stay symlinks; `.git` is left out.
+ */
+export function directoryEntries(root: string, prefix: string, owner: { uid: number; gid: number }): TarEntry[] {
+  const entries: TarEntry[] = [];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      if (rel === '' && name === '.git') continue;
+      const relPath = rel ? `${rel}/${name}` : name;
+      const full = join(root, relPath);
+      const st = lstatSync(full);
+      const path = `${prefix}/${relPath}`;
+      const mode = st.mode & 0o7777;
+      if (st.isDirectory()) {
+        entries.push({ path, type: 'dir', mode, ...owner });
+        walk(relPath);
+      } else if (st.isSymbolicLink()) {
+        entries.push({ path, type: 'symlink', mode: 0o777, linkname: readlinkSync(full), ...owner });
+      } else if (st.isFile()) {
+        entries.push({ path, type: 'file', mode, data: readFileSync(full), ...owner });
+      }
+    }
+  };
+  entries.push({ path: prefix, type: 'dir', mode: 0o755, ...owner });
+  walk('');
+  return entries;
+}
+
+/**
+ * The source archive re-written on the fly for the build container: every entry moved under
+ * `prefix` and owned by `owner` (so the build user can write to it without a `chown -R`),
+ * setuid/setgid bits dropped. Yields archive bytes without the end marker, so more can follow.
+ */
+export async function* relocatedSource(tarPath: string, prefix: string, owner: { uid: number; gid: number }): AsyncGenerator<Buffer> {
+  const out: Buffer[] = [];
+  const parser = new TarParser({
+    onEntry: () => true,
+    onData(entry, data) {
+      const path = entry.path === '' ? prefix : `${prefix}/${entry.path}`;
+      const moved: TarEntry = { ...entry, path, mode: entry.mode & 0o1777, ...owner };
+      if (entry.type === 'file') moved.data = data;
+      if (entry.type === 'hardlink' && entry.linkname) moved.linkname = `${prefix}/${entry.linkname.replace(/^\.?\/+/, '')}`;
+      out.push(entryBytes(moved));
+    },
+  });
+  yield entryBytes({ path: prefix, type: 'dir', mode: 0o755, ...owner });
+  const input = createReadStream(tarPath);
+  const stream = isGzipFile(tarPath) ? input.pipe(createGunzip()) : input;
+  for await (const chunk of stream) {
+    parser.push(chunk as Buffer);
+    if (out.length > 0) yield Buffer.concat(out.splice(0));
+  }
+  parser.end();
+}
