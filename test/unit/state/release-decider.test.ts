@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../../../src/errors.ts';
+import type { DomainEvent, ReleaseData } from '../../../src/state/events.ts';
+import {
+  decideRelease,
+  defaultFormation,
+  evolveRelease,
+  initialReleaseState,
+  type ReleaseContext,
+  type ReleaseRecord,
+  type ReleaseState,
+} from '../../../src/state/release-decider.ts';
+import type { BuildResult } from '../../../src/types.ts';
+
+const build = (image: string, processTypes: Record<string, string> = { web: 'node server.js' }): BuildResult => ({
+  imageId: image,
+  imageTag: `dokku/app:${image}`,
+  builder: 'herokuish',
+  buildpack: 'nodejs',
+  processTypes,
+  exposedPorts: [],
+  appJson: { healthchecks: {} },
+  seconds: 1,
+});
+
+/** Folds events into both the decider state and a release table, as the projections do. */
+function world() {
+  let state: ReleaseState = initialReleaseState();
+  const releases = new Map<number, ReleaseRecord>();
+  const ctx: ReleaseContext = { release: (v) => releases.get(v), globalConfig: { REGION: 'eu' } };
+  const apply = (events: DomainEvent[]) => {
+    for (const e of events) {
+      state = evolveRelease(state, e);
+      if (e.type === 'ReleaseCreated') releases.set(e.data.version, { ...(e.data as ReleaseData), status: 'created', pruned: false, actor: 't', createdAt: '' });
+      if (e.type === 'DeploySucceeded') releases.get(e.data.version)!.status = 'deployed';
+      if (e.type === 'DeployFailed') releases.get(e.data.version)!.status = 'failed';
+    }
+    return events;
+  };
+  const decide = (c: Parameters<typeof decideRelease>[0]) => apply(decideRelease(c, state, ctx));
+  const deployBuild = (image: string, ok = true) => {
+    const [started] = decide({ type: 'build:start', source: 'archive' });
+    const n = (started!.data as { build: number }).build;
+    decide({ type: 'build:succeed', build: n, result: build(image) });
+    const created = decide({ type: 'release:from-build', build: n, result: build(image), sha: 'abcdef1234567' });
+    const v = (created[0]!.data as ReleaseData).version;
+    apply([ok ? { type: 'DeploySucceeded', data: { version: v, containers: [] } } : { type: 'DeployFailed', data: { version: v, reason: 'x' } }]);
+    return v;
+  };
+  return { get state() { return state; }, releases, ctx, decide, apply, deployBuild };
+}
+
+describe('release decider', () => {
+  it('numbers builds and releases, describes deploys by short sha, and gives web one container', () => {
+    const w = world();
+    const [started] = w.decide({ type: 'build:start', source: 'git', sha: 'abcdef1234567' });
+    expect(started).toEqual({ type: 'BuildStarted', data: { build: 1, source: 'git', sha: 'abcdef1234567' } });
+    const events = w.decide({ type: 'release:from-build', build: 1, result: build('img1', { web: 'a', worker: 'b', release: 'c' }), sha: 'abcdef1234567' });
+    expect(events[0]).toMatchObject({ type: 'ReleaseCreated', data: { version: 1, description: 'Deploy abcdef1', env: { REGION: 'eu' }, webPort: 5000 } });
+    expect(events[1]).toEqual({ type: 'Scaled', data: { formation: { web: 1, worker: 0 } } });
+  });
+
+  it('refuses to build a locked app', () => {
+    const w = world();
+    w.apply([{ type: 'AppLocked', data: {} }]);
+    expect(() => w.decide({ type: 'build:start', source: 'archive' })).toThrow(/locked/);
+  });
+
+  it('config changes on a deployed app create a release with the new snapshot; before a deploy, or with --no-restart, they do not', () => {
+    const w = world();
+    const before = w.decide({ type: 'config:change', command: { type: 'config:set', vars: { A: '1' } }, restart: true });
+    expect(before.map((e) => e.type)).toEqual(['ConfigSet']);
+    w.deployBuild('img1');
+    const deferred = w.decide({ type: 'config:change', command: { type: 'config:set', vars: { B: '2' } }, restart: false });
+    expect(deferred.map((e) => e.type)).toEqual(['ConfigSet']);
+    const now = w.decide({ type: 'config:change', command: { type: 'config:unset', keys: ['A'] }, restart: true });
+    expect(now.map((e) => e.type)).toEqual(['ConfigUnset', 'ReleaseCreated']);
+    expect(now[1]!.data).toMatchObject({ version: 2, image: 'img1', config: { B: '2' }, env: { REGION: 'eu', B: '2' }, description: 'Unset A' });
+    expect(w.decide({ type: 'config:change', command: { type: 'config:set', vars: { B: '2' } }, restart: true })).toEqual([]);
+  });
+
+  it('rollback defaults to the previous successful release, restores its config, and says so', () => {
+    const w = world();
+    w.decide({ type: 'config:change', command: { type: 'config:set', vars: { MESSAGE: 'one' } }, restart: true });
+    const v1 = w.deployBuild('img1');
+    w.deployBuild('img2', false); // v2 failed
+    w.decide({ type: 'config:change', command: { type: 'config:set', vars: { MESSAGE: 'two', EXTRA: 'x' } }, restart: true });
+    w.apply([{ type: 'DeploySucceeded', data: { version: 3, containers: [] } }]);
+    const events = w.decide({ type: 'release:rollback' });
+    expect(events.map((e) => e.type)).toEqual(['ConfigUnset', 'ConfigSet', 'ReleaseCreated']);
+    expect(events[0]!.data).toEqual({ keys: ['EXTRA'] });
+    expect(events[1]!.data).toEqual({ vars: { MESSAGE: 'one' } });
+    expect(events[2]!.data).toMatchObject({ version: 4, image: 'img1', rollbackOf: v1, description: `Rollback to v${v1}`, config: { MESSAGE: 'one' } });
+  });
+
+  it('refuses rollbacks that cannot work, with reasons', () => {
+    const w = world();
+    expect(() => w.decide({ type: 'release:rollback' })).toThrow(/no deployed release/);
+    w.deployBuild('img1');
+    expect(() => w.decide({ type: 'release:rollback' })).toThrow(/No earlier successful release/);
+    expect(() => w.decide({ type: 'release:rollback', target: 1 })).toThrow(/already the current/);
+    expect(() => w.decide({ type: 'release:rollback', target: 9 })).toThrow(/v9 does not exist/);
+    w.deployBuild('img2');
+    w.apply([{ type: 'ReleaseImagesPruned', data: { versions: [1] } }]);
+    w.releases.get(1)!.pruned = true;
+    expect(() => w.decide({ type: 'release:rollback', target: 1 })).toThrow(UserError);
+    expect(() => w.decide({ type: 'release:rollback', target: 1 })).toThrow(/pruned/);
+  });
+
+  it('scale accepts only Procfile types and sane quantities, and records only changes', () => {
+    const w = world();
+    w.deployBuild('img1');
+    expect(() => w.decide({ type: 'ps:scale', formation: { worker: 1 } })).toThrow(/not in the Procfile \(web\)/);
+    expect(() => w.decide({ type: 'ps:scale', formation: { web: 101 } })).toThrow(/0 to 100/);
+    expect(w.decide({ type: 'ps:scale', formation: { web: 1 } })).toEqual([]);
+    expect(w.decide({ type: 'ps:scale', formation: { web: 3 } })).toEqual([{ type: 'Scaled', data: { formation: { web: 3 } } }]);
+    expect(w.state.formation).toEqual({ web: 3 });
+  });
+
+  it('stop and start are idempotent', () => {
+    const w = world();
+    expect(w.decide({ type: 'ps:start' })).toEqual([]);
+    expect(w.decide({ type: 'ps:stop' })).toEqual([{ type: 'ProcessesStopped', data: {} }]);
+    expect(w.decide({ type: 'ps:stop' })).toEqual([]);
+    expect(w.decide({ type: 'ps:start' })).toEqual([{ type: 'ProcessesStarted', data: {} }]);
+  });
+
+  it('defaultFormation keeps known quantities, gives web 1 and others 0, and never runs the release phase', () => {
+    expect(defaultFormation({ web: 'a', worker: 'b', release: 'c' }, { worker: 2 })).toEqual({ web: 1, worker: 2 });
+  });
+});
