@@ -1,8 +1,8 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { UserError } from './errors.ts';
-import type { Settings } from './settings.ts';
+import { buildLogPath, sourcePath, type Settings } from './settings.ts';
 import type { DomainEvent, StoredEvent } from './state/events.ts';
 import { appStream } from './state/events.ts';
 import { execute } from './state/execute.ts';
@@ -79,7 +79,7 @@ function append(p: Pipeline, appId: string, events: DomainEvent[]): void {
 }
 
 /** Build from source (or take an image), record the release, deploy it. Returns the release. */
-export async function deploySource(p: Pipeline, appName: string, source: Source, buildLog: (appId: string, build: number) => string): Promise<ReleaseRecord> {
+export async function deploySource(p: Pipeline, appName: string, source: Source): Promise<ReleaseRecord> {
   const app = requireApp(p.store.db, appName);
   const lock = p.lock(app.name);
   let log: WriteStream | undefined;
@@ -87,7 +87,7 @@ export async function deploySource(p: Pipeline, appName: string, source: Source,
     const sha = source.kind === 'git' || source.kind === 'archive' ? source.sha : undefined;
     const [started] = decide(p, app.id, { type: 'build:start', source: source.kind, ...(sha ? { sha } : {}) });
     const build = (started!.data as { build: number }).build;
-    log = openLog(buildLog(app.id, build));
+    log = openLog(buildLogPath(p.settings, app.id, build));
     const onLine = tee(p.onLine, log);
     const result = await buildStep(p, app, build, source, onLine);
     const events = decide(p, app.id, { type: 'release:from-build', build, result, ...(sha ? { sha } : {}) });
@@ -105,7 +105,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
   try {
     const builder = await p.builder();
     const current = listReleases(db, app.id, 1)[0];
-    const effective: Source = source.kind === 'rebuild' ? rebuildSource(current) : source;
+    const effective: Source = source.kind === 'rebuild' ? rebuildSource(p.settings, app.id, current) : source;
     const result = await builder.build({
       app: app.name,
       source: effective,
@@ -120,6 +120,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
       result.imageId = await builder.predeploy(result.imageTag, result.appJson.predeploy, { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config }, onLine);
     }
     decide(p, app.id, { type: 'build:succeed', build, result });
+    if (effective.kind === 'archive' || effective.kind === 'git') keepSource(p.settings, app.id, effective.path);
     return result;
   } catch (err) {
     decide(p, app.id, { type: 'build:fail', build, reason: (err as Error).message.split('\n')[0]! });
@@ -127,9 +128,19 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
   }
 }
 
-/** `ps:rebuild` builds the current release's source again: its image when that is all there is. */
-function rebuildSource(current: ReleaseRecord | undefined): Source {
+function keepSource(settings: Settings, appId: string, from: string): void {
+  const to = sourcePath(settings, appId);
+  if (resolve(from) === resolve(to)) return;
+  mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+  copyFileSync(from, `${to}.tmp`);
+  renameSync(`${to}.tmp`, to);
+}
+
+/** `ps:rebuild` builds the last source again; an app deployed from an image re-takes its image. */
+function rebuildSource(settings: Settings, appId: string, current: ReleaseRecord | undefined): Source {
   if (!current) throw new UserError('App has not been deployed yet: nothing to rebuild');
+  const path = sourcePath(settings, appId);
+  if (existsSync(path)) return { kind: 'archive', path, ...(current.sourceSha ? { sha: current.sourceSha } : {}) };
   return { kind: 'image', image: current.imageTag };
 }
 
@@ -211,6 +222,8 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
 export async function removeAppResources(p: Pipeline, app: AppRow): Promise<void> {
   await (await p.scheduler()).destroy(app.name);
   await (await p.builder()).removeAppArtifacts(app.name);
+  rmSync(sourcePath(p.settings, app.id), { force: true });
+  rmSync(dirname(buildLogPath(p.settings, app.id, 0)), { recursive: true, force: true });
 }
 
 /** Keeps the images of the last `keep-count` releases (and the current one); records what went. */

@@ -33,3 +33,13 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 export function appDir(settings: Settings, app: string): string {
   return join(settings.root, app);
 }
+
+/** Build output, kept per app id so a rename keeps it. */
+export function buildLogPath(settings: Settings, appId: string, build: number): string {
+  return join(settings.root, 'builds', appId, `${build}.log`);
+}
+
+/** The last source that built, kept so `ps:rebuild` can build it again (one per app). */
+export function sourcePath(settings: Settings, appId: string): string {
+  return join(settings.root, 'sources', `${appId}.tar`);
+}

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import type { CAC } from 'cac';
 import { UserError } from '../errors.ts';
 import { appDir } from '../settings.ts';
@@ -21,7 +19,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .action(async (name: string) => {
       validateAppName(name);
       const store = await ctx.store();
-      const id = randomUUID();
+      const id = crypto.randomUUID();
       // A fresh stream; the UNIQUE name column settles a race between two creates of one name.
       const state = initialAppState();
       const events = decideApp({ type: 'apps:create', name }, state, { nameTaken: (n) => findApp(store.db, n) !== undefined });
@@ -136,6 +134,8 @@ async function confirmByName(ctx: Context, name: string): Promise<void> {
   io.err(errorLine('WARNING: Potentially Destructive Action'));
   io.err(errorLine(`This command will destroy app ${name}.`));
   io.err(errorLine(`To proceed, type "${name}"`));
+  // Loaded here, not at start-up: node:readline costs the compiled binary ~6 ms to load.
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: io.stdin, terminal: false });
   const answer = await new Promise<string>((resolve) => {
     process.stderr.write('> ');

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { CAC } from 'cac';
 import { UserError } from '../errors.ts';
-import type { Settings } from '../settings.ts';
+import { buildLogPath } from '../settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSetting, getSettings, listBuilds } from '../state/release-queries.ts';
 import { checkBuildpackUrl } from '../state/settings-schema.ts';
@@ -10,11 +9,6 @@ import { parsePositiveInt, printable, validateAppName } from '../validate.ts';
 import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
-
-/** Build output is kept per app id, so a rename keeps it. */
-export function buildLogPath(settings: Settings, appId: string, build: number): string {
-  return join(settings.root, 'builds', appId, `${build}.log`);
-}
 
 export function registerBuilds(cli: CAC, ctx: Context): void {
   const { io } = ctx;

@@ -6,7 +6,6 @@ import type { CAC } from 'cac';
 import { UserError } from '../errors.ts';
 import { deploySource } from '../deploy.ts';
 import { printable, validateAppName } from '../validate.ts';
-import { buildLogPath } from './builds.ts';
 import type { Context } from './context.ts';
 import { makePipeline } from './pipeline.ts';
 
@@ -27,7 +26,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
         await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
       } else path = resolve(path);
       try {
-        await deploySource(p, app, { kind: 'archive', path }, (id, n) => buildLogPath(ctx.settings, id, n));
+        await deploySource(p, app, { kind: 'archive', path });
       } finally {
         if (tmp) rmSync(tmp, { recursive: true, force: true });
       }
@@ -37,6 +36,6 @@ export function registerGit(cli: CAC, ctx: Context): void {
     const app = validateAppName(name);
     if (!IMAGE_REF.test(image)) throw new UserError(`Invalid image reference '${printable(image)}'`);
     const p = await makePipeline(ctx);
-    await deploySource(p, app, { kind: 'image', image }, (id, n) => buildLogPath(ctx.settings, id, n));
+    await deploySource(p, app, { kind: 'image', image });
   });
 }

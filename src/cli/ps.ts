@@ -7,7 +7,6 @@ import { listApps, requireApp } from '../state/queries.ts';
 import { defaultFormation, decideRelease } from '../state/release-decider.ts';
 import { getRelease, getRuntime, loadReleaseState, releaseContext } from '../state/release-queries.ts';
 import { validateAppName } from '../validate.ts';
-import { buildLogPath } from './builds.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { renderReport, reportJson, step, type ReportFields } from './output.ts';
@@ -103,7 +102,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
   cli.command('ps:rebuild <app>', 'Rebuild the app from its current release and deploy it').action(async (name: string) => {
     const app = validateAppName(name);
     const p = await makePipeline(ctx);
-    await deploySource(p, app, { kind: 'rebuild' }, (id, n) => buildLogPath(ctx.settings, id, n));
+    await deploySource(p, app, { kind: 'rebuild' });
   });
 
   cli
