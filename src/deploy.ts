@@ -218,10 +218,32 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
   }
 }
 
+/** Renames a running app: record it, deploy the current release under the new name, remove the old containers. */
+export async function renameRunningApp(p: Pipeline, app: AppRow, to: string, record: () => Promise<unknown>): Promise<void> {
+  const oldLock = p.lock(app.name);
+  try {
+    await record();
+    const renamed = findAppById(p.store.db, app.id)!;
+    const newLock = p.lock(to);
+    try {
+      const version = loadReleaseState(p.store.db, app.id).current!;
+      await deployRelease(p, renamed, version);
+      await (await p.scheduler()).destroy(app.name);
+    } finally {
+      newLock.release();
+    }
+  } finally {
+    oldLock.release();
+  }
+}
+
 /** Stops and removes what the app runs and built; the caller records AppDestroyed after. */
 export async function removeAppResources(p: Pipeline, app: AppRow): Promise<void> {
   await (await p.scheduler()).destroy(app.name);
-  await (await p.builder()).removeAppArtifacts(app.name);
+  const builder = await p.builder();
+  // Images are tagged with the name the app had when they were built; releases know them all.
+  for (const r of listReleases(p.store.db, app.id)) for (const ref of [r.imageTag, r.image]) await builder.removeImage(ref).catch(() => undefined);
+  await builder.removeAppArtifacts(app.name);
   rmSync(sourcePath(p.settings, app.id), { force: true });
   rmSync(dirname(buildLogPath(p.settings, app.id, 0)), { recursive: true, force: true });
 }

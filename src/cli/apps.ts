@@ -4,7 +4,7 @@ import { appDir } from '../settings.ts';
 import { decideApp, initialAppState } from '../state/deciders.ts';
 import { appStream } from '../state/events.ts';
 import { findApp, listApps, requireApp } from '../state/queries.ts';
-import { listBuilds } from '../state/release-queries.ts';
+import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import { validateAppName } from '../validate.ts';
 import { parseFormat, requireArg, runAppCommand, toJson } from './common.ts';
 import type { Context } from './context.ts';
@@ -77,7 +77,17 @@ export function registerApps(cli: CAC, ctx: Context): void {
   cli.command('apps:rename <old-app> <new-app>', 'Rename an app, keeping its history').action(async (from: string, to: string) => {
     validateAppName(from);
     validateAppName(to);
-    await runAppCommand(ctx, from, { type: 'apps:rename', to });
+    const { db } = await ctx.store();
+    const row = requireApp(db, from);
+    const running = loadReleaseState(db, row.id);
+    if (running.current === undefined || running.stopped) {
+      await runAppCommand(ctx, from, { type: 'apps:rename', to });
+      io.out(step(`Renaming ${from} to ${to}... done`));
+      return;
+    }
+    // Containers carry the name: start the release under the new one, then retire the old ones.
+    const [{ makePipeline }, { renameRunningApp }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
+    await renameRunningApp(await makePipeline(ctx), row, to, () => runAppCommand(ctx, from, { type: 'apps:rename', to }));
     io.out(step(`Renaming ${from} to ${to}... done`));
   });
 

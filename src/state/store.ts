@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ConcurrencyError } from '../errors.ts';
 import type { Database } from './db.ts';
 import type { DomainEvent, StoredEvent } from './events.ts';
@@ -17,12 +16,27 @@ interface EventRow {
 
 const GENESIS = '0'.repeat(64);
 
+/**
+ * sha256 in hex. Under Bun its native hasher: loading node:crypto adds ~8 ms to every start of the
+ * compiled binary, and most commands never hash. Under Node, node:crypto.
+ */
+const sha256Hex: (parts: string[]) => string =
+  typeof Bun !== 'undefined'
+    ? (parts) => {
+        const h = new Bun.CryptoHasher('sha256');
+        for (const p of parts) h.update(p);
+        return h.digest('hex');
+      }
+    : (parts) => {
+        const { createHash } = process.getBuiltinModule('node:crypto');
+        const h = createHash('sha256');
+        for (const p of parts) h.update(p);
+        return h.digest('hex');
+      };
+
 /** The chain link: each row's hash covers the previous hash and every column of the row. */
 export function chainHash(prev: string, r: Omit<EventRow, 'hash'>): string {
-  return createHash('sha256')
-    .update(prev)
-    .update(JSON.stringify([r.position, r.stream, r.version, r.type, r.data, r.actor, r.at]))
-    .digest('hex');
+  return sha256Hex([prev, JSON.stringify([r.position, r.stream, r.version, r.type, r.data, r.actor, r.at])]);
 }
 
 const toStored = (r: EventRow): StoredEvent => ({ ...r, data: JSON.parse(r.data) }) as StoredEvent;
