@@ -1,6 +1,7 @@
 /**
- * Running a command in a build container and streaming what it prints, line by line.
- * Arguments travel as an array (Docker's Cmd), never through a shell.
+ * Running a command in a build container and streaming what it prints, line by line, and
+ * committing the container once its work is done. Arguments travel as an array (Docker's Cmd),
+ * never through a shell.
  */
 import type Docker from 'dockerode';
 import { LineSplitter, type OnLine } from './lines.ts';

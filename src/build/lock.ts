@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export async function withHostLock<T>(path: string, fn: () => Promise<T>, pollMs = 250): Promise<T> {
+export async function withHostLock<T>(path: string, fn: () => Promise<T>, opts: { onWait?: () => void; pollMs?: number } = {}): Promise<T> {
+  let told = false;
   for (;;) {
     try {
       mkdirSync(path);
@@ -18,7 +19,9 @@ export async function withHostLock<T>(path: string, fn: () => Promise<T>, pollMs
         rmSync(path, { recursive: true, force: true });
         continue;
       }
-      await new Promise((r) => setTimeout(r, pollMs));
+      if (!told) opts.onWait?.();
+      told = true;
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
     }
   }
   try {

@@ -71,7 +71,7 @@ export async function ensureStack(docker: Docker, opts: StackOptions): Promise<S
     const id = await buildLayer(docker, base, opts);
     opts.onLine(step(`Stack ${opts.image} ready in ${seconds()}s`));
     return { image: opts.image, imageId: id, built: true, seconds: seconds() };
-  });
+  }, { onWait: () => opts.onLine(step(`Waiting for another build of ${opts.image} to finish`)) });
 }
 
 /** `dokku/stack:bookworm` → `dokku/stack:bookworm-base`: the imported root filesystem. */
