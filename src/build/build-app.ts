@@ -42,6 +42,8 @@ export interface BuildInput {
   stackImage?: string;
   /** Where the built-in buildpacks are; defaults to builtinBuildpacksDir(). */
   buildpacksDir?: string;
+  /** A buildpack build still running after this long is stopped (default 900, as Heroku). */
+  timeoutSeconds?: number;
   onLine: OnLine;
 }
 
@@ -102,6 +104,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
       env,
       caBundle: input.settings.caBundle,
       procfile,
+      ...(input.timeoutSeconds ? { timeoutSeconds: input.timeoutSeconds } : {}),
       onLine,
     });
     // The Procfile wins; a buildpack's defaults fill in the types it does not name (Heroku's rule).

@@ -81,6 +81,8 @@ export interface BuildpackRunInput {
   caBundle?: string;
   /** The app's Procfile, if any: its web command becomes the image's default command. */
   procfile?: ProcessTypes;
+  /** A build still running after this long is stopped (Heroku stops builds at 15 minutes). */
+  timeoutSeconds?: number;
   onLine: OnLine;
 }
 
@@ -139,6 +141,12 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
     HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: BUILD_PATHS.cache }] },
   });
   let committed = false;
+  let timedOut = false;
+  const timeout = input.timeoutSeconds ?? 900;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    container.kill().catch(() => {}); // ends the running exec; its step then fails below
+  }, timeout * 1000);
   try {
     await container.start();
     const ca = withCa ? readFileSync(input.caBundle!) : undefined;
@@ -166,6 +174,7 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
     for (const c of chosen) {
       onLine(step(`${c.name} app detected`));
       const code = await execCapture(container, [`${c.dir}/bin/compile`, BUILD_PATHS.app, BUILD_PATHS.cache, BUILD_PATHS.env], { user, env }, (l) => onLine(asBuildOutput(l)));
+      if (timedOut) throw new BuildError('timeout', `The build was stopped after ${timeout} seconds, during the ${c.name} buildpack's compile`);
       if (code.exitCode !== 0) throw new BuildError('compile', `Failed to compile the app with the ${c.name} buildpack (${c.bp.ref.ref}): exit code ${code.exitCode}`);
     }
 
@@ -183,7 +192,11 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
     const imageId = await commitContainer(container, input.imageTag, imageConfig(input.app, buildpack, processTypes, stackEnv));
     committed = true;
     return { imageId, buildpack, defaultProcessTypes };
+  } catch (err) {
+    if (timedOut && !(err instanceof BuildError && err.step === 'timeout')) throw new BuildError('timeout', `The build was stopped after ${timeout} seconds`);
+    throw err;
   } finally {
+    clearTimeout(timer);
     if (committed) removeInBackground(container);
     else await container.remove({ force: true }).catch(() => {});
   }

@@ -6,7 +6,7 @@ import { UserError } from '../errors.ts';
  * output already streamed to the user holds the details.
  */
 export class BuildError extends UserError {
-  /** Which part failed: 'source', 'procfile', 'app.json', 'detect', 'compile', 'release', 'dockerfile', 'predeploy', 'stack', 'buildpack'. */
+  /** Which part failed: 'source', 'procfile', 'app.json', 'detect', 'compile', 'release', 'dockerfile', 'predeploy', 'stack', 'buildpack', 'timeout'. */
   readonly step: string;
   constructor(step: string, message: string) {
     super(message);

@@ -13,8 +13,8 @@ import { fetchBody, FIXTURES, leftovers, removeApp, serve, settings, stackForTes
 const docker = await connectDocker();
 
 /** A buildpack in a local git repository, as `buildpacks:add` would get one by URL. */
-async function makeGitBuildpack(root: string): Promise<string> {
-  const repo = join(root, 'hello-buildpack');
+async function makeGitBuildpack(root: string, name = 'hello-buildpack', override: Record<string, string> = {}): Promise<string> {
+  const repo = join(root, name);
   mkdirSync(join(repo, 'bin'), { recursive: true });
   const scripts: Record<string, string> = {
     detect: '#!/bin/sh\n[ -f "$1/hello.txt" ] || exit 1\necho "Hello"\n',
@@ -30,6 +30,7 @@ async function makeGitBuildpack(root: string): Promise<string> {
       '',
     ].join('\n'),
     release: '#!/bin/sh\necho "---"\necho "default_process_types:"\necho "  web: python3 -m http.server \\$PORT --bind 0.0.0.0"\necho "  greet: echo \\$GREETING"\n',
+    ...override,
   };
   for (const [name, text] of Object.entries(scripts)) {
     writeFileSync(join(repo, 'bin', name), text);
@@ -187,6 +188,19 @@ describe.skipIf(!docker)('buildpacks: by git URL, .buildpacks, failures', () => 
     expect(err).toMatchObject({ step: 'dockerfile' });
     expect((err as Error).message).toMatch(/^Dockerfile build failed: .*returned a non-zero code: 3/);
     expect(lines).toContain('       building');
+  });
+
+  it('stops a build that runs past its time limit', async () => {
+    const app = uniqueName('bt-slow');
+    const slow = await makeGitBuildpack(tmp, 'slow-buildpack', { compile: '#!/bin/sh\necho "-----> Thinking for a long time"\nsleep 120\n' });
+    const started = performance.now();
+    const lines: string[] = [];
+    const err = await buildApp(input(app, source('slow-app', { 'hello.txt': 'hi' }), { buildpacks: [slow], timeoutSeconds: 3 }, lines)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ step: 'timeout' });
+    expect((err as Error).message).toBe("The build was stopped after 3 seconds, during the Hello buildpack's compile");
+    expect(lines).toContain('-----> Thinking for a long time');
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect((await leftovers(d, app)).containers).toBe(0);
   });
 
   it('builds nothing for the null builder', async () => {
