@@ -79,7 +79,14 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
     if (plan.builder === 'dockerfile') {
       // Config is for run time only, as in Dokku: a Dockerfile's build sees none of it.
       onLine(step(`Building ${app} from Dockerfile`));
-      const built = await buildDockerfile({ docker: input.docker, app, sourceTar: source.tarPath, imageTag: input.imageTag, onLine });
+      const built = await buildDockerfile({
+        docker: input.docker,
+        app,
+        sourceTar: source.tarPath,
+        ...(source.buildFiles['.dockerignore'] !== undefined ? { dockerignore: source.buildFiles['.dockerignore'] } : {}),
+        imageTag: input.imageTag,
+        onLine,
+      });
       // Without a Procfile the web process is the image's own CMD (an empty command).
       const processTypes = procfile ?? { web: '' };
       return { imageId: built.imageId, imageTag: input.imageTag, builder: 'dockerfile', processTypes, exposedPorts: built.exposedPorts, appJson, seconds: seconds() };

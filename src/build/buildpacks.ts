@@ -22,7 +22,7 @@ import { commitContainer, execCapture } from './exec.ts';
 import type { FetchedBuildpack } from './buildpack-fetch.ts';
 import { asBuildOutput, step, type OnLine } from './lines.ts';
 import { parseReleaseYaml } from './release-yaml.ts';
-import { directoryEntries, relocatedSource } from './source.ts';
+import { directoryEntries, rewrittenSource } from './source.ts';
 import { STACK_USER } from './stack.ts';
 import { dir, entryBytes, file, TAR_END, type TarEntry } from './tar.ts';
 
@@ -220,6 +220,6 @@ async function* containerArchive(sourceTar: string, buildpacks: FetchedBuildpack
   ];
   if (ca) entries.push({ ...file('tmp/dokku/ca.crt', ca, 0o644), ...owner });
   yield Buffer.concat(entries.map(entryBytes));
-  yield* relocatedSource(sourceTar, BUILD_PATHS.app.slice(1), owner);
+  yield* rewrittenSource(sourceTar, { prefix: BUILD_PATHS.app.slice(1), owner });
   yield TAR_END;
 }

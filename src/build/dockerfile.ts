@@ -5,16 +5,22 @@
  */
 import type Docker from 'dockerode';
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { BuildError } from './errors.ts';
 import { asBuildOutput, LineSplitter, type OnLine } from './lines.ts';
 import { followJsonStream } from './progress.ts';
 import { LABEL_APP } from './buildpacks.ts';
+import { dockerignoreFilter } from './dockerignore.ts';
+import { rewrittenSource } from './source.ts';
+import { TAR_END } from './tar.ts';
 
 export interface DockerfileBuildInput {
   docker: Docker;
   app: string;
   /** Tar (or tar.gz) of the source, with the Dockerfile at its root. */
   sourceTar: string;
+  /** Content of the source's .dockerignore, if any. */
+  dockerignore?: string;
   imageTag: string;
   /** Passed as build args; a Dockerfile sees only those it declares with ARG. */
   buildArgs?: Record<string, string>;
@@ -22,7 +28,11 @@ export interface DockerfileBuildInput {
 }
 
 export async function buildDockerfile(input: DockerfileBuildInput): Promise<{ imageId: string; exposedPorts: number[] }> {
-  const response = await input.docker.buildImage(createReadStream(input.sourceTar) as unknown as NodeJS.ReadableStream, {
+  const context =
+    input.dockerignore === undefined
+      ? createReadStream(input.sourceTar)
+      : Readable.from(withEnd(rewrittenSource(input.sourceTar, { keep: dockerignoreFilter(input.dockerignore) })));
+  const response = await input.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
     t: input.imageTag,
     rm: true,
     forcerm: true,
@@ -49,4 +59,9 @@ export function exposedTcpPorts(exposed: Record<string, unknown> | null | undefi
     .map((m) => Number(m[1]))
     .filter((p) => p > 0 && p <= 65535);
   return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+async function* withEnd(entries: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  yield* entries;
+  yield TAR_END;
 }

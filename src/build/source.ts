@@ -11,7 +11,7 @@ import { BuildError } from './errors.ts';
 import { entryBytes, TarParser, type TarEntry } from './tar.ts';
 
 /** Root files that steer the build; read whole while scanning (each at most 1 MiB). */
-export const BUILD_FILES = ['Procfile', 'app.json', '.buildpacks', 'Dockerfile'] as const;
+export const BUILD_FILES = ['Procfile', 'app.json', '.buildpacks', 'Dockerfile', '.dockerignore'] as const;
 const MAX_BUILD_FILE = 1024 * 1024;
 
 export interface ScannedSource {
@@ -114,24 +114,35 @@ export function directoryEntries(root: string, prefix: string, owner: { uid: num
   return entries;
 }
 
+export interface RewriteOptions {
+  /** Move every entry under this directory (which is emitted first). */
+  prefix?: string;
+  /** Own every entry by this user; setuid/setgid bits are dropped along the way. */
+  owner?: { uid: number; gid: number };
+  /** Leave out entries for which this says false (and, for a directory, what it holds). */
+  keep?: (path: string) => boolean;
+}
+
 /**
- * The source archive re-written on the fly for the build container: every entry moved under
- * `prefix` and owned by `owner` (so the build user can write to it without a `chown -R`),
- * setuid/setgid bits dropped. Yields archive bytes without the end marker, so more can follow.
+ * The source archive re-written on the fly: for the build container, everything under `/app`
+ * owned by the build user (no `chown -R` afterwards); for a Dockerfile build, without what
+ * `.dockerignore` leaves out. Yields archive bytes without the end marker, so more can follow.
  */
-export async function* relocatedSource(tarPath: string, prefix: string, owner: { uid: number; gid: number }): AsyncGenerator<Buffer> {
+export async function* rewrittenSource(tarPath: string, opts: RewriteOptions): AsyncGenerator<Buffer> {
   const out: Buffer[] = [];
+  const { prefix, owner, keep } = opts;
   const parser = new TarParser({
-    onEntry: () => true,
+    onEntry: (entry) => !keep || keep(entry.path),
     onData(entry, data) {
-      const path = entry.path === '' ? prefix : `${prefix}/${entry.path}`;
-      const moved: TarEntry = { ...entry, path, mode: entry.mode & 0o1777, ...owner };
+      const moved: TarEntry = { ...entry };
+      if (prefix) moved.path = entry.path === '' ? prefix : `${prefix}/${entry.path}`;
+      if (owner) Object.assign(moved, owner, { mode: entry.mode & 0o1777 });
       if (entry.type === 'file') moved.data = data;
-      if (entry.type === 'hardlink' && entry.linkname) moved.linkname = `${prefix}/${entry.linkname.replace(/^\.?\/+/, '')}`;
+      if (prefix && entry.type === 'hardlink' && entry.linkname) moved.linkname = `${prefix}/${entry.linkname.replace(/^\.?\/+/, '')}`;
       out.push(entryBytes(moved));
     },
   });
-  yield entryBytes({ path: prefix, type: 'dir', mode: 0o755, ...owner });
+  if (prefix) yield entryBytes({ path: prefix, type: 'dir', mode: 0o755, ...(owner ?? {}) });
   const input = createReadStream(tarPath);
   const stream = isGzipFile(tarPath) ? input.pipe(createGunzip()) : input;
   for await (const chunk of stream) {

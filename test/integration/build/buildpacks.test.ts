@@ -190,6 +190,19 @@ describe.skipIf(!docker)('buildpacks: by git URL, .buildpacks, failures', () => 
     expect(lines).toContain('       building');
   });
 
+  it('leaves out of a Dockerfile build context what .dockerignore names', async () => {
+    const app = uniqueName('bt-ignore');
+    const src = source('ignore-app', {
+      Dockerfile: `FROM ${settings.stackImage}\nCOPY . /ctx/\n`,
+      '.dockerignore': '# not for the image\nsecret.txt\nnode_modules\n',
+      'secret.txt': 'do not ship',
+      'node_modules/x.js': '',
+      'keep.txt': 'ship',
+    });
+    const result = await buildApp(input(app, src));
+    expect(await run(result.imageTag, app, 'ls -A /ctx')).toBe('.dockerignore\nDockerfile\nkeep.txt\n');
+  });
+
   it('stops a build that runs past its time limit', async () => {
     const app = uniqueName('bt-slow');
     const slow = await makeGitBuildpack(tmp, 'slow-buildpack', { compile: '#!/bin/sh\necho "-----> Thinking for a long time"\nsleep 120\n' });

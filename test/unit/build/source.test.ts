@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BuildError } from '../../../src/build/errors.ts';
-import { prepareSource, relocatedSource, scanSource } from '../../../src/build/source.ts';
+import { prepareSource, rewrittenSource, scanSource } from '../../../src/build/source.ts';
 import { readTar, TAR_END } from '../../../src/build/tar.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dokku-source-test-'));
@@ -56,7 +56,7 @@ describe('sources', () => {
   it('moves every entry under the prefix, owned by the build user, without setuid bits', async () => {
     const src = await prepareSource(makeApp('relocate-app'), join(tmp, 'work2'));
     const chunks: Buffer[] = [];
-    for await (const c of relocatedSource(src.tarPath, 'app', { uid: 1000, gid: 1000 })) chunks.push(c);
+    for await (const c of rewrittenSource(src.tarPath, { prefix: 'app', owner: { uid: 1000, gid: 1000 } })) chunks.push(c);
     chunks.push(TAR_END);
     const entries = readTar(Buffer.concat(chunks));
     expect(entries[0]).toMatchObject({ path: 'app', type: 'dir', uid: 1000 });
@@ -64,5 +64,16 @@ describe('sources', () => {
     expect(entries.every((e) => e.uid === 1000 && e.gid === 1000)).toBe(true);
     expect(entries.find((e) => e.path === 'app/run.sh')?.mode).toBe(0o755);
     expect(entries.find((e) => e.path === 'app/lib/Procfile')?.data?.toString()).toBe('not the root one');
+  });
+
+  it('leaves out what a filter rejects, keeping paths and owners otherwise', async () => {
+    const src = await prepareSource(makeApp('filter-app'), join(tmp, 'work3'));
+    const chunks: Buffer[] = [];
+    for await (const c of rewrittenSource(src.tarPath, { keep: (p) => !p.startsWith('lib') })) chunks.push(c);
+    chunks.push(TAR_END);
+    const paths = readTar(Buffer.concat(chunks)).map((e) => e.path);
+    expect(paths).toContain('server.js');
+    expect(paths.some((p) => p.startsWith('lib'))).toBe(false);
+    expect(src.buildFiles['.dockerignore']).toBeUndefined();
   });
 });
