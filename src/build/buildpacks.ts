@@ -153,23 +153,7 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
     await container.putArchive(Readable.from(containerArchive(input.sourceTar, input.buildpacks, input.env, ca)) as unknown as NodeJS.ReadableStream, { path: '/' });
 
     const bpDirs = input.buildpacks.map((_, i) => `${BUILD_PATHS.buildpacks}/${i}`);
-    let chosen: Array<{ bp: FetchedBuildpack; dir: string; name: string }>;
-    if (input.detect === 'first') {
-      const found = await execCapture(container, ['/bin/sh', '-c', DETECT_FIRST, 'detect', ...bpDirs], { user, env }, () => {});
-      if (found.exitCode !== 0) {
-        throw new BuildError('detect', 'Unable to select a buildpack: none of the built-in buildpacks supports this app (add a Procfile, or set one with buildpacks:set)');
-      }
-      const [index, name] = found.stdout.split('\n');
-      const i = Number(index);
-      chosen = [{ bp: input.buildpacks[i]!, dir: bpDirs[i]!, name: name?.trim() || input.buildpacks[i]!.ref.ref }];
-    } else {
-      chosen = [];
-      for (const [i, bp] of input.buildpacks.entries()) {
-        const res = await execCapture(container, [`${bpDirs[i]}/bin/detect`, BUILD_PATHS.app], { user, env }, () => {});
-        if (res.exitCode !== 0) throw new BuildError('detect', `App not compatible with buildpack: ${bp.ref.ref}`);
-        chosen.push({ bp, dir: bpDirs[i]!, name: res.stdout.trim().split('\n')[0] || bp.ref.ref });
-      }
-    }
+    const chosen = await selectBuildpacks(container, input.buildpacks, bpDirs, input.detect, { user, env });
 
     for (const c of chosen) {
       onLine(step(`${c.name} app detected`));
@@ -200,6 +184,43 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
     if (committed) removeInBackground(container);
     else await container.remove({ force: true }).catch(() => {});
   }
+}
+
+interface Chosen {
+  bp: FetchedBuildpack;
+  /** Its directory inside the build container. */
+  dir: string;
+  /** What its bin/detect printed (`Node.js`), for the output. */
+  name: string;
+}
+
+/**
+ * Heroku's detection: with no buildpack set, the first whose bin/detect accepts the app (one exec
+ * for all of them); with buildpacks set, every one must accept it.
+ */
+async function selectBuildpacks(
+  container: Docker.Container,
+  buildpacks: FetchedBuildpack[],
+  dirs: string[],
+  mode: 'first' | 'all',
+  opts: { user: string; env: Record<string, string> },
+): Promise<Chosen[]> {
+  if (mode === 'first') {
+    const found = await execCapture(container, ['/bin/sh', '-c', DETECT_FIRST, 'detect', ...dirs], opts, () => {});
+    if (found.exitCode !== 0) {
+      throw new BuildError('detect', 'Unable to select a buildpack: none of the built-in buildpacks supports this app (add a Procfile, or set one with buildpacks:set)');
+    }
+    const [index, name] = found.stdout.split('\n');
+    const i = Number(index);
+    return [{ bp: buildpacks[i]!, dir: dirs[i]!, name: name?.trim() || buildpacks[i]!.ref.ref }];
+  }
+  const chosen: Chosen[] = [];
+  for (const [i, bp] of buildpacks.entries()) {
+    const res = await execCapture(container, [`${dirs[i]}/bin/detect`, BUILD_PATHS.app], opts, () => {});
+    if (res.exitCode !== 0) throw new BuildError('detect', `App not compatible with buildpack: ${bp.ref.ref}`);
+    chosen.push({ bp, dir: dirs[i]!, name: res.stdout.trim().split('\n')[0] || bp.ref.ref });
+  }
+  return chosen;
 }
 
 /**
