@@ -150,11 +150,17 @@ describe.each(TARGETS)('dokku CLI ($name, $driver)', (target: Target) => {
       dokku.ok('apps:lock', 'api');
       const text = lines(dokku.ok('apps:report', 'web'));
       expect(text[0]).toBe('=====> web app information');
-      expect(text.slice(1).map((l) => l.replace(/:\s+.*$/, ':'))).toEqual(['       App created at:', '       App dir:', '       App locked:']);
-      expect(text).toContain(`       App dir:        ${join(dokku.root, 'web')}`);
-      expect(text).toContain('       App locked:     false');
+      // Every field is a "Label: value" row, values aligned in one column.
+      for (const l of text.slice(1)) expect(l).toMatch(/^ {7}[A-Z][A-Za-z -]*:( +\S.*)?$/);
+      const valueColumns = text.slice(1).filter((l) => /: +\S/.test(l)).map((l) => l.search(/: +\S/) + l.slice(l.indexOf(':')).search(/ \S/) + 1);
+      expect(new Set(valueColumns).size).toBe(1);
+      const field = (label: string) => text.find((l) => l.startsWith(`       ${label}:`))?.replace(/^ {7}[^:]+: +/, '');
+      expect(field('App dir')).toBe(join(dokku.root, 'web'));
+      expect(field('App locked')).toBe('false');
+      expect(Number.isNaN(Date.parse(field('App created at')!))).toBe(false);
       const one = JSON.parse(dokku.ok('apps:report', 'web', '--format', 'json')) as Record<string, string>;
-      expect(Object.keys(one).sort()).toEqual(['app-created-at', 'app-dir', 'app-locked']);
+      expect(Object.keys(one)).toEqual(expect.arrayContaining(['app-created-at', 'app-dir', 'app-locked']));
+      expect(one['app-created-at']).toBe(field('App created at'));
       expect(one['app-locked']).toBe('false');
       expect(one['app-dir']).toBe(join(dokku.root, 'web'));
       const all = JSON.parse(dokku.ok('apps:report', '--format', 'json')) as Record<string, Record<string, string>>;
