@@ -1,7 +1,7 @@
 import type { CAC } from 'cac';
 import { UserError } from '../errors.ts';
 import { maskedData, summarize } from '../state/audit.ts';
-import { appIdOf, appStream, type StoredEvent } from '../state/events.ts';
+import { appIdOf, appStream } from '../state/events.ts';
 import { findApp, findAppById } from '../state/queries.ts';
 import type { EventStore } from '../state/store.ts';
 import { parsePositiveInt, printable, validateAppName } from '../validate.ts';
@@ -9,16 +9,6 @@ import { parseFormat, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { step } from './output.ts';
 
-interface EventRow {
-  position: number;
-  stream: string;
-  version: number;
-  type: string;
-  data: string;
-  actor: string;
-  at: string;
-  hash: string;
-}
 
 /** `--since` takes an ISO time or a span back from now: 30s, 15m, 2h, 7d. */
 export function parseSince(text: string, now: Date): string {
@@ -86,24 +76,14 @@ export function registerEvents(cli: CAC, ctx: Context): void {
       const limit = parsePositiveInt('-n', String(opts.num), 1_000_000);
       const since = opts.since === undefined ? undefined : parseSince(String(opts.since), new Date());
       const store = await ctx.store();
-      const where: string[] = [];
-      const params: string[] = [];
+      let streams: string[] | undefined;
       if (app !== undefined) {
         validateAppName(app);
-        const streams = streamsNamed(store, app);
+        streams = streamsNamed(store, app);
         if (streams.length === 0) throw new UserError(`App ${app} does not exist`);
-        where.push(`stream IN (${streams.map(() => '?').join(', ')})`);
-        params.push(...streams);
       }
-      if (since !== undefined) {
-        where.push('at >= ?');
-        params.push(since);
-      }
-      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position DESC LIMIT ${limit}`;
-      const rows = store.db.prepare(sql).all<EventRow>(...params).reverse();
       const names = new Map<string, string>();
-      const entries = rows.map((r) => {
-        const e = { ...r, data: JSON.parse(r.data) } as StoredEvent;
+      const entries = store.latest({ limit, ...(streams ? { streams } : {}), ...(since ? { since } : {}) }).map((e) => {
         return { position: e.position, at: e.at, actor: e.actor, app: appNameOf(store, e.stream, names), type: e.type, summary: summarize(e), data: maskedData(e) };
       });
       if (format === 'json') {

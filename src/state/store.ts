@@ -98,6 +98,22 @@ export class EventStore {
     }
   }
 
+  /** The last `limit` events, oldest first, optionally only of some streams and from a time on. */
+  latest(opts: { limit: number; streams?: string[]; since?: string }): StoredEvent[] {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (opts.streams) {
+      where.push(`stream IN (${opts.streams.map(() => '?').join(', ')})`);
+      params.push(...opts.streams);
+    }
+    if (opts.since !== undefined) {
+      where.push('at >= ?');
+      params.push(opts.since);
+    }
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position DESC LIMIT ${Math.max(0, Math.floor(opts.limit))}`;
+    return this.db.prepare(sql).all<EventRow>(...params).reverse().map(toStored);
+  }
+
   lastPosition(): number {
     return this.db.prepare('SELECT max(position) AS p FROM events').get<{ p: number | null }>()?.p ?? 0;
   }

@@ -3,42 +3,20 @@
  * release, deploy, config change, rollback, failed deploy with the old release serving, scale,
  * run, logs and destroy.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, cpSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, TARGETS, makeRoot, removeRoots, requireDist, run, withDb, type RunResult } from '../../helpers/cli.ts';
+import { TARGETS, makeRoot, removeRoots, requireDist, run } from '../../helpers/cli.ts';
+import { FIXTURES, expectOk, tarOf, upstreamOf } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 
 const node = TARGETS.find((t) => t.name === 'node')!;
-const FIXTURES = join(REPO, 'test/fixtures/apps');
-
-function tarOf(dir: string): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'dokku-src-')), 'app.tar');
-  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
-  return out;
-}
-
-function upstreamOf(root: string, app: string): string | undefined {
-  return withDb(root, (db) => {
-    const row = db.prepare('SELECT r.upstreams FROM app_runtime r JOIN apps a ON a.id = r.app_id WHERE a.name = ?').get(app) as
-      | { upstreams: string }
-      | undefined;
-    const ups = row ? (JSON.parse(row.upstreams) as Array<{ host: string; port: number }>) : [];
-    return ups[0] ? `http://${ups[0].host}:${ups[0].port}` : undefined;
-  });
-}
 
 async function get(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`${url} answered ${res.status}`);
   return res.text();
-}
-
-function expectOk(r: RunResult, what: string): void {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
 }
 
 /** Hits the app's current upstream (as nginx would follow it) until stopped; counts failures. */

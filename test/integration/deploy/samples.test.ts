@@ -3,36 +3,15 @@
  * so the binary's own Docker path is exercised: static and python through buildpacks, a Dockerfile
  * app (its EXPOSEd port becomes the web port), and an image deployed without a build.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, TARGETS, makeRoot, removeRoots, requireDist, run, withDb, type RunResult } from '../../helpers/cli.ts';
+import { TARGETS, makeRoot, removeRoots, requireDist, run, withDb, type RunResult } from '../../helpers/cli.ts';
+import { FIXTURES, expectOk, tarOf, upstreamOf } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
-const FIXTURES = join(REPO, 'test/fixtures/apps');
-
-function tarOf(dir: string): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'dokku-src-')), 'app.tar');
-  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
-  return out;
-}
-
-function expectOk(r: RunResult, what: string): void {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-}
-
-function upstreamOf(root: string, app: string): string {
-  return withDb(root, (db) => {
-    const row = db.prepare('SELECT r.upstreams FROM app_runtime r JOIN apps a ON a.id = r.app_id WHERE a.name = ?').get(app) as { upstreams: string };
-    const [u] = JSON.parse(row.upstreams) as Array<{ host: string; port: number }>;
-    if (!u) throw new Error(`${app} has no upstream`);
-    return `http://${u.host}:${u.port}`;
-  });
-}
 
 describe('sample apps deployed by the compiled binary', () => {
   const root = makeRoot('dokku-samples-');
@@ -57,7 +36,7 @@ describe('sample apps deployed by the compiled binary', () => {
     expectOk(await dokku('config:set', app, `MESSAGE=${message}`, '--no-restart'), 'config:set');
     const out = await dokku('git:from-archive', app, tarOf(join(FIXTURES, kind)));
     expectOk(out, `deploy ${kind}`);
-    const res = await fetch(`${upstreamOf(root, app)}/`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${upstreamOf(root, app)!}/`, { signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(200);
     return { app, body: await res.text(), out };
   }
@@ -89,7 +68,7 @@ describe('sample apps deployed by the compiled binary', () => {
     expectOk(await dokku('apps:create', app), 'apps:create');
     expectOk(await dokku('config:set', app, 'MESSAGE=image-ok', '--no-restart'), 'config:set');
     expectOk(await dokku('git:from-image', app, `dokku/${source}:build-1`), 'git:from-image');
-    const res = await fetch(`${upstreamOf(root, app)}/`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${upstreamOf(root, app)!}/`, { signal: AbortSignal.timeout(5000) });
     expect(await res.text()).toContain('MESSAGE=image-ok');
     const builds = JSON.parse((await dokku('builds:list', app, '--format', 'json')).stdout);
     expect(builds[0]).toMatchObject({ status: 'succeeded', source: 'image' });
