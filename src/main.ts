@@ -1,9 +1,9 @@
 import { createContext } from './cli/context.ts';
-import { runCommand } from './cli/program.ts';
 import { errorLine } from './cli/output.ts';
 import { UserError } from './errors.ts';
 import { loadSettings } from './settings.ts';
 import { splitCommandWords } from './ssh/words.ts';
+import { runSession } from './ssh/session.ts';
 
 /**
  * Entry point. Called with arguments, they are the command. Called with none under an SSH forced
@@ -19,7 +19,8 @@ async function main(): Promise<number> {
   };
   let words = process.argv.slice(2);
   const sshCommand = process.env.SSH_ORIGINAL_COMMAND;
-  if (words.length === 0 && sshCommand !== undefined) {
+  const viaSsh = words.length === 0 && sshCommand !== undefined;
+  if (viaSsh) {
     try {
       words = splitCommandWords(sshCommand);
     } catch (err) {
@@ -31,7 +32,8 @@ async function main(): Promise<number> {
     }
   }
   const ctx = createContext(loadSettings(), process.env, io);
-  return runCommand(words, ctx);
+  // The caller's SSH key (if any) is checked against the command before it runs; git push/fetch too.
+  return runSession(words, ctx, process.env, viaSsh);
 }
 
 main().then(

@@ -14,6 +14,8 @@ export interface Settings {
   nginxConfDir: string;
   nginxReload: string;
   stackImage: string;
+  /** The sshd file that `ssh-keys:*` rewrites (the dokku user's ~/.ssh/authorized_keys). */
+  authorizedKeys: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -27,6 +29,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     nginxConfDir: env.DOKKU_NGINX_CONF_DIR || '/etc/nginx/conf.d',
     nginxReload: env.DOKKU_NGINX_RELOAD || 'sudo nginx -s reload',
     stackImage: env.DOKKU_STACK_IMAGE || 'dokku/stack:bookworm',
+    authorizedKeys: env.DOKKU_AUTHORIZED_KEYS || join(root, '.ssh', 'authorized_keys'),
   };
 }
 
@@ -42,4 +45,9 @@ export function buildLogPath(settings: Settings, appId: string, build: number): 
 /** The last source that built, kept so `ps:rebuild` can build it again (one per app). */
 export function sourcePath(settings: Settings, appId: string): string {
   return join(settings.root, 'sources', `${appId}.tar`);
+}
+
+/** The app's bare git repository, made on its first push. */
+export function gitRepoPath(settings: Settings, app: string): string {
+  return join(settings.root, `${app}.git`);
 }

@@ -1,12 +1,13 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { UserError } from '../errors.ts';
-import { appDir } from '../settings.ts';
+import { UsageError, UserError } from '../errors.ts';
+import { appDir, gitRepoPath } from '../settings.ts';
 import { decideApp, initialAppState } from '../state/deciders.ts';
 import { appStream } from '../state/events.ts';
 import { findApp, listApps, requireApp } from '../state/queries.ts';
 import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import { validateAppName } from '../validate.ts';
-import { parseFormat, requireArg, runAppCommand, toJson } from './common.ts';
+import { appOrGlobal, parseFormat, requireArg, runAppCommand, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { errorLine, renderReport, reportJson, section, step, type ReportFields } from './output.ts';
 
@@ -37,7 +38,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .option('--format <format>', 'text or json')
     .action(async (opts: { format?: string }) => {
       const format = parseFormat(opts.format);
-      const apps = listApps((await ctx.store()).db);
+      const apps = listApps((await ctx.store()).db).filter((a) => !ctx.visibleApps || ctx.visibleApps.has(a.id));
       if (format === 'json') {
         io.out(toJson(apps.map((a) => ({ name: a.name, created_at: a.createdAt, locked: a.locked }))));
         return;
@@ -82,12 +83,14 @@ export function registerApps(cli: CAC, ctx: Context): void {
     const running = loadReleaseState(db, row.id);
     if (running.current === undefined || running.stopped) {
       await runAppCommand(ctx, from, { type: 'apps:rename', to });
+      moveRepo(ctx, from, to);
       io.out(step(`Renaming ${from} to ${to}... done`));
       return;
     }
     // Containers carry the name: start the release under the new one, then retire the old ones.
     const [{ makePipeline }, { renameRunningApp }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
     await renameRunningApp(await makePipeline(ctx), row, to, () => runAppCommand(ctx, from, { type: 'apps:rename', to }));
+    moveRepo(ctx, from, to);
     io.out(step(`Renaming ${from} to ${to}... done`));
   });
 
@@ -112,6 +115,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
           lock.release();
         }
       } else await runAppCommand(ctx, name, { type: 'apps:destroy' });
+      rmSync(gitRepoPath(ctx.settings, name), { recursive: true, force: true });
       io.out(step(`Destroying ${name} (including all add-ons)`));
     });
 
@@ -126,6 +130,17 @@ export function registerApps(cli: CAC, ctx: Context): void {
     await runAppCommand(ctx, name, { type: 'apps:unlock' });
     io.out(step('Deploy lock removed'));
   });
+
+  cli
+    .command('apps:set [...args]', 'Set an apps property: --global disable-autocreation true|false (a push to a new app creates it unless true)')
+    .option('--global', 'Global property')
+    .action(async (args: string[], opts: { global?: boolean }) => {
+      const app = appOrGlobal(opts.global ? undefined : args[0], opts.global);
+      const [property, value] = opts.global ? args : args.slice(1);
+      if (!property) throw new UsageError('Missing property name', 'apps:set --global disable-autocreation true|false');
+      await setSetting(ctx, app, 'apps', property, value ? value : null);
+      io.out(step(`Set apps ${property}${value ? ` to ${value}` : ' to its default'}`));
+    });
 
   cli.command('apps:locked <app>', 'Exit 0 if the app is locked, 1 if not').action(async (name: string) => {
     validateAppName(name);
@@ -154,4 +169,10 @@ async function confirmByName(ctx: Context, name: string): Promise<void> {
   });
   rl.close();
   if (answer.trim() !== name) throw new UserError(`Confirmation did not match ${name}. Aborted.`);
+}
+
+/** The bare repository follows the app's name (the hook inside is rewritten on the next push). */
+function moveRepo(ctx: Context, from: string, to: string): void {
+  const old = gitRepoPath(ctx.settings, from);
+  if (existsSync(old) && !existsSync(gitRepoPath(ctx.settings, to))) renameSync(old, gitRepoPath(ctx.settings, to));
 }

@@ -18,6 +18,8 @@ export interface Context {
   io: Io;
   store(): Promise<EventStore>;
   close(): void;
+  /** Set for a call from a non-admin SSH key: the ids of the apps it may see (src/ssh/session.ts). */
+  visibleApps?: Set<string>;
 }
 
 /** The SSH forced command sets NAME to the key's name; a local user acts as themselves. */

@@ -1,10 +1,12 @@
-import { cac, type CAC } from 'cac';
+import { cac, type CAC, type Command } from 'cac';
 import pkg from '../../package.json' with { type: 'json' };
 import { UsageError, UserError } from '../errors.ts';
 import { registerApps } from './apps.ts';
 import { registerBuilds } from './builds.ts';
 import { registerChecks } from './checks.ts';
 import { registerGit } from './git.ts';
+import { registerAcl } from './acl.ts';
+import { registerSshKeys } from './ssh-keys.ts';
 import { registerPs } from './ps.ts';
 import { registerReleases } from './releases.ts';
 import { registerRun } from './run.ts';
@@ -28,6 +30,8 @@ export function buildProgram(ctx: Context): CAC {
   registerPs(cli, ctx);
   registerRun(cli, ctx);
   registerStack(cli, ctx);
+  registerSshKeys(cli, ctx);
+  registerAcl(cli, ctx);
   cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
   cli.command('help', 'Show every command').action(() => cli.globalCommand.outputHelp());
   cli.help();
@@ -39,7 +43,7 @@ export function buildProgram(ctx: Context): CAC {
  * Parses and runs one command line (words, never a shell string) and returns the exit code.
  * A user error is one line on stderr; a usage error adds the usage line and exits 2.
  */
-export async function runCommand(words: string[], ctx: Context): Promise<number> {
+export async function runCommand(words: string[], ctx: Context, authorize?: Authorize): Promise<number> {
   const cli = buildProgram(ctx);
   try {
     if (words.length === 0) {
@@ -51,6 +55,8 @@ export async function runCommand(words: string[], ctx: Context): Promise<number>
       if (cli.options.help || cli.options.version) return 0;
       throw new UserError(`\`${words[0]}\` is not a dokku command. See \`dokku help\` for a list of commands.`);
     }
+    // Access is checked on the parsed call, before its action runs (src/ssh/session.ts).
+    if (authorize) await authorize(cli.matchedCommand, cli.args.map(String), cli.options);
     const code = await cli.runMatchedCommand();
     return typeof code === 'number' ? code : 0;
   } catch (err) {
@@ -59,6 +65,9 @@ export async function runCommand(words: string[], ctx: Context): Promise<number>
     ctx.close();
   }
 }
+
+/** Decides whether the parsed call may run; throws a UserError to refuse it. */
+export type Authorize = (command: Command, args: string[], options: Record<string, unknown>) => Promise<void>;
 
 /**
  * The parser lets a bare boolean flag take the next word when it reads `true` or `false`, and turns a

@@ -46,6 +46,16 @@ export function summarize(e: StoredEvent): string {
       return `Pruned images of ${(d.versions as number[]).map((v) => `v${v}`).join(', ')}`;
     case 'SettingSet':
       return d.value === null ? `Reset ${d.namespace} ${d.key}` : `Set ${d.namespace} ${d.key} to ${d.value}`;
+    case 'SshKeyAdded':
+      return `Added ${d.admin ? 'admin ' : ''}SSH key ${d.name} (${d.fingerprint})`;
+    case 'SshKeyRemoved':
+      return `Removed SSH key ${d.name} (${d.fingerprint})`;
+    case 'AccessGranted':
+      return `Gave key ${d.key} access to ${d.app}`;
+    case 'AccessRevoked':
+      return `Took access to ${d.app} from key ${d.key}`;
+    case 'AccessDenied':
+      return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:
       return e.type;
   }

@@ -54,7 +54,12 @@ export type DomainEvent =
   | { type: 'ProcessesStopped'; data: Record<string, never> }
   | { type: 'ProcessesStarted'; data: Record<string, never> }
   | { type: 'ReleaseImagesPruned'; data: { versions: number[] } }
-  | { type: 'SettingSet'; data: { namespace: string; key: string; value: string | null } };
+  | { type: 'SettingSet'; data: { namespace: string; key: string; value: string | null } }
+  | { type: 'SshKeyAdded'; data: { name: string; fingerprint: string; keyType: string; publicKey: string; admin: boolean } }
+  | { type: 'SshKeyRemoved'; data: { name: string; fingerprint: string } }
+  | { type: 'AccessGranted'; data: { key: string; app: string; appId: string } }
+  | { type: 'AccessRevoked'; data: { key: string; app: string; appId: string } }
+  | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
@@ -71,6 +76,8 @@ export interface StoredEvent<E extends DomainEvent = DomainEvent> {
 }
 
 export const GLOBAL_STREAM = 'global';
+/** SSH keys, per-app grants and refused calls: one stream, so a grant never outlives its key. */
+export const ACCESS_STREAM = 'access';
 export const appStream = (id: string): string => `app/${id}`;
 export const appIdOf = (stream: string): string | undefined =>
   stream.startsWith('app/') ? stream.slice(4) : undefined;

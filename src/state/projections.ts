@@ -2,7 +2,7 @@ import type { Database } from './db.ts';
 import { appIdOf, type EventOf, type ReleaseData, type StoredEvent } from './events.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings'] as const;
+export const PROJECTION_TABLES = ['apps', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'ssh_keys', 'acl'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -30,7 +30,7 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('DELETE FROM apps WHERE id = ?').run(id);
       db.prepare('DELETE FROM config WHERE scope = ?').run(id);
       db.prepare('DELETE FROM settings WHERE scope = ?').run(id);
-      for (const t of ['builds', 'releases', 'formation', 'app_runtime']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
+      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       return;
     }
     case 'AppLocked':
@@ -126,6 +126,25 @@ export function project(db: Database, e: StoredEvent): void {
         db.prepare(
           'INSERT INTO settings (scope, namespace, key, value) VALUES (?, ?, ?, ?) ON CONFLICT (scope, namespace, key) DO UPDATE SET value = excluded.value',
         ).run(scope, d.namespace, d.key, d.value);
+      return;
+    }
+    case 'SshKeyAdded': {
+      const d = e.data as EventOf<'SshKeyAdded'>['data'];
+      db.prepare('INSERT INTO ssh_keys (name, fingerprint, key_type, public_key, admin, added_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        d.name, d.fingerprint, d.keyType, d.publicKey, d.admin ? 1 : 0, e.at);
+      return;
+    }
+    case 'SshKeyRemoved': {
+      const d = e.data as EventOf<'SshKeyRemoved'>['data'];
+      db.prepare('DELETE FROM ssh_keys WHERE name = ?').run(d.name);
+      db.prepare('DELETE FROM acl WHERE key_name = ?').run(d.name);
+      return;
+    }
+    case 'AccessGranted':
+    case 'AccessRevoked': {
+      const d = e.data as EventOf<'AccessGranted'>['data'];
+      if (e.type === 'AccessGranted') db.prepare('INSERT OR IGNORE INTO acl (key_name, app_id) VALUES (?, ?)').run(d.key, d.appId);
+      else db.prepare('DELETE FROM acl WHERE key_name = ? AND app_id = ?').run(d.key, d.appId);
       return;
     }
     default: {

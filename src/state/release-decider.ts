@@ -90,7 +90,8 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         image: r.imageId,
         imageTag: r.imageTag,
         config: state.config,
-        env: { ...ctx.globalConfig, ...state.config },
+        // The commit a pushed release runs, as Dokku gives it to the app.
+        env: { ...ctx.globalConfig, ...state.config, ...(command.sha ? { GIT_REV: command.sha } : {}) },
         processTypes: r.processTypes,
         webPort: r.exposedPorts[0] ?? 5000,
         appJson: r.appJson,
@@ -135,7 +136,8 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
 /** A new version of an existing release with other config (a config change, or a rollback's copy). */
 function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext, config: ConfigVars, description: string): ReleaseData {
   const { rollbackOf: _drop, ...rest } = base;
-  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...config }, description };
+  const gitRev: Record<string, string> = rest.sourceSha ? { GIT_REV: rest.sourceSha } : {};
+  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...config, ...gitRev }, description };
 }
 
 /** New process types get Heroku's default quantity; known ones keep theirs. */

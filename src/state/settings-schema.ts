@@ -36,9 +36,20 @@ export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
     'wait-to-retire': { default: '5', check: wholeNumber(0, 3600) },
   },
   releases: { 'keep-count': { default: '10', check: wholeNumber(1, 1000) } },
+  git: { 'deploy-branch': { default: '', check: (v) => (v === '' || isBranchName(v) ? undefined : 'a git branch name') } },
+  apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },
 };
 
 export { gitUrl as checkBuildpackUrl };
+
+/** What `git check-ref-format --branch` accepts, in the common alphabet (no spaces, ~, ^, :, ?, *, [). */
+export function isBranchName(v: string): boolean {
+  return (
+    /^[A-Za-z0-9._\/-]{1,200}$/.test(v) &&
+    !/^[-/.]|\/\.|\.\.|\/\/|@\{|[/.]$|\.lock$|\.lock\//.test(v) &&
+    v !== '@'
+  );
+}
 
 export function decideSetting(namespace: string, key: string, value: string | null, current: string | undefined, isGlobal: boolean): DomainEvent[] {
   const spec = SETTINGS[namespace]?.[key];

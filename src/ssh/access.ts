@@ -1,0 +1,76 @@
+/**
+ * Who may run what, as pure values. A call over SSH comes from a key; an admin key may run
+ * everything, any other key only commands on the apps it was given (`acl:add`), and never the
+ * admin commands. Anything this module cannot tie to one app is an admin command: a new command
+ * is refused to non-admin keys until it says which app it acts on.
+ */
+
+export type Caller = { kind: 'local' } | { kind: 'key'; name: string; fingerprint: string };
+
+/** The forced command of each key sets FINGERPRINT (and NAME); a local user has neither. */
+export function callerFrom(env: NodeJS.ProcessEnv): Caller {
+  const fingerprint = env.FINGERPRINT;
+  if (fingerprint === undefined || fingerprint === '') return { kind: 'local' };
+  return { kind: 'key', name: env.NAME || '(unnamed)', fingerprint };
+}
+
+export interface Call {
+  /** The command's name as registered: `config:set`. */
+  command: string;
+  /** Its declared positional arguments, in order. */
+  declared: Array<{ value: string; variadic: boolean }>;
+  /** Whether the command takes `--global`. */
+  takesGlobal: boolean;
+  /** The positional words as parsed. */
+  args: readonly string[];
+  /** `--global` was given (to any command). */
+  global: boolean;
+}
+
+export type Requirement = { kind: 'open' } | { kind: 'admin'; reason: string } | { kind: 'app'; app: string };
+
+/** Harmless for anyone: help, the version, and the list of the key's own apps. */
+const OPEN = new Set(['help', 'version', 'apps:list']);
+
+/** Tied to one app, but still for admins: they make, unmake or rename apps. */
+const ADMIN_COMMANDS = new Set(['apps:create', 'apps:destroy', 'apps:rename', 'apps:set']);
+
+/** Whole namespaces that manage the host rather than an app. */
+const ADMIN_NAMESPACES = new Set(['ssh-keys', 'acl', 'stack', 'state']);
+
+export function requirementOf(call: Call): Requirement {
+  const namespace = call.command.split(':')[0]!;
+  if (OPEN.has(call.command)) return { kind: 'open' };
+  if (ADMIN_NAMESPACES.has(namespace) || ADMIN_COMMANDS.has(call.command)) return { kind: 'admin', reason: 'an admin command' };
+  if (call.global) return { kind: 'admin', reason: 'a --global change' };
+  const first = call.declared[0];
+  const word = call.args[0];
+  if (first && word !== undefined && word !== '') {
+    // `<app> …`, or the `<app>|--global` convention of commands taking `[...args]` and --global.
+    if (first.value === 'app' || (first.variadic && call.takesGlobal)) return { kind: 'app', app: word };
+  }
+  return { kind: 'admin', reason: 'not tied to one app' };
+}
+
+export interface KeyAccess {
+  name: string;
+  admin: boolean;
+}
+
+export type Verdict = { allowed: true } | { allowed: false; reason: string };
+
+/**
+ * The decision for one call. `hasGrant` answers whether the key was given the (existing) app;
+ * an app that does not exist is not the key's.
+ */
+export function judge(key: KeyAccess | undefined, command: string, req: Requirement, hasGrant: (app: string) => boolean): Verdict {
+  if (!key) return { allowed: false, reason: 'this key is no longer registered' };
+  if (key.admin || req.kind === 'open') return { allowed: true };
+  if (req.kind === 'admin') return { allowed: false, reason: `${command} is ${req.reason}, for admin keys only` };
+  return hasGrant(req.app) ? { allowed: true } : { allowed: false, reason: `no access to app ${req.app}` };
+}
+
+/** The line a refused caller reads. */
+export function denialMessage(keyName: string, verdict: Extract<Verdict, { allowed: false }>): string {
+  return `Access denied for key ${keyName}: ${verdict.reason}`;
+}

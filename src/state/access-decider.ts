@@ -1,0 +1,102 @@
+import { UserError } from '../errors.ts';
+import { printable } from '../validate.ts';
+import type { DomainEvent } from './events.ts';
+
+/**
+ * SSH keys and per-app grants as a decider. Keys are named; a name becomes an environment value in
+ * the forced command of `authorized_keys`, so it is held to a strict alphabet.
+ */
+
+const KEY_NAME = /^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,63}$/;
+
+export function validateKeyName(name: string): string {
+  if (!KEY_NAME.test(name)) {
+    throw new UserError(
+      `Invalid key name '${printable(name)}': use 1 to 64 letters, digits, '_', '.', '@' or '-', not starting with '-'`,
+    );
+  }
+  return name;
+}
+
+export interface KeyRecord {
+  name: string;
+  fingerprint: string;
+  admin: boolean;
+}
+
+export interface AccessState {
+  keys: KeyRecord[];
+  /** Grants as `key` → app ids. */
+  grants: Record<string, string[]>;
+}
+
+export const initialAccessState = (): AccessState => ({ keys: [], grants: {} });
+
+export interface ParsedKey {
+  keyType: string;
+  /** "type base64": what goes into authorized_keys after the options. */
+  publicKey: string;
+  fingerprint: string;
+}
+
+export type AccessCommand =
+  | { type: 'ssh-keys:add'; name: string; key: ParsedKey; admin: boolean }
+  | { type: 'ssh-keys:remove'; name?: string; fingerprint?: string }
+  | { type: 'acl:add'; key: string; app: string; appId: string }
+  | { type: 'acl:remove'; key: string; app: string; appId: string };
+
+export function decideAccess(command: AccessCommand, state: AccessState): DomainEvent[] {
+  switch (command.type) {
+    case 'ssh-keys:add': {
+      const name = validateKeyName(command.name);
+      if (state.keys.some((k) => k.name === name)) throw new UserError(`A key named ${name} already exists`);
+      const same = state.keys.find((k) => k.fingerprint === command.key.fingerprint);
+      if (same) throw new UserError(`This key is already added, as ${same.name} (${same.fingerprint})`);
+      // The first key is the one that can add the others.
+      const admin = command.admin || state.keys.length === 0;
+      return [{ type: 'SshKeyAdded', data: { name, fingerprint: command.key.fingerprint, keyType: command.key.keyType, publicKey: command.key.publicKey, admin } }];
+    }
+    case 'ssh-keys:remove': {
+      const key =
+        command.name !== undefined
+          ? state.keys.find((k) => k.name === validateKeyName(command.name!))
+          : state.keys.find((k) => k.fingerprint === command.fingerprint);
+      if (!key) throw new UserError(command.name !== undefined ? `No key named ${command.name}` : `No key with fingerprint ${printable(command.fingerprint ?? '')}`);
+      return [{ type: 'SshKeyRemoved', data: { name: key.name, fingerprint: key.fingerprint } }];
+    }
+    case 'acl:add': {
+      const key = requireKey(state, command.key);
+      if (key.admin) throw new UserError(`Key ${key.name} is an admin key: it may already use every app`);
+      if (state.grants[key.name]?.includes(command.appId)) return [];
+      return [{ type: 'AccessGranted', data: { key: key.name, app: command.app, appId: command.appId } }];
+    }
+    case 'acl:remove': {
+      const key = requireKey(state, command.key);
+      if (!state.grants[key.name]?.includes(command.appId)) throw new UserError(`Key ${key.name} has no access to ${command.app}`);
+      return [{ type: 'AccessRevoked', data: { key: key.name, app: command.app, appId: command.appId } }];
+    }
+  }
+}
+
+function requireKey(state: AccessState, name: string): KeyRecord {
+  const key = state.keys.find((k) => k.name === validateKeyName(name));
+  if (!key) throw new UserError(`No key named ${name}: see ssh-keys:list`);
+  return key;
+}
+
+export function evolveAccess(state: AccessState, event: DomainEvent): AccessState {
+  switch (event.type) {
+    case 'SshKeyAdded':
+      return { ...state, keys: [...state.keys, { name: event.data.name, fingerprint: event.data.fingerprint, admin: event.data.admin }] };
+    case 'SshKeyRemoved': {
+      const { [event.data.name]: _gone, ...grants } = state.grants;
+      return { keys: state.keys.filter((k) => k.name !== event.data.name), grants };
+    }
+    case 'AccessGranted':
+      return { ...state, grants: { ...state.grants, [event.data.key]: [...(state.grants[event.data.key] ?? []), event.data.appId] } };
+    case 'AccessRevoked':
+      return { ...state, grants: { ...state.grants, [event.data.key]: (state.grants[event.data.key] ?? []).filter((id) => id !== event.data.appId) } };
+    default:
+      return state;
+  }
+}
