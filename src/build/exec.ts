@@ -4,6 +4,7 @@
  * never through a shell.
  */
 import type Docker from 'dockerode';
+import { FrameDecoder } from '../runtime/log-frames.ts';
 import { LineSplitter, type OnLine } from './lines.ts';
 import { splitImageRef } from './image-ref.ts';
 
@@ -42,25 +43,6 @@ export async function execCapture(
   return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8') };
 }
 
-/**
- * Docker's attach/exec stream without a TTY is framed: 8-byte header (stream id, 3 zero bytes,
- * big-endian length) then the payload. Frames may be split across chunks.
- */
-export class FrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
-  constructor(private readonly onFrame: (stream: 'stdout' | 'stderr', payload: Buffer) => void) {}
-
-  push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    while (this.buf.length >= 8) {
-      const size = this.buf.readUInt32BE(4);
-      if (this.buf.length < 8 + size) break;
-      this.onFrame(this.buf[0] === 2 ? 'stderr' : 'stdout', this.buf.subarray(8, 8 + size));
-      this.buf = this.buf.subarray(8 + size);
-    }
-  }
-}
-
 /** Splits Docker's multiplexed stdout/stderr stream into lines on each side. */
 export function demuxLines(
   stream: NodeJS.ReadableStream,
@@ -70,11 +52,16 @@ export function demuxLines(
 ): Promise<void> {
   const outLines = new LineSplitter(onStdout);
   const errLines = new LineSplitter(onStderr);
-  const frames = new FrameDecoder((which, payload) => {
-    if (which === 'stderr') return errLines.push(payload);
-    onStdoutChunk(payload);
-    outLines.push(payload);
-  });
+  const frames = new FrameDecoder();
+  const onChunk = (c: Buffer) => {
+    for (const { stream: which, data } of frames.push(c)) {
+      if (which === 'stderr') errLines.push(data);
+      else {
+        onStdoutChunk(data);
+        outLines.push(data);
+      }
+    }
+  };
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = () => {
@@ -84,7 +71,7 @@ export function demuxLines(
       errLines.flush();
       resolve();
     };
-    stream.on('data', (c: Buffer) => frames.push(c));
+    stream.on('data', onChunk);
     stream.on('end', finish);
     stream.on('close', finish);
     stream.on('error', reject);

@@ -4,8 +4,9 @@
  */
 export type OnLine = (line: string) => void;
 
-export const step = (text: string): string => `-----> ${text}`;
-export const detail = (text: string): string => `       ${text}`;
+import { detail } from '../cli/output.ts';
+
+export { detail, step } from '../cli/output.ts';
 
 /** Splits a byte stream into lines (LF or CRLF; a bare CR ends a progress line too). */
 export class LineSplitter {

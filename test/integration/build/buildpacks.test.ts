@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type BuildInput } from '../../../src/build/build-app.ts';
 import { BuildError } from '../../../src/build/errors.ts';
-import { FrameDecoder } from '../../../src/build/exec.ts';
+import { demuxLines } from '../../../src/runtime/log-frames.ts';
 import { UserError } from '../../../src/errors.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { fetchBody, FIXTURES, leftovers, removeApp, serve, settings, stackForTests } from './helpers.ts';
@@ -79,7 +79,7 @@ describe.skipIf(!docker)('buildpacks: by git URL, .buildpacks, failures', () => 
       await c.start();
       await c.wait();
       const out: Buffer[] = [];
-      new FrameDecoder((_, payload) => out.push(payload)).push(await c.logs({ stdout: true, stderr: true }));
+      for (const { line } of demuxLines(await c.logs({ stdout: true, stderr: true }))) out.push(Buffer.from(`${line}\n`));
       return Buffer.concat(out).toString('utf8');
     } finally {
       await c.remove({ force: true });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/build/build-app.ts';
 import { dockerBuilder } from '../../../src/build/builder.ts';
 import { BuildError } from '../../../src/build/errors.ts';
-import { FrameDecoder } from '../../../src/build/exec.ts';
+import { demuxLines } from '../../../src/runtime/log-frames.ts';
 import { buildFromImage } from '../../../src/build/from-image.ts';
 import { runPredeploy } from '../../../src/build/predeploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
@@ -35,7 +35,7 @@ describe.skipIf(!docker)('predeploy and images', () => {
       await c.start();
       await c.wait();
       const out: Buffer[] = [];
-      new FrameDecoder((_, payload) => out.push(payload)).push(await c.logs({ stdout: true, stderr: true }));
+      for (const { line } of demuxLines(await c.logs({ stdout: true, stderr: true }))) out.push(Buffer.from(`${line}\n`));
       return Buffer.concat(out).toString('utf8');
     } finally {
       await c.remove({ force: true });

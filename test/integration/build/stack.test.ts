@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureStack } from '../../../src/build/stack.ts';
 import { connectDocker } from '../../helpers/docker.ts';
 import { settings, stackForTests } from './helpers.ts';
-import { FrameDecoder } from '../../../src/build/exec.ts';
+import { demuxLines } from '../../../src/runtime/log-frames.ts';
 
 const docker = await connectDocker();
 
@@ -28,7 +28,7 @@ describe.skipIf(!docker)('the stack image', () => {
       await c.start();
       const { StatusCode } = await c.wait();
       const out: Buffer[] = [];
-      new FrameDecoder((_, p) => out.push(p)).push(await c.logs({ stdout: true, stderr: true }));
+      for (const { line } of demuxLines(await c.logs({ stdout: true, stderr: true }))) out.push(Buffer.from(`${line}\n`));
       const text = Buffer.concat(out).toString();
       expect(StatusCode, text).toBe(0);
       expect(text).toMatch(/^v\d+\.\d+\.\d+\n\d+\.\d+\.\d+\nPython 3\.\d+/);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder } from '../../../src/build/exec.ts';
 import { asBuildOutput, detail, LineSplitter, step } from '../../../src/build/lines.ts';
 
 const split = (chunks: Array<string | Buffer>): string[] => {
@@ -30,25 +29,5 @@ describe('build output lines', () => {
     expect(asBuildOutput('')).toBe('');
     expect(step('x')).toBe('-----> x');
     expect(detail('x')).toBe('       x');
-  });
-});
-
-describe("Docker's multiplexed stream", () => {
-  const frame = (stream: 1 | 2, text: string) => {
-    const body = Buffer.from(text);
-    const head = Buffer.alloc(8);
-    head[0] = stream;
-    head.writeUInt32BE(body.length, 4);
-    return Buffer.concat([head, body]);
-  };
-
-  it('decodes frames split anywhere', () => {
-    const all = Buffer.concat([frame(1, 'out one\n'), frame(2, 'err\n'), frame(1, 'out two\n')]);
-    for (const size of [1, 3, 8, 9, all.length]) {
-      const got: string[] = [];
-      const d = new FrameDecoder((s, p) => got.push(`${s}:${p.toString()}`));
-      for (let i = 0; i < all.length; i += size) d.push(all.subarray(i, i + size));
-      expect(got).toEqual(['stdout:out one\n', 'stderr:err\n', 'stdout:out two\n']);
-    }
   });
 });
