@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Pipeline } from '../deploy.ts';
+import type { RetireJob } from '../runtime/docker-local.ts';
 import type { Context } from './context.ts';
 
 /**
@@ -20,11 +23,38 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     lock: (app) => acquireDeployLock(ctx.settings.root, app, ctx.actor),
     scheduler: async () => {
       const { DockerLocalScheduler } = await import('../runtime/docker-local.ts');
-      return new DockerLocalScheduler(docker);
+      return new DockerLocalScheduler(docker, { retireLater: retireInBackground });
     },
     builder: async () => {
       const [{ dockerBuilder }, { stackImage }] = await Promise.all([import('../build/builder.ts'), import('./stack.ts')]);
       return dockerBuilder(docker, ctx.settings, { stackImage: await stackImage(ctx) });
     },
   };
+}
+
+/**
+ * This program as a command: the compiled binary is the whole program (its script path is inside
+ * it, under /$bunfs), while Node (or Bun on the sources) needs the script after the runtime.
+ */
+function selfCommand(): string[] {
+  const script = process.argv[1];
+  const compiled = !script || script.startsWith('/$bunfs/');
+  return compiled ? [process.execPath] : [process.execPath, ...process.execArgv, resolve(script)];
+}
+
+/**
+ * Old containers retire after `wait-to-retire` in a detached `dokku ps:retire`, so the deploy
+ * returns once traffic has switched. If that process is lost (a reboot), the next deploy retires
+ * whatever old containers are left.
+ */
+function retireInBackground(job: RetireJob): void {
+  const [command, ...args] = selfCommand();
+  const env = { ...process.env };
+  delete env.SSH_ORIGINAL_COMMAND;
+  const child = spawn(command!, [...args, 'ps:retire', job.app, '--wait', String(job.waitSeconds), ...job.containerIds], {
+    detached: true,
+    stdio: 'ignore',
+    env,
+  });
+  child.unref();
 }

@@ -6,7 +6,7 @@ import { execute } from '../state/execute.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { defaultFormation, decideRelease } from '../state/release-decider.ts';
 import { getRelease, getRuntime, loadReleaseState, releaseContext } from '../state/release-queries.ts';
-import { validateAppName } from '../validate.ts';
+import { printable, validateAppName } from '../validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { renderReport, reportJson, step, type ReportFields } from './output.ts';
@@ -98,6 +98,19 @@ export function registerPs(cli: CAC, ctx: Context): void {
       lock.release();
     }
   });
+
+  cli
+    .command('ps:retire <app> [...containers]', 'Stop and remove old containers of the app (by id) once --wait seconds have passed')
+    .option('--wait <seconds>', 'Seconds to let requests in flight finish first', { default: 0 })
+    .action(async (name: string, ids: string[], opts: { wait: string | number }) => {
+      const app = validateAppName(name);
+      const wait = Number(opts.wait);
+      if (!Number.isInteger(wait) || wait < 0 || wait > 3600) throw new UserError(`Invalid --wait '${opts.wait}': use whole seconds from 0 to 3600`);
+      for (const id of ids) if (!/^[0-9a-f]{64}$/.test(id)) throw new UserError(`Invalid container id '${printable(id)}': use a full 64-character id`);
+      const p = await makePipeline(ctx);
+      requireApp(p.store.db, app);
+      await (await p.scheduler()).retireContainers(app, ids, wait, io.out);
+    });
 
   cli.command('ps:rebuild <app>', 'Rebuild the app from its current release and deploy it').action(async (name: string) => {
     const app = validateAppName(name);

@@ -31,7 +31,10 @@ export interface HttpCheck {
 
 export type CheckPlan =
   | { kind: 'skip'; reason: string }
-  /** The port (if any) accepts connections, and the container still runs `uptimeMs` later. */
+  /**
+   * The port (if any) accepts connections, and the container is still running once it has been up
+   * `uptimeMs` (counted from its start, so the app's own boot time counts towards it).
+   */
   | { kind: 'uptime'; portDeadlineMs: number; uptimeMs: number }
   /** The port accepts connections, then each app.json check passes. */
   | { kind: 'http'; portDeadlineMs: number; checks: HttpCheck[] };
@@ -173,9 +176,11 @@ async function runHttpCheck(target: CheckTarget, check: HttpCheck, probe: Probe,
 /** Runs a plan against one container; resolves when it passes, throws CheckFailure when not. */
 export async function runChecks(plan: CheckPlan, target: CheckTarget, probe: Probe, say: (line: string) => void = () => {}): Promise<void> {
   if (plan.kind === 'skip') return;
+  // Checks begin once the container has started, so this is a lower bound of its uptime.
+  const startedBy = probe.now();
   await awaitPort(target, probe, plan.portDeadlineMs);
   if (plan.kind === 'uptime') {
-    await probe.sleep(plan.uptimeMs);
+    await probe.sleep(Math.max(0, plan.uptimeMs - (probe.now() - startedBy)));
     await assertUp(target, probe, `within ${plan.uptimeMs / 1000} s of starting`);
     const address = tcpAddress(target);
     if (address && !(await probe.connect(address.host, address.port, 1000))) {

@@ -29,6 +29,19 @@ export interface DockerLocalOptions {
   stopTimeout?: number;
   /** Log lines quoted in a failed deploy's message. */
   logTailLines?: number;
+  /**
+   * Hands a deploy's old containers to something that outlives this process (the CLI starts a
+   * detached `ps:retire`), so a deploy returns as soon as traffic has switched instead of waiting
+   * out `wait-to-retire`. Without it the deploy retires them itself before returning.
+   */
+  retireLater?: (job: RetireJob) => void;
+}
+
+/** Old containers to stop and remove once `waitSeconds` have passed (requests in flight finish). */
+export interface RetireJob {
+  app: string;
+  containerIds: string[];
+  waitSeconds: number;
 }
 
 /** A container this deploy started, with what checks and the proxy need to reach it. */
@@ -71,15 +84,17 @@ function toUpstreams(started: Started[]): Upstream[] {
 export class DockerLocalScheduler implements Scheduler {
   private readonly stopTimeout: number;
   private readonly logTailLines: number;
+  private readonly retireLater: ((job: RetireJob) => void) | undefined;
 
   constructor(private readonly docker: Docker, opts: DockerLocalOptions = {}) {
     this.stopTimeout = opts.stopTimeout ?? 10;
     this.logTailLines = opts.logTailLines ?? 20;
+    this.retireLater = opts.retireLater;
   }
 
   /**
-   * start new → check → switch → retire old → final names. Until the switch, a failure removes the
-   * new containers and leaves the old ones exactly as they were.
+   * start new → check → switch → final names → retire old (now, or later by `retireLater`). Until
+   * the switch, a failure removes the new containers and leaves the old ones exactly as they were.
    */
   async deploy(req: DeployRequest): Promise<DeployResult> {
     const { app, release, checks } = req;
@@ -101,9 +116,22 @@ export class DockerLocalScheduler implements Scheduler {
     });
 
     const retiring = old.filter((c) => !started.some((s) => s.id === c.id));
+    await this.handOverNames(retiring, started, token, say);
+    if (retiring.length > 0 && checks.waitToRetire > 0 && this.retireLater) {
+      this.retireLater({ app, containerIds: retiring.map((c) => c.id), waitSeconds: checks.waitToRetire });
+      say(step(`Retiring ${retiring.length} old container${retiring.length === 1 ? '' : 's'} in ${checks.waitToRetire} s, in the background`));
+      const gone = new Set(retiring.map((c) => c.id));
+      return { containers: (await this.status(app)).filter((c) => !gone.has(c.id)), upstreams };
+    }
     await this.retire(retiring, checks.waitToRetire, say);
-    await this.giveFinalNames(started, say);
     return { containers: await this.status(app), upstreams };
+  }
+
+  /** `ps:retire`: after `waitSeconds`, stops and removes those of `containerIds` that are still the app's. */
+  async retireContainers(app: string, containerIds: string[], waitSeconds: number, onLine: (line: string) => void = noop): Promise<void> {
+    if (waitSeconds > 0) await sleep(waitSeconds * 1000);
+    const wanted = new Set(containerIds);
+    await this.retire((await this.status(app)).filter((c) => wanted.has(c.id)), 0, onLine);
   }
 
   async restart(req: DeployRequest): Promise<DeployResult> {
@@ -115,7 +143,8 @@ export class DockerLocalScheduler implements Scheduler {
     const { app, release, checks } = req;
     const say = req.onLine ?? noop;
     assertSameApp(app, release);
-    const current = (await this.status(app)).filter((c): c is ContainerStatus & { index: number } => c.index !== undefined);
+    // Only this release's containers count: an earlier one's may still be waiting to retire.
+    const current = (await this.status(app)).filter((c): c is ContainerStatus & { index: number } => c.index !== undefined && c.release === release.version);
     const { counts } = desiredProcesses(release, req.formation);
     const plan = planScale(current, counts);
     say(step(`Scaling ${app} to ${describeFormation(counts) || 'nothing'}`));
@@ -290,25 +319,31 @@ export class DockerLocalScheduler implements Scheduler {
     );
   }
 
-  private async giveFinalNames(started: Started[], say: (line: string) => void): Promise<void> {
+  /**
+   * Once traffic has switched the new containers take the final names (`<app>.web.1`) at once; the
+   * old ones, still finishing requests, step aside as `<app>.web.1.retiring-<token>`.
+   */
+  private async handOverNames(retiring: ContainerStatus[], started: Started[], token: string, say: (line: string) => void): Promise<void> {
+    const renamed = (container: Docker.Container, from: string, to: string) =>
+      container.rename({ name: to }).catch((err: unknown) => {
+        // Harmless: identity is in labels, and the next deploy replaces the container anyway.
+        say(detail(`Could not rename ${from} to ${to}: ${(err as Error).message}`));
+      });
+    const finalNames = new Set(started.map((s) => s.finalName));
     await Promise.all(
-      started
-        .filter((s) => s.name !== s.finalName)
-        .map(async (s) => {
-          try {
-            await s.container.rename({ name: s.finalName });
-          } catch (err) {
-            // Harmless: identity is in labels, and the next deploy replaces the container anyway.
-            say(detail(`Could not rename ${s.name} to ${s.finalName}: ${(err as Error).message}`));
-          }
-        }),
+      retiring
+        .filter((c) => finalNames.has(c.name))
+        .map((c) => renamed(this.docker.getContainer(c.id), c.name, retiringName(c.name, token))),
     );
+    await Promise.all(started.filter((s) => s.name !== s.finalName).map((s) => renamed(s.container, s.name, s.finalName)));
   }
 
   private async removeAll(containers: Array<{ id: string }>): Promise<void> {
     await Promise.all(containers.map((c) => removeContainer(this.docker, c.id)));
   }
 }
+
+const retiringName = (name: string, token: string): string => `${name}.retiring-${token}`;
 
 function checkTarget(release: ReleaseSpec, s: Started): CheckTarget {
   return {

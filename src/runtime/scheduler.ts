@@ -75,8 +75,10 @@ export interface RunOptions extends Terminal {
 }
 
 export interface Scheduler {
-  /** Zero-downtime: start new → checks → onSwitch → retire old → final names. */
+  /** Zero-downtime: start new → checks → onSwitch → final names → retire old (or hand them to `ps:retire`). */
   deploy(req: DeployRequest): Promise<DeployResult>;
+  /** After `waitSeconds`, stops and removes those of the given containers that are still the app's. */
+  retireContainers(app: string, containerIds: string[], waitSeconds: number, onLine?: (line: string) => void): Promise<void>;
   /** Converge the running containers of `req.release` to `req.formation`. */
   scale(req: DeployRequest): Promise<DeployResult>;
   /** A zero-downtime redeploy of the release that is running. */

@@ -99,13 +99,20 @@ const web: CheckTarget = { dyno: 'web.1', containerPort: 5000, published: { host
 const uptime: CheckPlan = { kind: 'uptime', portDeadlineMs: 5000, uptimeMs: 1000 };
 
 describe('runChecks', () => {
-  it('waits for the port, then for `wait`, and passes', async () => {
+  it('waits for the port, then until the container has been up for `wait`, and passes', async () => {
     const { probe, time, calls } = scripted({ opensAtMs: 300 });
     const lines: string[] = [];
     await runChecks(uptime, web, probe, (l) => lines.push(l));
-    expect(time()).toBe(1300);
+    // The app's 300 ms boot counts towards `wait`: up 1 s in all, not 1.3 s.
+    expect(time()).toBe(1000);
     expect(new Set(calls)).toEqual(new Set(['connect 172.17.0.2:5000']));
     expect(lines).toEqual(['web.1: running for 1 s, port 5000 open']);
+  });
+
+  it('does not wait again when the port opens after `wait` has passed', async () => {
+    const { probe, time } = scripted({ opensAtMs: 1500 });
+    await runChecks(uptime, web, probe);
+    expect(time()).toBe(1500);
   });
 
   it('fails when the port never opens', async () => {
