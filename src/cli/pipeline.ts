@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import type { Pipeline } from '../deploy.ts';
 import type { RetireJob } from '../runtime/docker-local.ts';
+import { selfCommand } from '../ssh/self.ts';
 import type { Context } from './context.ts';
 
 /**
@@ -30,16 +30,6 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
       return dockerBuilder(docker, ctx.settings, { stackImage: await stackImage(ctx) });
     },
   };
-}
-
-/**
- * This program as a command: the compiled binary is the whole program (its script path is inside
- * it, under /$bunfs), while Node (or Bun on the sources) needs the script after the runtime.
- */
-function selfCommand(): string[] {
-  const script = process.argv[1];
-  const compiled = !script || script.startsWith('/$bunfs/');
-  return compiled ? [process.execPath] : [process.execPath, ...process.execArgv, resolve(script)];
 }
 
 /**
