@@ -146,7 +146,8 @@ export function fingerprint(root: string): Fingerprint {
       .all() as Array<{ name: string }>;
     for (const { name } of tables) {
       hash.update(`table ${name}\n`);
-      for (const row of db.prepare(`SELECT * FROM "${name}" ORDER BY 1, 2`).iterate()) hash.update(`${JSON.stringify(row)}\n`);
+      const rows = db.prepare(`SELECT * FROM "${name}"`).all().map((r) => JSON.stringify(r)).sort();
+      for (const row of rows) hash.update(`${row}\n`);
     }
     const { n } = db.prepare('SELECT count(*) AS n FROM events').get() as { n: number };
     return { events: n, digest: hash.digest('hex') };

@@ -8,8 +8,8 @@ import { loadSettings } from '../../../src/settings.ts';
 import { openDatabase } from '../../../src/state/db.ts';
 import { evolveApp, evolveConfig, initialAppState, type AppState, type ConfigVars } from '../../../src/state/deciders.ts';
 import { appIdOf, GLOBAL_STREAM, type DomainEvent } from '../../../src/state/events.ts';
-import { PROJECTION_TABLES } from '../../../src/state/projections.ts';
 import { EventStore } from '../../../src/state/store.ts';
+import { dumpProjections } from '../../helpers/projections.ts';
 import { picker, testSeed, type Picker } from '../../helpers/random.ts';
 
 /**
@@ -180,11 +180,6 @@ async function withStore<T>(fn: (store: EventStore) => T): Promise<T> {
   }
 }
 
-function dumpProjections(store: EventStore): Record<string, unknown[]> {
-  // Sorted in JS: projection tables differ in width, and row order is not part of their meaning.
-  const sorted = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).sort();
-  return Object.fromEntries(PROJECTION_TABLES.map((t) => [t, sorted(store.db.prepare(`SELECT * FROM ${t}`).all())]));
-}
 
 /** The log folded in memory: app states by stream id, and the global config. */
 function foldLog(store: EventStore): { apps: Map<string, AppState>; global: ConfigVars } {
@@ -264,14 +259,14 @@ describe(`randomized commands against the model (seed ${seed})`, () => {
     const events = await withStore((s) => s.lastPosition());
     expect(events).toBeGreaterThan(COMMANDS * 0.3);
 
-    const before = await withStore(dumpProjections);
+    const before = await withStore((s) => dumpProjections(s.db));
     await withStore((store) => expect(store.rebuildProjections()).toBe(events));
-    expect(await withStore(dumpProjections), `seed ${seed}: rebuilt projections`).toEqual(before);
+    expect(await withStore((s) => dumpProjections(s.db)), `seed ${seed}: rebuilt projections`).toEqual(before);
 
     const viaCli = await dokku(['state:rebuild']);
     expect(viaCli.code).toBe(0);
     expect(viaCli.out[0]).toMatch(new RegExp(`^-----> Rebuilt state from ${events} events in `));
-    expect(await withStore(dumpProjections), `seed ${seed}: projections after state:rebuild`).toEqual(before);
+    expect(await withStore((s) => dumpProjections(s.db)), `seed ${seed}: projections after state:rebuild`).toEqual(before);
 
     const verify = await dokku(['events:verify']);
     expect(verify.out).toEqual([`-----> Event log verified: ${events} events, hash chain intact`]);

@@ -8,8 +8,8 @@ import { openDatabase, type Database } from '../../../src/state/db.ts';
 import { appStream, GLOBAL_STREAM, type DomainEvent } from '../../../src/state/events.ts';
 import { migrate } from '../../../src/state/migrate.ts';
 import { migrationFiles } from '../../../src/state/migration-files.ts';
-import { PROJECTION_TABLES } from '../../../src/state/projections.ts';
 import { chainHash, EventStore } from '../../../src/state/store.ts';
+import { dumpProjections } from '../../helpers/projections.ts';
 
 let dir: string;
 let path: string;
@@ -37,9 +37,6 @@ afterEach(() => {
 const set = (vars: Record<string, string>): DomainEvent => ({ type: 'ConfigSet', data: { vars } });
 const created = (name: string): DomainEvent => ({ type: 'AppCreated', data: { name } });
 
-function dumpProjections(): Record<string, unknown[]> {
-  return Object.fromEntries(PROJECTION_TABLES.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
-}
 
 describe('the database file', () => {
   it('is created with mode 0600, and so are its WAL files', () => {
@@ -253,10 +250,10 @@ describe('rebuildProjections', () => {
     store.append(GLOBAL_STREAM, 0, [set({ G: 'g' })], 't');
     store.append(a, 2, [{ type: 'ConfigUnset', data: { keys: ['A'] } }, { type: 'AppRenamed', data: { from: 'web', to: 'www' } }], 't');
     store.append(b, 2, [{ type: 'AppDestroyed', data: { name: 'api' } }], 't');
-    const before = dumpProjections();
+    const before = dumpProjections(db);
     db.exec("INSERT INTO config (scope, key, value) VALUES ('', 'STRAY', 'x')");
     expect(store.rebuildProjections()).toBe(8);
-    expect(dumpProjections()).toEqual(before);
+    expect(dumpProjections(db)).toEqual(before);
   });
 
   it('refolds a log longer than one read page', () => {
@@ -264,10 +261,10 @@ describe('rebuildProjections', () => {
     store.append(a, 0, [created('web')], 't');
     const events = Array.from({ length: 10_000 }, (_, i) => set({ [`K${i % 97}`]: `v${i}` }));
     store.append(a, 1, events, 't');
-    const before = dumpProjections();
+    const before = dumpProjections(db);
     db.exec('DELETE FROM config');
     expect(store.rebuildProjections()).toBe(10_001);
-    expect(dumpProjections()).toEqual(before);
+    expect(dumpProjections(db)).toEqual(before);
     expect((before.config as unknown[]).length).toBe(97);
   });
 
