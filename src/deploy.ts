@@ -59,6 +59,11 @@ export interface Pipeline {
   onLine: (line: string) => void;
   /** Where the app answers, for the last line of a deploy (the proxy fills this in). */
   urlsOf?: (app: AppRow) => string[];
+  /**
+   * Points the proxy at new upstreams: checks the new configuration, calls `record` (which appends
+   * TrafficSwitched), then reloads. Throws, with nothing recorded, if the proxy refuses it.
+   */
+  switchTraffic?: (appId: string, version: number, upstreams: Upstream[], record: () => void) => Promise<void>;
 }
 
 const imageTagFor = (app: string, build: number): string => `dokku/${app}:build-${build}`;
@@ -174,7 +179,7 @@ export async function deployRelease(p: Pipeline, app: AppRow, version: number, o
       formation,
       checks,
       onLine,
-      onSwitch: (upstreams: Upstream[]) => append(p, app.id, [{ type: 'TrafficSwitched', data: { version, upstreams } }]),
+      onSwitch: (upstreams: Upstream[]) => switchTraffic(p, app.id, version, upstreams),
     });
   } catch (err) {
     append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]! } }]);
@@ -197,6 +202,13 @@ export async function deployRelease(p: Pipeline, app: AppRow, version: number, o
   return result;
 }
 
+/** Records the new upstreams; with a proxy, nginx is checked before and reloaded after the record. */
+async function switchTraffic(p: Pipeline, appId: string, version: number, upstreams: Upstream[]): Promise<void> {
+  const record = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version, upstreams } }]);
+  if (p.switchTraffic) await p.switchTraffic(appId, version, upstreams, record);
+  else record();
+}
+
 /** Converges the running containers to the recorded formation, without restarting the others. */
 export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
   const { db } = p.store;
@@ -211,7 +223,7 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
       formation: defaultFormation(release.processTypes, getFormation(db, app.id)),
       checks: checkSettingsFrom(getSettings(db, app.id, 'checks')),
       onLine: p.onLine,
-      onSwitch: (upstreams: Upstream[]) => append(p, app.id, [{ type: 'TrafficSwitched', data: { version: release.version, upstreams } }]),
+      onSwitch: (upstreams: Upstream[]) => switchTraffic(p, app.id, release.version, upstreams),
     });
   } finally {
     lock.release();

@@ -13,6 +13,14 @@ export interface Settings {
   nginxBin: string;
   nginxConfDir: string;
   nginxReload: string;
+  /** Checks the whole nginx configuration; split into words, never run by a shell. */
+  nginxTest: string;
+  /** Address vhosts listen on (empty: every address), and the proxy's standard ports. */
+  nginxListen: string;
+  nginxHttpPort: number;
+  nginxHttpsPort: number;
+  /** Per-app access and error logs go here. */
+  nginxLogDir: string;
   stackImage: string;
   /** The sshd file that `ssh-keys:*` rewrites (the dokku user's ~/.ssh/authorized_keys). */
   authorizedKeys: string;
@@ -28,6 +36,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     nginxBin: env.DOKKU_NGINX_BIN || 'nginx',
     nginxConfDir: env.DOKKU_NGINX_CONF_DIR || '/etc/nginx/conf.d',
     nginxReload: env.DOKKU_NGINX_RELOAD || 'sudo nginx -s reload',
+    nginxTest: env.DOKKU_NGINX_TEST || `sudo ${env.DOKKU_NGINX_BIN || 'nginx'} -t`,
+    nginxListen: env.DOKKU_NGINX_LISTEN || '',
+    nginxHttpPort: Number(env.DOKKU_NGINX_HTTP_PORT || 80),
+    nginxHttpsPort: Number(env.DOKKU_NGINX_HTTPS_PORT || 443),
+    nginxLogDir: env.DOKKU_NGINX_LOG_DIR || '/var/log/nginx',
     stackImage: env.DOKKU_STACK_IMAGE || 'dokku/stack:bookworm',
     authorizedKeys: env.DOKKU_AUTHORIZED_KEYS || join(root, '.ssh', 'authorized_keys'),
   };
@@ -45,6 +58,21 @@ export function buildLogPath(settings: Settings, appId: string, build: number): 
 /** The last source that built, kept so `ps:rebuild` can build it again (one per app). */
 export function sourcePath(settings: Settings, appId: string): string {
   return join(settings.root, 'sources', `${appId}.tar`);
+}
+
+/** The app's nginx vhost, included from the one global file in `nginxConfDir`. */
+export function vhostPath(settings: Settings, app: string): string {
+  return join(settings.root, app, 'nginx.conf');
+}
+
+/** The app's certificate and key, kept per app id so a rename keeps them. */
+export function certDir(settings: Settings, appId: string): string {
+  return join(settings.root, 'certs', appId);
+}
+
+/** ACME account keys and the HTTP-01 tokens nginx serves. */
+export function acmeDir(settings: Settings): string {
+  return join(settings.root, 'letsencrypt');
 }
 
 /** The app's bare git repository, made on its first push. */

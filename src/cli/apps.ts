@@ -7,6 +7,7 @@ import { appStream } from '../state/events.ts';
 import { findApp, listApps, requireApp } from '../state/queries.ts';
 import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import { validateAppName } from '../validate.ts';
+import { forgetCertificates, rebuildApp, removeRouting } from '../proxy/routing.ts';
 import { appOrGlobal, parseFormat, requireArg, runAppCommand, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { errorLine, renderReport, reportJson, section, step, type ReportFields } from './output.ts';
@@ -83,6 +84,8 @@ export function registerApps(cli: CAC, ctx: Context): void {
     const running = loadReleaseState(db, row.id);
     if (running.current === undefined || running.stopped) {
       await runAppCommand(ctx, from, { type: 'apps:rename', to });
+      // A stopped app's vhost moves to the new name (and the old file goes).
+      await rebuildApp({ store: await ctx.store(), settings: ctx.settings }, requireApp(db, to));
       moveRepo(ctx, from, to);
       io.out(step(`Renaming ${from} to ${to}... done`));
       return;
@@ -103,6 +106,8 @@ export function registerApps(cli: CAC, ctx: Context): void {
       if (!opts.force) await confirmByName(ctx, name);
       const { db } = await ctx.store();
       const row = requireApp(db, name);
+      // nginx stops routing to the app before anything of it goes.
+      await removeRouting({ store: await ctx.store(), settings: ctx.settings }, row);
       if (listBuilds(db, row.id).length > 0) {
         // Something may run or be stored in Docker: remove it under the deploy lock, then record.
         const [{ makePipeline }, { removeAppResources }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
@@ -116,6 +121,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
         }
       } else await runAppCommand(ctx, name, { type: 'apps:destroy' });
       rmSync(gitRepoPath(ctx.settings, name), { recursive: true, force: true });
+      forgetCertificates(ctx.settings, row.id);
       io.out(step(`Destroying ${name} (including all add-ons)`));
     });
 

@@ -3,6 +3,7 @@ import type { Pipeline } from '../deploy.ts';
 import type { RetireJob } from '../runtime/docker-local.ts';
 import { selfCommand } from '../ssh/self.ts';
 import type { Context } from './context.ts';
+import { appUrls, switchTraffic } from '../proxy/routing.ts';
 
 /**
  * Wires the deploy pipeline to the real Docker engine. Docker-facing modules load here, on first
@@ -21,6 +22,8 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     actor: ctx.actor,
     onLine: ctx.io.out,
     lock: (app) => acquireDeployLock(ctx.settings.root, app, ctx.actor),
+    switchTraffic: (appId, version, upstreams, record) => switchTraffic({ store, settings: ctx.settings, actor: ctx.actor }, appId, version, upstreams, record),
+    urlsOf: (app) => appUrls({ store, settings: ctx.settings }, app),
     scheduler: async () => {
       const { DockerLocalScheduler } = await import('../runtime/docker-local.ts');
       return new DockerLocalScheduler(docker, { retireLater: retireInBackground });

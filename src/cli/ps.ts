@@ -11,6 +11,7 @@ import { parseFormat, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { renderReport, reportJson, step, type ReportFields } from './output.ts';
 import { makePipeline } from './pipeline.ts';
+import { rebuildApp } from '../proxy/routing.ts';
 
 /** `web=2 worker=1` → { web: 2, worker: 1 }. */
 export function parseFormation(words: string[]): Record<string, number> {
@@ -63,6 +64,8 @@ export function registerPs(cli: CAC, ctx: Context): void {
     try {
       await (await p.scheduler()).stop(app);
       execute(p.store, appStream(row.id), () => loadReleaseState(p.store.db, row.id), (s) => decideRelease({ type: 'ps:stop' }, s, releaseContext(p.store.db, row.id)), ctx.actor);
+      // nginx answers 503 for a stopped app instead of failing to reach its containers.
+      await rebuildApp({ store: p.store, settings: ctx.settings }, row);
     } finally {
       lock.release();
     }

@@ -46,6 +46,16 @@ export function summarize(e: StoredEvent): string {
       return `Pruned images of ${(d.versions as number[]).map((v) => `v${v}`).join(', ')}`;
     case 'SettingSet':
       return d.value === null ? `Reset ${d.namespace} ${d.key}` : `Set ${d.namespace} ${d.key} to ${d.value}`;
+    case 'DomainAdded':
+      return `Added domain ${d.domain}`;
+    case 'DomainRemoved':
+      return `Removed domain ${d.domain}`;
+    case 'PortsSet':
+      return (d.ports as string[]).length ? `Set ports ${(d.ports as string[]).join(' ')}` : 'Reset ports to the default';
+    case 'CertAdded':
+      return `Added ${d.source} certificate for ${(d.names as string[]).join(', ')} (expires ${String(d.notAfter).slice(0, 10)})`;
+    case 'CertRemoved':
+      return `Removed certificate${d.reason ? ` (${d.reason})` : ''}`;
     case 'SshKeyAdded':
       return `Added ${d.admin ? 'admin ' : ''}SSH key ${d.name} (${d.fingerprint})`;
     case 'SshKeyRemoved':

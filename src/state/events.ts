@@ -20,6 +20,19 @@ export interface ReleaseData {
   rollbackOf?: number;
 }
 
+/** A certificate as the log records it: what it says, never the key (that stays in a 0600 file). */
+export interface CertInfo {
+  source: 'manual' | 'self-signed' | 'letsencrypt';
+  subject: string;
+  issuer: string;
+  names: string[];
+  notBefore: string;
+  notAfter: string;
+  /** sha256 of the DER certificate, hex. */
+  fingerprint: string;
+  serial: string;
+}
+
 /** The event catalogue: every fact the log can hold, with its payload. */
 export type DomainEvent =
   | { type: 'AppCreated'; data: { name: string } }
@@ -55,6 +68,11 @@ export type DomainEvent =
   | { type: 'ProcessesStarted'; data: Record<string, never> }
   | { type: 'ReleaseImagesPruned'; data: { versions: number[] } }
   | { type: 'SettingSet'; data: { namespace: string; key: string; value: string | null } }
+  | { type: 'DomainAdded'; data: { domain: string } }
+  | { type: 'DomainRemoved'; data: { domain: string } }
+  | { type: 'PortsSet'; data: { ports: string[] } }
+  | { type: 'CertAdded'; data: CertInfo }
+  | { type: 'CertRemoved'; data: { reason?: string } }
   | { type: 'SshKeyAdded'; data: { name: string; fingerprint: string; keyType: string; publicKey: string; admin: boolean } }
   | { type: 'SshKeyRemoved'; data: { name: string; fingerprint: string } }
   | { type: 'AccessGranted'; data: { key: string; app: string; appId: string } }

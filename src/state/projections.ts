@@ -2,7 +2,7 @@ import type { Database } from './db.ts';
 import { appIdOf, type EventOf, type ReleaseData, type StoredEvent } from './events.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'ssh_keys', 'acl'] as const;
+export const PROJECTION_TABLES = ['apps', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -30,6 +30,8 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('DELETE FROM apps WHERE id = ?').run(id);
       db.prepare('DELETE FROM config WHERE scope = ?').run(id);
       db.prepare('DELETE FROM settings WHERE scope = ?').run(id);
+      db.prepare('DELETE FROM domains WHERE scope = ?').run(id);
+      for (const t of ['ports', 'certs']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       return;
     }
@@ -147,6 +149,32 @@ export function project(db: Database, e: StoredEvent): void {
       else db.prepare('DELETE FROM acl WHERE key_name = ? AND app_id = ?').run(d.key, d.appId);
       return;
     }
+    case 'DomainAdded':
+    case 'DomainRemoved': {
+      const d = e.data as EventOf<'DomainAdded'>['data'];
+      if (e.type === 'DomainAdded') db.prepare('INSERT OR IGNORE INTO domains (scope, domain, added_at) VALUES (?, ?, ?)').run(scopeOf(e.stream), d.domain, e.at);
+      else db.prepare('DELETE FROM domains WHERE scope = ? AND domain = ?').run(scopeOf(e.stream), d.domain);
+      return;
+    }
+    case 'PortsSet': {
+      const d = e.data as EventOf<'PortsSet'>['data'];
+      const id = appIdOf(e.stream)!;
+      db.prepare('DELETE FROM ports WHERE app_id = ?').run(id);
+      d.ports.forEach((m, i) => db.prepare('INSERT INTO ports (app_id, position, mapping) VALUES (?, ?, ?)').run(id, i, m));
+      return;
+    }
+    case 'CertAdded': {
+      const d = e.data as EventOf<'CertAdded'>['data'];
+      db.prepare(
+        `INSERT INTO certs (app_id, source, subject, issuer, names, not_before, not_after, fingerprint, serial, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (app_id) DO UPDATE SET source = excluded.source, subject = excluded.subject, issuer = excluded.issuer, names = excluded.names,
+           not_before = excluded.not_before, not_after = excluded.not_after, fingerprint = excluded.fingerprint, serial = excluded.serial, added_at = excluded.added_at`,
+      ).run(appIdOf(e.stream)!, d.source, d.subject, d.issuer, JSON.stringify(d.names), d.notBefore, d.notAfter, d.fingerprint, d.serial, e.at);
+      return;
+    }
+    case 'CertRemoved':
+      db.prepare('DELETE FROM certs WHERE app_id = ?').run(appIdOf(e.stream)!);
+      return;
     default: {
       // An event type this binary does not project (written by a newer version) changes nothing here.
       return;

@@ -2,6 +2,7 @@ import { UserError } from '../errors.ts';
 import type { CheckSettings } from '../types.ts';
 import { printable } from '../validate.ts';
 import type { DomainEvent } from './events.ts';
+import { PROXY_SETTINGS } from './proxy-settings.ts';
 
 /**
  * Every setting a user can change, with its default and its check. A setting is an event
@@ -36,6 +37,7 @@ export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
     'wait-to-retire': { default: '5', check: wholeNumber(0, 3600) },
   },
   releases: { 'keep-count': { default: '10', check: wholeNumber(1, 1000) } },
+  ...PROXY_SETTINGS,
   git: { 'deploy-branch': { default: '', check: (v) => (v === '' || isBranchName(v) ? undefined : 'a git branch name') } },
   apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },
 };

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import type { CAC } from 'cac';
+import { UsageError, UserError } from '../errors.ts';
+import { changeRoutingSetting } from '../proxy/changes.ts';
+import { checkConfig, readIfExists } from '../proxy/nginx.ts';
+import { accessLogPath, errorLogPath, nginxOptions } from '../proxy/routing.ts';
+import { vhostPath } from '../settings.ts';
+import { listApps, requireApp } from '../state/queries.ts';
+import { getSetting } from '../state/release-queries.ts';
+import { PROXY_SETTINGS } from '../state/proxy-settings.ts';
+import { settingDefault } from '../state/settings-schema.ts';
+import { validateAppName } from '../validate.ts';
+import { parseFormat, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { routingDeps } from './proxy.ts';
+
+export function registerNginx(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+
+  cli.command('nginx:show-config <app>', 'Print the app\'s nginx vhost').action(async (name: string) => {
+    const app = requireApp((await ctx.store()).db, validateAppName(name));
+    const text = readIfExists(vhostPath(ctx.settings, app.name));
+    if (text === null) throw new UserError(`${app.name} has no nginx config (see proxy:report ${app.name})`);
+    for (const line of text.replace(/\n$/, '').split('\n')) io.out(line);
+  });
+
+  cli.command('nginx:validate-config', 'Check the whole nginx configuration with nginx -t').action(async () => {
+    const r = await checkConfig(ctx.settings);
+    for (const line of r.output.split('\n').filter((l) => l.trim())) (r.code === 0 ? io.out : io.err)(`       ${line}`);
+    if (r.code !== 0) throw new UserError('nginx configuration is invalid');
+    io.out(step('nginx configuration is valid'));
+  });
+
+  const logs = (command: string, which: string, pathOf: (app: string) => string) =>
+    cli
+      .command(`${command} <app>`, `Show the app's nginx ${which} log`)
+      .option('-t, --tail', 'Keep following the log')
+      .option('-n, --num <lines>', 'Lines from the end', { default: 100 })
+      .action(async (name: string, opts: { tail?: boolean; num: number | string }) => {
+        const app = requireApp((await ctx.store()).db, validateAppName(name));
+        const path = pathOf(app.name);
+        const n = Number(opts.num);
+        if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new UsageError(`Invalid --num '${opts.num}': use 0 to 100000`);
+        if (!opts.tail) {
+          if (!existsSync(path)) throw new UserError(`No ${which} log yet at ${path}`);
+          const lines = readFileSync(path, 'utf8').split('\n');
+          if (lines.at(-1) === '') lines.pop();
+          for (const line of n === 0 ? [] : lines.slice(-n)) io.out(line);
+          return;
+        }
+        // Follow with tail(1): arguments as words, no shell.
+        await new Promise<void>((resolve, reject) => {
+          const child = spawn('tail', ['-n', String(n), '-F', path], { stdio: ['ignore', 'inherit', 'inherit'] });
+          child.on('error', reject);
+          child.on('close', () => resolve());
+        });
+      });
+  logs('nginx:access-logs', 'access', (a) => accessLogPath(ctx.settings, a));
+  logs('nginx:error-logs', 'error', (a) => errorLogPath(ctx.settings, a));
+
+  const keys = Object.keys(PROXY_SETTINGS.nginx!);
+  cli
+    .command('nginx:set [...words]', `Set an nginx property for <app> (or --global): ${keys.join(', ')}; no value resets it`)
+    .usage('nginx:set <app>|--global <property> [value]')
+    .option('--global', 'Set it for every app that has no value of its own')
+    .action(async (words: string[], opts: { global?: boolean }) => {
+      const [app, property, value, ...rest] = opts.global ? [undefined, ...words] : words;
+      if (!opts.global && app === undefined) throw new UsageError('Missing app name (or pass --global)');
+      if (property === undefined) throw new UsageError(`Missing property: one of ${keys.join(', ')}`);
+      if (rest.length) throw new UsageError('Too many arguments: one property and one value');
+      const changed = await changeRoutingSetting(await routingDeps(ctx), app === undefined ? undefined : validateAppName(app), 'nginx', property, value === undefined || value === '' ? null : value);
+      io.out(step(changed ? `Set nginx ${property}${value ? ` to ${value}` : ' to its default'}${app ? ` for ${app}` : ' globally'}` : `nginx ${property} unchanged`));
+    });
+
+  cli
+    .command('nginx:report [app]', 'Show nginx settings (all apps when none is named)')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const deps = await routingDeps(ctx);
+      const { db } = deps.store;
+      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
+      const out: Record<string, unknown> = {};
+      for (const app of apps) {
+        const get = (ns: string, key: string) => getSetting(db, app.id, ns, key, settingDefault(ns, key));
+        const o = nginxOptions(get);
+        const fields: ReportFields = [
+          ['Nginx client max body size', o.clientMaxBodySize || '1m (nginx default)'],
+          ['Nginx proxy read timeout', o.proxyReadTimeout],
+          ['Nginx proxy connect timeout', o.proxyConnectTimeout],
+          ['Nginx proxy send timeout', o.proxySendTimeout],
+          ['Nginx hsts', o.hsts],
+          ['Nginx hsts max age', o.hstsMaxAge],
+          ['Nginx hsts include subdomains', o.hstsIncludeSubdomains],
+          ['Nginx hsts preload', o.hstsPreload],
+          ['Nginx access log path', accessLogPath(ctx.settings, app.name)],
+          ['Nginx error log path', errorLogPath(ctx.settings, app.name)],
+        ];
+        if (format === 'json') out[app.name] = reportJson(fields);
+        else for (const line of renderReport(`${app.name} nginx information`, fields)) io.out(line);
+      }
+      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+    });
+}

@@ -1,0 +1,72 @@
+import type { CAC } from 'cac';
+import { changeAppRouting } from '../proxy/changes.ts';
+import { effectivePorts, formatPortMapping } from '../proxy/ports.ts';
+import { certPaths, routingView } from '../proxy/routing.ts';
+import { planServers } from '../proxy/vhost.ts';
+import { getCert, getPorts } from '../state/proxy-queries.ts';
+import { requireApp, type AppRow } from '../state/queries.ts';
+import { validateAppName } from '../validate.ts';
+import { parseFormat, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
+import { routingDeps } from './proxy.ts';
+
+export function registerPorts(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+
+  async function portsOf(name: string) {
+    const deps = await routingDeps(ctx);
+    const app: AppRow = requireApp(deps.store.db, validateAppName(name));
+    const own = getPorts(deps.store.db, app.id);
+    const cert = getCert(deps.store.db, app.id);
+    const { webPort } = routingView(deps, app);
+    const effective = effectivePorts(own, webPort, { http: ctx.settings.nginxHttpPort, https: ctx.settings.nginxHttpsPort }, cert !== undefined);
+    const { skipped } = planServers({ ports: effective, webPort, ...(cert ? { tls: certPaths(ctx.settings, app.id) } : {}) });
+    return { app, own, effective, skipped };
+  }
+
+  cli
+    .command('ports:list <app>', 'List the port mappings nginx serves for the app')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { effective, skipped } = await portsOf(name);
+      if (format === 'json') {
+        io.out(toJson(effective.map((m) => ({ scheme: m.scheme, host_port: m.host, container_port: m.container }))));
+        return;
+      }
+      io.out(section(`Port mappings for ${name}`));
+      io.out('    -----> scheme  host port  container port');
+      for (const m of effective) io.out(`    -----> ${m.scheme.padEnd(7)} ${String(m.host).padEnd(10)} ${m.container}`);
+      for (const why of skipped) io.err(` !     Not routed: ${why}`);
+    });
+
+  const change = (command: string, description: string, type: 'ports:add' | 'ports:set' | 'ports:remove') =>
+    cli.command(`${command} <app> <...mappings>`, description).action(async (name: string, mappings: string[]) => {
+      const events = await changeAppRouting(await routingDeps(ctx), validateAppName(name), { type, ports: mappings });
+      io.out(step(events.length ? `Updated port mappings of ${name}` : `No change to the port mappings of ${name}`));
+    });
+  change('ports:add', 'Add scheme:host-port:container-port mappings (e.g. http:8080:5000)', 'ports:add');
+  change('ports:set', 'Replace the app\'s port mappings', 'ports:set');
+  change('ports:remove', 'Remove mappings (scheme:host:container, or a host port)', 'ports:remove');
+  cli.command('ports:clear <app>', 'Go back to the default mapping (http:80:<web port>)').action(async (name: string) => {
+    await changeAppRouting(await routingDeps(ctx), validateAppName(name), { type: 'ports:clear' });
+    io.out(step(`Cleared the port mappings of ${name}`));
+  });
+
+  cli
+    .command('ports:report <app>', 'Show port mappings')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { app, own, effective, skipped } = await portsOf(name);
+      const fields: ReportFields = [
+        ['Ports map', own.map(formatPortMapping).join(' ')],
+        ['Ports map detected', own.length ? '' : effective.map(formatPortMapping).join(' ')],
+        ['Ports effective', effective.map(formatPortMapping).join(' ')],
+        ['Ports not routed', skipped.join('; ')],
+      ];
+      if (format === 'json') io.out(toJson(reportJson(fields)));
+      else for (const line of renderReport(`${app.name} ports information`, fields)) io.out(line);
+    });
+}

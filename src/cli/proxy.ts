@@ -1,0 +1,89 @@
+import type { CAC } from 'cac';
+import { UsageError } from '../errors.ts';
+import { changeRoutingSetting } from '../proxy/changes.ts';
+import { globalIncludePath } from '../proxy/nginx.ts';
+import { rebuildAll, rebuildApp, routingView, type RoutingDeps } from '../proxy/routing.ts';
+import { vhostPath } from '../settings.ts';
+import { listApps, requireApp } from '../state/queries.ts';
+import { getRuntime } from '../state/release-queries.ts';
+import { validateAppName } from '../validate.ts';
+import { parseFormat, toJson } from './common.ts';
+import type { Context } from './context.ts';
+import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { existsSync } from 'node:fs';
+
+export async function routingDeps(ctx: Context): Promise<RoutingDeps> {
+  return { store: await ctx.store(), settings: ctx.settings, actor: ctx.actor };
+}
+
+/** `<app>` or `--all`, never both. */
+function appsOrAll(ctx: Context, deps: RoutingDeps, app: string | undefined, all: boolean | undefined): string[] {
+  if (all && app !== undefined) throw new UsageError('Give an app or --all, not both');
+  if (all) return listApps(deps.store.db).map((a) => a.name);
+  if (app === undefined) throw new UsageError('Missing app name (or pass --all)');
+  return [validateAppName(app)];
+}
+
+export function registerProxy(cli: CAC, ctx: Context): void {
+  const { io } = ctx;
+
+  for (const [command, value, verb] of [['proxy:enable', null, 'Enabling'], ['proxy:disable', 'true', 'Disabling']] as const) {
+    cli
+      .command(`${command} [app]`, `${verb === 'Enabling' ? 'Route' : 'Stop routing'} the app's traffic through nginx`)
+      .option('--all', 'Every app')
+      .action(async (app: string | undefined, opts: { all?: boolean }) => {
+        const deps = await routingDeps(ctx);
+        for (const name of appsOrAll(ctx, deps, app, opts.all)) {
+          io.out(step(`${verb} proxy for ${name}`));
+          await changeRoutingSetting(deps, name, 'proxy', 'disabled', value);
+        }
+      });
+  }
+
+  cli
+    .command('proxy:build-config [app]', 'Write the app\'s nginx vhost from its recorded state, check it and reload')
+    .option('--all', 'Every app, and the global include file')
+    .action(async (app: string | undefined, opts: { all?: boolean }) => {
+      const deps = await routingDeps(ctx);
+      if (opts.all) {
+        if (app !== undefined) throw new UsageError('Give an app or --all, not both');
+        const n = await rebuildAll(deps, { force: true });
+        io.out(step(`Rebuilt nginx config for ${n} app${n === 1 ? '' : 's'}`));
+        return;
+      }
+      const name = appsOrAll(ctx, deps, app, false)[0]!;
+      const changed = await rebuildApp(deps, requireApp(deps.store.db, name));
+      io.out(step(changed ? `Rebuilt nginx config for ${name}` : `nginx config for ${name} is up to date`));
+    });
+
+  cli
+    .command('proxy:report [app]', 'Show proxy information (all apps when none is named)')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const deps = await routingDeps(ctx);
+      const { db } = deps.store;
+      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
+      const out: Record<string, unknown> = {};
+      for (const app of apps) {
+        const view = routingView(deps, app);
+        const runtime = getRuntime(db, app.id);
+        const why = !view.enabled ? 'proxy disabled' : !view.deployed ? 'not deployed' : view.domains.length === 0 ? 'no domains (domains:add, or domains:set-global)' : '';
+        const fields: ReportFields = [
+          ['Proxy enabled', view.enabled],
+          ['Proxy type', 'nginx'],
+          ['Proxy routed', view.input !== undefined],
+          ['Proxy not routed because', why],
+          ['Proxy vhost file', vhostPath(ctx.settings, app.name)],
+          ['Proxy vhost written', existsSync(vhostPath(ctx.settings, app.name))],
+          ['Proxy global include', globalIncludePath(ctx.settings)],
+          ['Proxy domains', view.domains.join(' ')],
+          ['Proxy tls', view.input?.tls !== undefined],
+          ['Proxy upstreams', (runtime.stopped ? [] : runtime.upstreams).map((u) => `${u.host}:${u.port}`).join(' ')],
+        ];
+        if (format === 'json') out[app.name] = reportJson(fields);
+        else for (const line of renderReport(`${app.name} proxy information`, fields)) io.out(line);
+      }
+      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+    });
+}

@@ -1,0 +1,251 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { processStartTicks } from '../runtime/deploy-lock.ts';
+import type { Settings } from '../settings.ts';
+import { splitCommandWords } from '../ssh/words.ts';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { GENERATION_PATH, renderGlobalInclude } from './vhost.ts';
+
+/**
+ * The thin layer between rendered text and the running nginx: files are replaced atomically, the
+ * whole configuration is checked with `nginx -t`, and on failure every file goes back to what it
+ * was and nginx's own message is the error. Commands come from settings as words, never a shell.
+ */
+
+export class NginxConfigError extends UserError {
+  constructor(readonly output: string) {
+    super(`nginx refused the new configuration; nothing was changed:\n${indent(output)}`);
+    this.name = 'NginxConfigError';
+  }
+}
+
+const indent = (text: string): string =>
+  text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => `       ${l}`)
+    .join('\n');
+
+/** A file to put in place (text) or take away (null). */
+export interface FileChange {
+  path: string;
+  text: string | null;
+  /** File mode when written (0644 unless a private key). */
+  mode?: number;
+  /**
+   * False for a file nginx reads only through a vhost that is not there (a certificate of an app
+   * that is not routed): writing it needs no check and no reload.
+   */
+  checked?: boolean;
+  /** For a vhost: where nginx says which generation it serves, so a reload can be awaited. */
+  probe?: GenerationProbe;
+}
+
+export interface GenerationProbe {
+  scheme: 'http' | 'https';
+  address: string;
+  port: number;
+  host: string;
+  generation: string;
+}
+
+export interface CommandResult {
+  code: number;
+  output: string;
+}
+
+export function runWords(commandLine: string, timeoutMs = 60_000): Promise<CommandResult> {
+  const [command, ...args] = splitCommandWords(commandLine);
+  if (!command) throw new UserError('Empty nginx command in settings');
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.on('error', (err) => resolve({ code: 127, output: `${command}: ${err.message}` }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output }));
+  });
+}
+
+export const globalIncludePath = (settings: Settings): string => join(settings.nginxConfDir, 'dokku.conf');
+
+export function readIfExists(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** Write to a temporary file beside the target and rename over it: readers see old or new, never half. */
+function putFile(change: FileChange): void {
+  if (change.text === null) {
+    rmSync(change.path, { force: true });
+    return;
+  }
+  mkdirSync(dirname(change.path), { recursive: true });
+  const tmp = `${change.path}.${process.pid}.tmp`;
+  writeFileSync(tmp, change.text, { mode: change.mode ?? 0o644 });
+  renameSync(tmp, change.path);
+}
+
+export interface Staged {
+  /** False when every file already said this: no check, no reload needed. */
+  changed: boolean;
+  /** Reloads nginx so it serves what was staged. */
+  commit(): Promise<void>;
+  /** Puts every file back as it was. */
+  restore(): void;
+}
+
+/**
+ * Puts the files in place (plus the global include file) and checks the whole configuration.
+ * If nginx refuses it, every file is restored before the NginxConfigError is thrown.
+ */
+export async function stageFiles(settings: Settings, changes: FileChange[], opts: { force?: boolean } = {}): Promise<Staged> {
+  const all = [{ path: globalIncludePath(settings), text: renderGlobalInclude(settings.root) }, ...changes];
+  const previous: FileChange[] = all.map((c) => ({ path: c.path, text: readIfExists(c.path), ...(c.mode ? { mode: c.mode } : {}) }));
+  const needed = all.filter((c, i) => c.text !== previous[i]!.text);
+  // Only a change nginx reads (or a forced rebuild) is checked and reloaded, and only then is the
+  // include file written: without a vhost to change, no nginx is needed at all.
+  const checked = opts.force === true || needed.some((c) => c !== all[0] && c.checked !== false);
+  const toWrite = checked ? needed : needed.filter((c) => c !== all[0]);
+  if (toWrite.length === 0 && !checked) return { changed: false, commit: async () => {}, restore: () => {} };
+  const restore = () => {
+    for (const p of previous) if (toWrite.some((c) => c.path === p.path)) putFile(p);
+  };
+  try {
+    for (const c of toWrite) putFile(c);
+  } catch (err) {
+    restore();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EACCES' || e.code === 'EPERM') throw new UserError(`Cannot write ${e.path ?? 'the nginx configuration'}: ${e.code} (run the installer, or give the dokku user that directory)`);
+    throw err;
+  }
+  if (!checked) return { changed: false, commit: async () => {}, restore };
+  const test = await runWords(settings.nginxTest);
+  if (test.code !== 0) {
+    restore();
+    throw new NginxConfigError(test.output || `${settings.nginxTest} exited ${test.code}`);
+  }
+  return {
+    changed: true,
+    restore,
+    commit: async () => {
+      const reload = await runWords(settings.nginxReload);
+      if (reload.code !== 0) throw new UserError(`nginx reload failed (${settings.nginxReload}):\n${indent(reload.output)}`);
+      // A reload returns before nginx has loaded anything: wait until the new vhosts answer.
+      const probes = toWrite.flatMap((c) => (c.text !== null && c.probe ? [c.probe] : []));
+      const late = (await Promise.all(probes.map((p) => awaitGeneration(p)))).filter((ok) => !ok).length;
+      if (late) process.stderr.write(` !     nginx did not serve ${late} new vhost${late === 1 ? '' : 's'} within ${GENERATION_WAIT_MS / 1000} s of the reload; check its error log\n`);
+    },
+  };
+}
+
+const GENERATION_WAIT_MS = 10_000;
+
+function askGeneration(p: GenerationProbe): Promise<string> {
+  return new Promise((resolve) => {
+    const options = { host: p.address || '127.0.0.1', port: p.port, path: GENERATION_PATH, headers: { Host: p.host }, agent: false as const, timeout: 1000 };
+    const req = (p.scheme === 'https' ? httpsRequest({ ...options, servername: p.host, rejectUnauthorized: false }) : httpRequest(options));
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve(body.trim()));
+      res.on('error', () => resolve(''));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(''));
+    req.end();
+  });
+}
+
+/**
+ * Polls the vhost until nginx serves this generation of it; false after GENERATION_WAIT_MS. Old
+ * workers keep accepting for a moment after new ones start, so one answer is not enough: it takes
+ * several in a row, each on a new connection.
+ */
+export async function awaitGeneration(p: GenerationProbe, timeoutMs = GENERATION_WAIT_MS, streak = 5): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  let inARow = 0;
+  while (Date.now() < end) {
+    inARow = (await askGeneration(p)) === p.generation ? inARow + 1 : 0;
+    if (inARow >= streak) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
+/** Checks the configuration as it is on disk. */
+export function checkConfig(settings: Settings): Promise<CommandResult> {
+  return runWords(settings.nginxTest);
+}
+
+const LOCK_WAIT_MS = 120_000;
+
+/**
+ * One writer of nginx files at a time on this host (`nginx -t` checks every app's file, so one
+ * writer's half-done change must not fail another's check). A holder that died is taken over.
+ */
+export async function withNginxLock<T>(settings: Settings, fn: () => Promise<T>): Promise<T> {
+  const path = join(settings.root, '.nginx.lock');
+  mkdirSync(settings.root, { recursive: true });
+  const me = `${process.pid} ${processStartTicks(process.pid) ?? ''}`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, me);
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (holderGone(path)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) throw new UserError(`Another dokku process has held ${path} for over ${LOCK_WAIT_MS / 1000} s; remove it if that process is gone`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      if (readFileSync(path, 'utf8') === me) unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function holderGone(path: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return false; // released meanwhile
+  }
+  if (text === '') {
+    try {
+      return Date.now() - statSync(path).mtimeMs > 2_000; // a holder that died between create and write
+    } catch {
+      return false;
+    }
+  }
+  const [pid, ticks] = text.split(' ');
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return true;
+  try {
+    process.kill(n, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+  }
+  const now = processStartTicks(n);
+  return ticks !== undefined && ticks !== '' && now !== undefined && String(now) !== ticks;
+}

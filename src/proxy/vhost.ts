@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import type { PortMapping } from './ports.ts';
+
+/**
+ * An app's nginx vhost as text, from plain data: no files, no processes. The apply layer writes
+ * what this returns; tests read it.
+ */
+
+export interface NginxOptions {
+  /** nginx size, e.g. `1m`; empty for nginx's default. */
+  clientMaxBodySize: string;
+  /** nginx time, e.g. `60s`. */
+  proxyReadTimeout: string;
+  proxyConnectTimeout: string;
+  proxySendTimeout: string;
+  hsts: boolean;
+  hstsMaxAge: number;
+  hstsIncludeSubdomains: boolean;
+  hstsPreload: boolean;
+}
+
+export interface VhostInput {
+  app: string;
+  appId: string;
+  /** Hostnames and wildcards this app answers to (already validated). */
+  domains: string[];
+  /** Loopback addresses of the healthy web containers; none means the app answers 503. */
+  upstreams: Array<{ host: string; port: number }>;
+  /** Container port the web process listens on (the one the scheduler publishes). */
+  webPort: number;
+  ports: PortMapping[];
+  tls?: { certificate: string; key: string };
+  nginx: NginxOptions;
+  /** Address to bind, e.g. 127.0.0.1; empty binds every address. */
+  listenAddress: string;
+  logs: { access: string; error: string };
+  /** Directory HTTP-01 tokens are served from. */
+  challengeDir: string;
+}
+
+export const VHOST_HEADER = '# dokku vhost';
+
+/** The first line of every vhost: names the app by id, so a stale file after a rename is recognisable. */
+export const vhostHeader = (app: string, appId: string): string => `${VHOST_HEADER} for ${app} (app id ${appId}); rewritten by dokku on every change`;
+
+/** A string as an nginx quoted parameter. */
+export const quote = (s: string): string => `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+export const upstreamName = (app: string, port: number): string => `dokku-${app}-${port}`;
+
+export interface RenderedServer {
+  scheme: 'http' | 'https';
+  port: number;
+  redirect: boolean;
+}
+
+/** Which servers a vhost has, and why a mapping was left out. Shared by the renderer and `urls`. */
+export function planServers(input: Pick<VhostInput, 'ports' | 'tls' | 'webPort'>): { servers: RenderedServer[]; skipped: string[] } {
+  const servers: RenderedServer[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<number>();
+  for (const m of input.ports) {
+    const label = `${m.scheme}:${m.host}:${m.container}`;
+    if (m.container !== input.webPort) {
+      skipped.push(`${label}: the web process listens on ${input.webPort}, not ${m.container}`);
+      continue;
+    }
+    if (m.scheme === 'https' && !input.tls) {
+      skipped.push(`${label}: no certificate (certs:add, certs:generate or letsencrypt:enable)`);
+      continue;
+    }
+    if (seen.has(m.host)) {
+      skipped.push(`${label}: port ${m.host} is already mapped`);
+      continue;
+    }
+    seen.add(m.host);
+    servers.push({ scheme: m.scheme, port: m.host, redirect: false });
+  }
+  if (servers.some((s) => s.scheme === 'https')) for (const s of servers) if (s.scheme === 'http') s.redirect = true;
+  return { servers, skipped };
+}
+
+/** Path every server of a vhost answers with the vhost's generation, so a reload can be awaited. */
+export const GENERATION_PATH = '/.well-known/dokku/vhost-generation';
+const GENERATION_PLACEHOLDER = '@@generation@@';
+
+/** Which vhost text nginx is serving: a hash of it, stable for the same text. */
+export function vhostGeneration(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export function renderVhost(input: VhostInput): string {
+  return renderedVhost(input).text;
+}
+
+/** The vhost and its generation (what GENERATION_PATH answers once nginx serves it). */
+export function renderedVhost(input: VhostInput): { text: string; generation: string } {
+  const draft = renderVhostText(input);
+  const generation = vhostGeneration(draft);
+  return { text: draft.split(GENERATION_PLACEHOLDER).join(generation), generation };
+}
+
+/** Where to ask nginx which generation of this vhost it serves: the first server, by its first name. */
+export function generationProbe(input: VhostInput): { scheme: 'http' | 'https'; port: number; host: string } | undefined {
+  const { servers } = planServers(input);
+  const server = servers.find((s) => s.scheme === 'http') ?? servers[0];
+  const name = input.domains[0];
+  if (!server || !name) return undefined;
+  return { scheme: server.scheme, port: server.port, host: name.startsWith('*.') ? `dokku-probe${name.slice(1)}` : name };
+}
+
+function renderVhostText(input: VhostInput): string {
+  const { servers, skipped } = planServers(input);
+  const httpsPort = servers.find((s) => s.scheme === 'https')?.port;
+  const upstream = upstreamName(input.app, input.webPort);
+  const lines: string[] = [vhostHeader(input.app, input.appId)];
+  for (const why of skipped) lines.push(`# not routed: ${why}`);
+  if (input.upstreams.length) {
+    lines.push(`upstream ${upstream} {`);
+    for (const u of input.upstreams) lines.push(`  server ${u.host}:${u.port};`);
+    lines.push('  keepalive 32;', '}');
+  }
+  for (const s of servers) {
+    lines.push('', 'server {');
+    const listen = input.listenAddress ? `${input.listenAddress}:${s.port}` : String(s.port);
+    lines.push(`  listen ${listen}${s.scheme === 'https' ? ' ssl http2' : ''};`);
+    lines.push(`  server_name ${input.domains.join(' ')};`);
+    lines.push(`  access_log ${quote(input.logs.access)};`, `  error_log ${quote(input.logs.error)};`);
+    if (s.scheme === 'https' && input.tls) {
+      lines.push(`  ssl_certificate ${quote(input.tls.certificate)};`, `  ssl_certificate_key ${quote(input.tls.key)};`);
+      lines.push('  ssl_protocols TLSv1.2 TLSv1.3;', '  ssl_prefer_server_ciphers off;', '  ssl_session_cache shared:dokku_ssl:10m;');
+      const hsts = hstsValue(input.nginx);
+      if (hsts) lines.push(`  add_header Strict-Transport-Security ${quote(hsts)} always;`);
+    }
+    if (input.nginx.clientMaxBodySize) lines.push(`  client_max_body_size ${input.nginx.clientMaxBodySize};`);
+    lines.push(`  location = ${GENERATION_PATH} {`, '    default_type text/plain;', `    return 200 "${GENERATION_PLACEHOLDER}\\n";`, '  }');
+    if (s.scheme === 'http') {
+      lines.push('  location ^~ /.well-known/acme-challenge/ {', `    alias ${quote(`${input.challengeDir.replace(/\/$/, '')}/`)};`, '    default_type text/plain;', '  }');
+    }
+    if (s.redirect) {
+      lines.push('  location / {', `    return 301 https://$host${httpsPort === 443 ? '' : `:${httpsPort}`}$request_uri;`, '  }');
+    } else if (input.upstreams.length === 0) {
+      lines.push('  location / {', `    return 503 ${quote(`${input.app} has no running web process\n`)};`, '  }');
+    } else {
+      lines.push('  location / {', ...proxyDirectives(upstream, input.nginx).map((d) => `    ${d}`), '  }');
+    }
+    lines.push('}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function proxyDirectives(upstream: string, o: NginxOptions): string[] {
+  return [
+    `proxy_pass http://${upstream};`,
+    'proxy_http_version 1.1;',
+    'proxy_set_header Upgrade $http_upgrade;',
+    'proxy_set_header Connection $dokku_connection_upgrade;',
+    'proxy_set_header Host $http_host;',
+    'proxy_set_header X-Real-IP $remote_addr;',
+    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+    'proxy_set_header X-Forwarded-Proto $scheme;',
+    'proxy_set_header X-Forwarded-Host $host;',
+    'proxy_set_header X-Forwarded-Port $server_port;',
+    'proxy_set_header X-Request-Start $msec;',
+    `proxy_connect_timeout ${o.proxyConnectTimeout};`,
+    `proxy_read_timeout ${o.proxyReadTimeout};`,
+    `proxy_send_timeout ${o.proxySendTimeout};`,
+  ];
+}
+
+function hstsValue(o: NginxOptions): string | undefined {
+  if (!o.hsts) return undefined;
+  return [`max-age=${o.hstsMaxAge}`, ...(o.hstsIncludeSubdomains ? ['includeSubDomains'] : []), ...(o.hstsPreload ? ['preload'] : [])].join('; ');
+}
+
+/**
+ * The one file nginx's http block includes (e.g. /etc/nginx/conf.d/dokku.conf): the websocket
+ * upgrade map every vhost uses, and every app's vhost.
+ */
+export function renderGlobalInclude(root: string): string {
+  return [
+    '# dokku: routes to every app; rewritten by dokku',
+    'map $http_upgrade $dokku_connection_upgrade {',
+    '  default upgrade;',
+    "  '' '';",
+    '}',
+    `include ${quote(`${root.replace(/\/$/, '')}/*/nginx.conf`)};`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,39 @@
+/**
+ * Settings of the proxy namespaces (`proxy`, `nginx`, `letsencrypt`), merged into the settings schema.
+ * nginx values are single tokens (no spaces, quotes, semicolons or braces), so they can never add a
+ * directive; whether nginx accepts the token is for `nginx -t` to say before anything is recorded.
+ */
+
+interface Spec {
+  default: string;
+  check(value: string): string | undefined;
+  global?: boolean;
+}
+
+const bool = (v: string) => (v === 'true' || v === 'false' ? undefined : 'true or false');
+const token = (v: string) => (/^[A-Za-z0-9.]{1,32}$/.test(v) ? undefined : 'one nginx value such as 10m or 60s (letters, digits and dots)');
+const seconds = (v: string) => (/^\d{1,10}$/.test(v) ? undefined : 'a whole number of seconds');
+const email = (v: string) => (/^[^\s@<>"';&|`$(){}\\]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(v) ? undefined : 'an email address');
+const url = (v: string) => (/^https?:\/\/[^\s'"`$;&|<>\\]+$/.test(v) ? undefined : 'an http(s) URL of an ACME directory');
+
+export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
+
+export const PROXY_SETTINGS: Record<string, Record<string, Spec>> = {
+  proxy: { disabled: { default: 'false', check: bool } },
+  nginx: {
+    'client-max-body-size': { default: '', check: (v) => (v === '' ? undefined : token(v)) },
+    'proxy-read-timeout': { default: '60s', check: token },
+    'proxy-connect-timeout': { default: '60s', check: token },
+    'proxy-send-timeout': { default: '60s', check: token },
+    hsts: { default: 'true', check: bool },
+    'hsts-max-age': { default: '15724800', check: seconds },
+    'hsts-include-subdomains': { default: 'true', check: bool },
+    'hsts-preload': { default: 'false', check: bool },
+  },
+  letsencrypt: {
+    email: { default: '', check: email },
+    server: { default: LETSENCRYPT_PRODUCTION, check: url },
+    /** Renew a certificate this many seconds before it expires (30 days). */
+    graceperiod: { default: '2592000', check: seconds },
+  },
+};
