@@ -9,6 +9,8 @@ declare module 'autocannon' {
     duration?: number;
     /** Seconds before a request counts as timed out. */
     timeout?: number;
+    /** Sent with every request (e.g. Host, to reach one vhost of nginx). */
+    headers?: Record<string, string>;
   }
   interface Result {
     requests: { total: number };
