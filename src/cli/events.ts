@@ -2,7 +2,7 @@ import type { CAC } from 'cac';
 import { UserError } from '../errors.ts';
 import { maskedData, summarize } from '../state/audit.ts';
 import { appIdOf, appStream } from '../state/events.ts';
-import { findApp, findAppById } from '../state/queries.ts';
+import { findAppById } from '../state/queries.ts';
 import type { EventStore } from '../state/store.ts';
 import { parsePositiveInt, printable, validateAppName } from '../validate.ts';
 import { parseFormat, toJson } from './common.ts';
@@ -32,16 +32,8 @@ export function parseSince(text: string, now: Date): string {
 
 /** Every stream that has ever carried this app name, so the audit of a destroyed app stays readable. */
 function streamsNamed(store: EventStore, name: string): string[] {
-  const live = findApp(store.db, name);
-  const rows = store.db
-    .prepare(
-      `SELECT DISTINCT stream FROM events WHERE type IN ('AppCreated', 'AppRenamed')
-         AND coalesce(json_extract(data, '$.to'), json_extract(data, '$.name')) = ?`,
-    )
-    .all<{ stream: string }>(name);
-  const streams = new Set(rows.map((r) => r.stream));
-  if (live) streams.add(appStream(live.id));
-  return [...streams];
+  const rows = store.db.prepare('SELECT app_id FROM app_names WHERE name = ?').all<{ app_id: string }>(name);
+  return rows.map((r) => appStream(r.app_id));
 }
 
 function appNameOf(store: EventStore, stream: string, cache: Map<string, string>): string {

@@ -2,7 +2,7 @@ import type { Database } from './db.ts';
 import { appIdOf, type EventOf, type ReleaseData, type StoredEvent } from './events.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl'] as const;
+export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -17,12 +17,14 @@ export function project(db: Database, e: StoredEvent): void {
       const d = e.data as { name: string };
       const id = appIdOf(e.stream)!;
       db.prepare('INSERT INTO apps (id, name, created_at, locked) VALUES (?, ?, ?, 0)').run(id, d.name, e.at);
+      db.prepare('INSERT OR IGNORE INTO app_names (name, app_id) VALUES (?, ?)').run(d.name, id);
       db.prepare('INSERT INTO app_runtime (app_id) VALUES (?)').run(id);
       return;
     }
     case 'AppRenamed': {
       const d = e.data as { to: string };
       db.prepare('UPDATE apps SET name = ? WHERE id = ?').run(d.to, appIdOf(e.stream)!);
+      db.prepare('INSERT OR IGNORE INTO app_names (name, app_id) VALUES (?, ?)').run(d.to, appIdOf(e.stream)!);
       return;
     }
     case 'AppDestroyed': {
