@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { setSetting } from '../cli/common.ts';
 import type { Context } from '../cli/context.ts';
 import { step } from '../cli/output.ts';
@@ -14,6 +13,7 @@ import { requireApp } from '../state/queries.ts';
 import { getSetting } from '../state/release-queries.ts';
 import { describeRef, isZeroSha, parseRefUpdates, planPush } from './push.ts';
 import { setHead } from './repo.ts';
+import { loadExeca } from './execa.ts';
 
 /** The deploy branch: the app's setting, else the global one, else none yet. */
 export function deployBranchOf(db: Database, appId: string): string | undefined {
@@ -53,7 +53,7 @@ export async function runPreReceive(ctx: Context, app: string, input: string): P
     const tar = join(dir, 'source.tar');
     // The pushed objects are still in git's quarantine: git archive finds them through the
     // GIT_* variables it set for this hook, which we pass on unchanged.
-    const r = await execa('git', ['archive', '--format=tar', '-o', tar, target.new], { cwd: repo, reject: false, stdin: 'ignore' });
+    const r = await (await loadExeca())('git', ['archive', '--format=tar', '-o', tar, target.new], { cwd: repo, reject: false, stdin: 'ignore' });
     if (r.exitCode !== 0) throw new UserError(`git archive of ${target.new.slice(0, 7)} failed: ${r.stderr.trim().split('\n')[0]}`);
     await deploySource(await makePipeline(ctx), app, { kind: 'git', path: tar, sha: target.new });
   } finally {

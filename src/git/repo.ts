@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { UserError } from '../errors.ts';
 import { quoteWord } from '../ssh/words.ts';
 import { validateAppName } from '../validate.ts';
+import { loadExeca } from './execa.ts';
 
 /**
  * The app's bare repository, `$DOKKU_ROOT/<app>.git`, and its pre-receive hook. The hook is one
@@ -31,7 +31,7 @@ export function renderPreReceiveHook(program: readonly string[], app: string): s
 export async function ensureRepo(repo: string, hook: string): Promise<boolean> {
   let created = false;
   if (!existsSync(join(repo, 'HEAD'))) {
-    const r = await execa('git', ['init', '--bare', '--quiet', repo], { reject: false, stdin: 'ignore' });
+    const r = await (await loadExeca())('git', ['init', '--bare', '--quiet', repo], { reject: false, stdin: 'ignore' });
     if (r.exitCode !== 0) throw new Error(`git init --bare ${repo} failed: ${r.stderr}`);
     created = true;
   }
@@ -47,13 +47,13 @@ export async function ensureRepo(repo: string, hook: string): Promise<boolean> {
 
 /** Points HEAD at the deploy branch, so a clone checks it out. */
 export async function setHead(repo: string, branch: string): Promise<void> {
-  await execa('git', ['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: repo, reject: false, stdin: 'ignore' });
+  await (await loadExeca())('git', ['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: repo, reject: false, stdin: 'ignore' });
 }
 
 /** `refs/heads/*` of the repository: branch → sha. */
 export async function listBranches(repo: string): Promise<Record<string, string>> {
   if (!existsSync(join(repo, 'HEAD'))) return {};
-  const r = await execa('git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/heads/'], { cwd: repo, reject: false, stdin: 'ignore' });
+  const r = await (await loadExeca())('git', ['for-each-ref', '--format=%(refname:strip=2) %(objectname)', 'refs/heads/'], { cwd: repo, reject: false, stdin: 'ignore' });
   const out: Record<string, string> = {};
   for (const line of r.stdout.split('\n')) {
     const [branch, sha] = line.split(' ');

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { UserError } from '../errors.ts';
 import type { ParsedKey } from '../state/access-decider.ts';
 import { printable } from '../validate.ts';
+import { loadExeca } from '../git/execa.ts';
 
 /** Key types OpenSSH accepts in authorized_keys today (DSA is gone from OpenSSH 9.8). */
 export const KEY_TYPES = [
@@ -59,7 +59,7 @@ export async function inspectPublicKey(text: string): Promise<ParsedKey> {
   try {
     const file = join(dir, 'key.pub');
     writeFileSync(file, `${keyType} ${blob}\n`, { mode: 0o600 });
-    const r = await execa('ssh-keygen', ['-l', '-E', 'sha256', '-f', file], { reject: false, stdin: 'ignore' });
+    const r = await (await loadExeca())('ssh-keygen', ['-l', '-E', 'sha256', '-f', file], { reject: false, stdin: 'ignore' });
     if (r.failed && (r as { code?: string }).code === 'ENOENT') throw new UserError('ssh-keygen is not installed (apt-get install openssh-client)');
     const fingerprint = /\b(SHA256:[A-Za-z0-9+/]{43})\b/.exec(r.stdout)?.[1];
     if (r.exitCode !== 0 || !fingerprint) throw new UserError(`Not a valid public key: ssh-keygen says ${(r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.exitCode}`}`);

@@ -109,7 +109,8 @@ export async function startSshd(authorizedKeysFiles: string[]): Promise<TestSshd
   const dir = mkdtempSync(join(tmpdir(), 'dokku-sshd-'));
   const hostKey = join(dir, 'host_ed25519');
   spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  const user = userInfo().username;
+  // Bun's userInfo() can say 'unknown' where libc has no answer for it; id(1) reads /etc/passwd.
+  const user = userInfo().username !== 'unknown' ? userInfo().username : spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
   let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -129,6 +130,10 @@ export async function startSshd(authorizedKeysFiles: string[]): Promise<TestSshd
         // The test roots live under /tmp, which is world-writable: sshd's ownership walk would refuse them.
         'StrictModes no',
         `PidFile ${join(dir, 'sshd.pid')}`,
+        // bash started by sshd reads ~/.bashrc unless SHLVL says it is nested. On a developer's or CI
+        // machine root's .bashrc may do slow things (pyenv init: ~0.25 s per command); the dokku user
+        // install.sh makes has Debian's default one, which returns at once for non-interactive shells.
+        'SetEnv SHLVL=1',
         'MaxStartups 100:30:200',
         'MaxSessions 50',
         'LogLevel ERROR',
