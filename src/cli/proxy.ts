@@ -17,7 +17,7 @@ export async function routingDeps(ctx: Context): Promise<RoutingDeps> {
 }
 
 /** `<app>` or `--all`, never both. */
-function appsOrAll(ctx: Context, deps: RoutingDeps, app: string | undefined, all: boolean | undefined): string[] {
+function appsOrAll(deps: RoutingDeps, app: string | undefined, all: boolean | undefined): string[] {
   if (all && app !== undefined) throw new UsageError('Give an app or --all, not both');
   if (all) return listApps(deps.store.db).map((a) => a.name);
   if (app === undefined) throw new UsageError('Missing app name (or pass --all)');
@@ -33,7 +33,7 @@ export function registerProxy(cli: CAC, ctx: Context): void {
       .option('--all', 'Every app')
       .action(async (app: string | undefined, opts: { all?: boolean }) => {
         const deps = await routingDeps(ctx);
-        for (const name of appsOrAll(ctx, deps, app, opts.all)) {
+        for (const name of appsOrAll(deps, app, opts.all)) {
           io.out(step(`${verb} proxy for ${name}`));
           await changeRoutingSetting(deps, name, 'proxy', 'disabled', value);
         }
@@ -51,7 +51,7 @@ export function registerProxy(cli: CAC, ctx: Context): void {
         io.out(step(`Rebuilt nginx config for ${n} app${n === 1 ? '' : 's'}`));
         return;
       }
-      const name = appsOrAll(ctx, deps, app, false)[0]!;
+      const name = appsOrAll(deps, app, false)[0]!;
       const changed = await rebuildApp(deps, requireApp(deps.store.db, name));
       io.out(step(changed ? `Rebuilt nginx config for ${name}` : `nginx config for ${name} is up to date`));
     });

@@ -1,7 +1,5 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
-import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { certDir } from '../settings.ts';
 import { appStream, type CertInfo, type StoredEvent } from '../state/events.ts';
 import { decideProxy, evolveProxy } from '../state/proxy-decider.ts';
 import { proxyContext, proxyState } from '../state/proxy-queries.ts';
@@ -93,8 +91,6 @@ export async function changeCertificate(deps: RoutingDeps, name: string, materia
   );
 }
 
-export const certFiles = (deps: Pick<RoutingDeps, 'settings'>, appId: string) => ({ dir: certDir(deps.settings, appId), ...certPaths(deps.settings, appId) });
-
 /** A self-signed certificate for the given names (ECDSA P-256), valid `days` days. */
 export async function selfSignedCertificate(names: string[], days = 365): Promise<{ certificate: string; key: string }> {
   const x509 = await import('@peculiar/x509');
@@ -121,5 +117,3 @@ export async function selfSignedCertificate(names: string[], days = 365): Promis
   const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
   return { certificate: cert.toString('pem'), key };
 }
-
-export const certPathsFor = (dir: string) => ({ certificate: join(dir, 'server.crt'), key: join(dir, 'server.key') });
