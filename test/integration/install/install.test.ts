@@ -110,7 +110,7 @@ describe('install.sh in a fresh Debian container', () => {
     expect(diff.out).toBe('');
   }, 900_000);
 
-  it('git push over SSH into the installed system deploys as the dokku user', async () => {
+  it('git push over SSH into the installed system deploys as the dokku user; config:set, releases and rollback over SSH', async () => {
     const sshd = await exec('mkdir -p /run/sshd && /usr/sbin/sshd && hostname -i');
     expect(sshd.code, sshd.out).toBe(0);
     const ip = sshd.out.trim().split(/\s+/)[0]!;
@@ -123,8 +123,18 @@ describe('install.sh in a fresh Debian container', () => {
     const url = /remote: {8}(http:\/\/127\.0\.0\.1:\d+)/.exec(pushed.stderr)?.[1];
     expect(url, pushed.stderr).toBeDefined();
     expect(await (await fetch(url!, { signal: AbortSignal.timeout(5000) })).text()).toContain('procfile sample');
-    const listed = await run('ssh', [...gitSsh.split(' ').slice(1), `dokku@${ip}`, 'apps:list']);
-    expect(listed.stdout).toContain(pushedApp);
+    const ssh = (command: string) => run('ssh', [...gitSsh.split(' ').slice(1), `dokku@${ip}`, command]);
+    expect((await ssh('apps:list')).stdout).toContain(pushedApp);
+    // The README's next steps: a config change is a new release, and rollback brings the old one back.
+    const urlOf = (out: string) => /Application deployed:\n {7}(http:\/\/\S+)/.exec(out)?.[1];
+    const set = await ssh(`config:set ${pushedApp} MESSAGE=hello`);
+    expect(set.code, set.stderr).toBe(0);
+    expect(await (await fetch(urlOf(set.stdout)!, { signal: AbortSignal.timeout(5000) })).text()).toContain('MESSAGE=hello');
+    const releases = JSON.parse((await ssh(`releases ${pushedApp} --format json`)).stdout) as Array<{ version: number; description: string }>;
+    expect(releases.map((r) => r.description)).toEqual(['Set MESSAGE', expect.stringMatching(/^Deploy [0-9a-f]{7}$/)]);
+    const back = await ssh(`rollback ${pushedApp}`);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await (await fetch(urlOf(back.stdout)!, { signal: AbortSignal.timeout(5000) })).text()).toContain('MESSAGE=(none)');
     const actor = await exec(`runuser -u dokku -- dokku events ${pushedApp} --format json`);
     expect(new Set((JSON.parse(actor.out) as Array<{ actor: string }>).map((e) => e.actor))).toEqual(new Set(['admin']));
   }, 300_000);

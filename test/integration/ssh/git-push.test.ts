@@ -174,6 +174,28 @@ describe('git push over SSH (real sshd, git and Docker)', () => {
     expect(missing.stderr).toContain('App no-such-app does not exist');
   }, 120_000);
 
+  it('a pushed tag alone deploys nothing; the repository follows apps:rename and goes with apps:destroy', async () => {
+    const name = uniqueName('push-tag');
+    const renamed = uniqueName('push-renamed');
+    await tree.ok('tag', '-f', 'v1');
+    const r = await push(tree, alice, sshd.remote(name), 'refs/tags/v1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/remote: -----> tag v1 stored; only the deploy branch \(none yet\) deploys/);
+    expect(JSON.parse((await dokku('releases', name, '--format', 'json')).stdout)).toEqual([]);
+    expectOk(await dokku('apps:rename', name, renamed), 'apps:rename');
+    expect(existsSync(join(root, `${name}.git`))).toBe(false);
+    const tags = await run('git', ['ls-remote', sshd.remote(renamed), 'refs/tags/v1'], { cwd: tree.dir, env: { GIT_SSH_COMMAND: sshd.gitSsh(alice) } });
+    expect(tags.stdout).toContain(await tree.ok('rev-parse', 'v1'));
+    expectOk(await dokku('apps:destroy', renamed, '--force'), 'apps:destroy');
+    expect(existsSync(join(root, `${renamed}.git`))).toBe(false);
+  }, 120_000);
+
+  it('the hook command is not for remote callers', async () => {
+    const r = await sshd.ssh(alice, `git-hook ${app}`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(' !     git-hook is run by dokku\'s git hook, not over SSH\n');
+  });
+
   it('with autocreation disabled, a push to a new app is refused and creates nothing', async () => {
     expectOk(await dokku('apps:set', '--global', 'disable-autocreation', 'true'), 'apps:set');
     const name = uniqueName('push-none');

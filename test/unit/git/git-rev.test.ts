@@ -1,0 +1,52 @@
+/** A pushed commit reaches the app as GIT_REV, and stays with its release through config changes and rollbacks. */
+import { describe, expect, it } from 'vitest';
+import type { DomainEvent, ReleaseData } from '../../../src/state/events.ts';
+import { decideRelease, evolveRelease, initialReleaseState, type ReleaseContext, type ReleaseRecord, type ReleaseState } from '../../../src/state/release-decider.ts';
+import type { BuildResult } from '../../../src/types.ts';
+
+const result = (image: string): BuildResult => ({
+  imageId: image,
+  imageTag: `dokku/app:${image}`,
+  builder: 'herokuish',
+  processTypes: { web: 'node server.js' },
+  exposedPorts: [],
+  appJson: {},
+  seconds: 1,
+});
+
+describe('GIT_REV', () => {
+  it('is the pushed commit in the release env, kept by config releases, restored by rollback, absent without a commit', () => {
+    let state: ReleaseState = initialReleaseState();
+    const releases = new Map<number, ReleaseRecord>();
+    const ctx: ReleaseContext = { release: (v) => releases.get(v), globalConfig: {} };
+    const decide = (c: Parameters<typeof decideRelease>[0]): DomainEvent[] => {
+      const events = decideRelease(c, state, ctx);
+      for (const e of events) {
+        state = evolveRelease(state, e);
+        if (e.type === 'ReleaseCreated') {
+          releases.set(e.data.version, { ...(e.data as ReleaseData), status: 'deployed', pruned: false, actor: 't', createdAt: '' });
+          state = evolveRelease(state, { type: 'DeploySucceeded', data: { version: e.data.version, containers: [] } });
+        }
+      }
+      return events;
+    };
+    const env = (v: number) => releases.get(v)!.env;
+    const shaA = 'a'.repeat(40);
+    const shaB = 'b'.repeat(40);
+    decide({ type: 'build:start', source: 'git', sha: shaA });
+    decide({ type: 'release:from-build', build: 1, result: result('i1'), sha: shaA });
+    expect(env(1)).toEqual({ GIT_REV: shaA });
+    decide({ type: 'config:change', command: { type: 'config:set', vars: { MESSAGE: 'hi' } }, restart: true });
+    expect(env(2)).toEqual({ MESSAGE: 'hi', GIT_REV: shaA });
+    decide({ type: 'build:start', source: 'git', sha: shaB });
+    decide({ type: 'release:from-build', build: 2, result: result('i2'), sha: shaB });
+    expect(env(3)).toEqual({ MESSAGE: 'hi', GIT_REV: shaB });
+    decide({ type: 'release:rollback', target: 1 });
+    expect(env(4)).toEqual({ GIT_REV: shaA });
+    // GIT_REV is the platform's: not in the app's own config, so config:get and config:export never show it.
+    expect(releases.get(3)!.config).toEqual({ MESSAGE: 'hi' });
+    decide({ type: 'build:start', source: 'archive' });
+    decide({ type: 'release:from-build', build: 3, result: result('i3') });
+    expect(env(5)).not.toHaveProperty('GIT_REV');
+  });
+});
