@@ -15,7 +15,7 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     import('../runtime/docker-client.ts'),
     import('../runtime/deploy-lock.ts'),
   ]);
-  const docker = connectDocker(ctx.settings);
+  const docker = await connectDocker(ctx.settings);
   return {
     store,
     settings: ctx.settings,

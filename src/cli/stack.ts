@@ -15,7 +15,7 @@ export function registerStack(cli: CAC, ctx: Context): void {
     .action(async (opts: { force?: boolean }) => {
       const [{ connectDocker }, { ensureStack }] = await Promise.all([import('../runtime/docker-client.ts'), import('../build/stack.ts')]);
       const image = await stackImage(ctx);
-      const result = await ensureStack(connectDocker(ctx.settings), {
+      const result = await ensureStack(await connectDocker(ctx.settings), {
         image,
         force: Boolean(opts.force),
         onLine: ctx.io.out,

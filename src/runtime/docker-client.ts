@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Settings } from '../settings.ts';
 
 /** `unix:///path`, `tcp://host:port` (as DOCKER_HOST), or the default socket. */
@@ -9,6 +9,8 @@ export function dockerOptions(dockerHost: string | undefined): Docker.DockerOpti
   return { protocol: 'http', host: url.hostname, port: Number(url.port || 2375) };
 }
 
-export function connectDocker(settings: Pick<Settings, 'dockerHost'>): Docker {
-  return new Docker(dockerOptions(settings.dockerHost));
+/** dockerode (and ssh2, protobufjs behind it) loads here, on first use, not at every command's start. */
+export async function connectDocker(settings: Pick<Settings, 'dockerHost'>): Promise<Docker> {
+  const { default: Dockerode } = await import('dockerode');
+  return new Dockerode(dockerOptions(settings.dockerHost));
 }
