@@ -17,13 +17,15 @@ export function migrate(db: Database, files: MigrationFile[] = migrationFiles())
       `This database was written by a newer dokku (schema version ${current}; this dokku knows up to ${known}). Upgrade dokku to use it.`,
     );
   }
-  const pending = files.filter((f) => f.version > current);
-  if (pending.length === 0) return [];
+  // Any known migration not yet recorded runs, a gap below the newest included.
+  const recorded = () => new Set(db.prepare('SELECT version FROM schema_migrations').all<{ version: number }>().map((r) => r.version));
+  const before = recorded();
+  if (files.every((f) => before.has(f.version))) return [];
   return db.transaction('immediate', () => {
     // Re-read under the write lock: another process may have migrated while we waited.
-    const now = db.prepare('SELECT max(version) AS v FROM schema_migrations').get<{ v: number | null }>()?.v ?? 0;
+    const done = recorded();
     const applied: number[] = [];
-    for (const file of files.filter((f) => f.version > now)) {
+    for (const file of files.filter((f) => !done.has(f.version))) {
       db.exec(file.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         file.version,
