@@ -224,7 +224,16 @@ fetch_program() {
   local url=$1 src=$2 out=$3
   if [ -n "$url" ]; then
     say "Downloading $url"
-    if command -v curl >/dev/null; then curl -fsSL --retry 3 -o "$out/download" "$url"; else wget -q -O "$out/download" "$url"; fi
+    case "$url" in
+      file://*) cp "${url#file://}" "$out/download" || fail "Cannot read $url" ;;
+      *)
+        if command -v curl >/dev/null; then
+          curl -fsSL --retry 3 -o "$out/download" "$url" || fail "Could not download $url"
+        else
+          wget -q -O "$out/download" "$url" || fail "Could not download $url"
+        fi
+        ;;
+    esac
     if gzip -t "$out/download" 2>/dev/null; then
       mkdir -p "$out/unpacked"
       tar -xzf "$out/download" -C "$out/unpacked"

@@ -5,6 +5,9 @@
  * and `--demo` deploys the bundled example and prints a URL that answers.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
@@ -152,6 +155,35 @@ describe('install.sh in a fresh Debian container', () => {
     expect(again.out).toContain('Nothing to change');
     expect(again.out).toContain(`Demo app: ${url}`);
   }, 600_000);
+
+  it('piped into bash, installs from a release tarball at DOKKU_INSTALL_URL', async () => {
+    // A release as a maintainer would publish it: the binary, the built-in buildpacks, the examples.
+    const release = join(scratch, 'release');
+    const made = await run('sh', ['-c', `mkdir -p ${release}/dokku-1 && cp -a dist/dokku buildpacks examples ${release}/dokku-1/ && tar -C ${release} -czf ${release}/dokku.tar.gz dokku-1`], { cwd: REPO });
+    expect(made.code, made.stderr).toBe(0);
+    // Served over HTTP on the Docker bridge's gateway address, which the container reaches.
+    const gateway = (await docker(['inspect', container, '--format', '{{.NetworkSettings.Gateway}}'])).out.trim();
+    expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const tarball = readFileSync(`${release}/dokku.tar.gz`);
+    const server = createServer((req, res) => {
+      if (req.url !== '/dokku.tar.gz') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/gzip' }).end(tarball);
+    });
+    await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
+    const url = `http://${gateway}:${(server.address() as AddressInfo).port}/dokku.tar.gz`;
+    let piped: Result;
+    try {
+      piped = await exec(`cat /src/install.sh | DOKKU_INSTALL_URL=${url} bash`);
+    } finally {
+      server.close();
+    }
+    expect(piped.code, piped.out).toBe(0);
+    expect(piped.out).toContain(`Downloading ${url}`);
+    // The same program and buildpacks as the checkout's: nothing to replace.
+    expect(piped.out).toContain('/usr/bin/dokku is up to date');
+    expect(piped.out).toContain('/usr/share/dokku/buildpacks is up to date');
+    expect(piped.out).toContain('=====> Next steps');
+  }, 300_000);
 
   it('explains itself: --help, unknown options, and piped without a release URL', async () => {
     const help = await exec('bash /src/install.sh --help');
