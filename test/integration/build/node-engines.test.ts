@@ -8,7 +8,7 @@ import { fetchBody, removeApp, serve, settings, stackForTests } from './helpers.
 
 const docker = await connectDocker();
 
-describe.skipIf(!docker)('nodejs buildpack: engines.node', () => {
+describe('nodejs buildpack: engines.node', () => {
   const d = docker!;
   const app = uniqueName('bt-engines');
   const tmp = mkdtempSync(join(tmpdir(), 'dokku-engines-'));

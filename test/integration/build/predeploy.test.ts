@@ -11,7 +11,7 @@ import { FIXTURES, removeApp, settings, stackForTests } from './helpers.ts';
 
 const docker = await connectDocker();
 
-describe.skipIf(!docker)('predeploy and images', () => {
+describe('predeploy and images', () => {
   const d = docker!;
   const app = uniqueName('bt-pre');
   let pythonTag = '';

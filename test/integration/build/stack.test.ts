@@ -6,7 +6,7 @@ import { demuxLines } from '../../../src/runtime/log-frames.ts';
 
 const docker = await connectDocker();
 
-describe.skipIf(!docker)('the stack image', () => {
+describe('the stack image', () => {
   const d = docker!;
 
   it('is built offline once, then reused', async () => {

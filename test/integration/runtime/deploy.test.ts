@@ -13,7 +13,7 @@ const checks: CheckSettings = { ...DEFAULT_CHECK_SETTINGS, wait: 1, waitToRetire
 /** A web "app": writes a page naming its release and config, then serves it with busybox httpd. */
 const WEB = 'mkdir -p /tmp/www && echo "$DOKKU_RELEASE_VERSION $GREETING $DYNO" > /tmp/www/index.html && echo "listening on $PORT" && exec httpd -f -v -p $PORT -h /tmp/www';
 
-describe.skipIf(!docker)('docker-local deploy', () => {
+describe('docker-local deploy', () => {
   const d = docker!;
   const scheduler = new DockerLocalScheduler(d, { stopTimeout: 2 });
   let image = '';

@@ -14,7 +14,7 @@ const WEB = 'mkdir -p /tmp/www && echo "$DOKKU_RELEASE_VERSION" > /tmp/www/index
  * With `retireLater`, a deploy returns once traffic has switched: the new containers already have
  * the final names, the old ones keep serving under `.retiring-` names until `retireContainers`.
  */
-describe.skipIf(!docker)('docker-local retirement after the deploy returns', () => {
+describe('docker-local retirement after the deploy returns', () => {
   const d = docker!;
   const jobs: RetireJob[] = [];
   const scheduler = new DockerLocalScheduler(d, { stopTimeout: 2, retireLater: (job) => jobs.push(job) });
