@@ -45,9 +45,11 @@ export async function ensureRepo(repo: string, hook: string): Promise<boolean> {
   return created;
 }
 
-/** Points HEAD at the deploy branch, so a clone checks it out. */
+/** Points HEAD at the deploy branch, so a clone checks it out (git runs only when it moves). */
 export async function setHead(repo: string, branch: string): Promise<void> {
-  await (await loadExeca())('git', ['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: repo, reject: false, stdin: 'ignore' });
+  const ref = `refs/heads/${branch}`;
+  if (readFileSync(join(repo, 'HEAD'), 'utf8').trim() === `ref: ${ref}`) return;
+  await (await loadExeca())('git', ['symbolic-ref', 'HEAD', ref], { cwd: repo, reject: false, stdin: 'ignore' });
 }
 
 /** `refs/heads/*` of the repository: branch → sha. */

@@ -10,7 +10,7 @@ const result = (image: string): BuildResult => ({
   builder: 'herokuish',
   processTypes: { web: 'node server.js' },
   exposedPorts: [],
-  appJson: {},
+  appJson: { healthchecks: {} },
   seconds: 1,
 });
 
