@@ -25,12 +25,13 @@
  */
 import { Database } from 'bun:sqlite';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import Docker from 'dockerode';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DOKKU = process.env.DOKKU_BIN ?? join(REPO, 'dist/dokku');
@@ -57,8 +58,11 @@ if (!existsSync(DOKKU)) {
   process.exit(1);
 }
 
-const root = mkdtempSync(join(tmpdir(), 'dokku-bench-deploy-'));
-const scratch = mkdtempSync(join(tmpdir(), 'dokku-bench-src-'));
+const work = mkdtempSync(join(tmpdir(), 'bench-deploy-'));
+const root = join(work, 'root');
+const scratch = join(work, 'src');
+mkdirSync(root);
+mkdirSync(scratch);
 const apps: string[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
@@ -331,9 +335,19 @@ async function cleanup(): Promise<void> {
     console.log(`kept ${root} (apps ${apps.join(', ')})`);
     return;
   }
-  for (const app of apps) await dokku('apps:destroy', app, '--force');
-  rmSync(root, { recursive: true, force: true });
-  rmSync(scratch, { recursive: true, force: true });
+  for (const app of apps) {
+    const r = await dokku('apps:destroy', app, '--force').catch(() => undefined);
+    if (r?.code !== 0) await removeFromDocker(app);
+  }
+  rmSync(work, { recursive: true, force: true });
+}
+
+/** When the CLI cannot destroy an app (its root is gone), what it left in Docker goes directly. */
+async function removeFromDocker(app: string): Promise<void> {
+  const docker = new Docker(process.env.DOCKER_HOST ? undefined : { socketPath: '/var/run/docker.sock' });
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`com.dokku.app=${app}`] } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
+  for (const i of await docker.listImages({ filters: { reference: [`dokku/${app}`] } })) await docker.getImage(i.Id).remove({ force: true }).catch(() => {});
+  await docker.getVolume(`dokku-cache-${app}`).remove().catch(() => {});
 }
 
 async function main(): Promise<void> {
@@ -355,7 +369,7 @@ async function main(): Promise<void> {
       const { tar, marker } = sampleTar();
       cold.push(await measure(current, port, marker, ['git:from-archive', current, tar]));
       if (current !== main) {
-        await dokku('apps:destroy', current, '--force');
+        if ((await dokku('apps:destroy', current, '--force')).code !== 0) await removeFromDocker(current);
         apps.pop();
       }
     }
