@@ -82,7 +82,7 @@ describe('per-app access over SSH', () => {
     ]);
     const lines = readFileSync(join(rootA, '.ssh', 'authorized_keys'), 'utf8').split('\n').filter((l) => l.startsWith('command='));
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(new RegExp(`^command="NAME=bob FINGERPRINT=${bob.fingerprint.replace(/[+/]/g, '\\$&')} DOKKU_ROOT=${rootA} exec ${compiled.command}",no-agent-forwarding,no-port-forwarding,no-X11-forwarding,no-user-rc ssh-ed25519 `));
+    expect(lines[1]).toMatch(new RegExp(`^command="NAME=bob FINGERPRINT=${bob.fingerprint.replace(/[+/]/g, '\\$&')} DOKKU_ROOT=${rootA}( [A-Z_]+=\\S+)* exec ${compiled.command}",no-agent-forwarding,no-port-forwarding,no-X11-forwarding,no-user-rc ssh-ed25519 `));
   });
 
   it('a key without access is refused, for push and config:set alike, and only the refusal is recorded', async () => {
