@@ -102,8 +102,8 @@ Usage: install.sh [--key FILE] [--key-name NAME] [--demo] [--no-stack]
 
 Installs dokku on Debian or Ubuntu (run as root): Docker, nginx, OpenSSH and git if missing, the
 dokku user, the dokku program, nginx's include file, a sudoers rule for reloading nginx, a boot unit
-that runs `dokku ps:restore` (where systemd runs), and the offline stack image. Running it again
-changes nothing.
+that runs `dokku ps:restore` (where systemd runs), a daily `dokku letsencrypt:auto-renew` (systemd
+timer, else /etc/cron.d), and the offline stack image. Running it again changes nothing.
 
 Options:
   --key FILE        add this public key as the first admin key (or DOKKU_INSTALL_KEY=FILE|KEY)
@@ -352,6 +352,12 @@ ensure_boot_unit() {
   local user=$1 root=$2 bin=$3
   if ! has_systemd; then
     say "No systemd: run '$bin ps:restore' as $user at boot to start the apps again"
+    # Certificates from Let's Encrypt are renewed daily (cron reads this file once it runs).
+    put_text /etc/cron.d/dokku-letsencrypt 0644 root:root <<EOF
+# dokku: renew Let's Encrypt certificates that expire within 30 days
+DOKKU_ROOT=$root
+17 3 * * * $user $bin letsencrypt:auto-renew
+EOF
     return
   fi
   local before=$CHANGED
@@ -370,8 +376,33 @@ ExecStart=$bin ps:restore
 [Install]
 WantedBy=multi-user.target
 EOF
+  # Certificates from Let's Encrypt are renewed daily.
+  put_text /etc/systemd/system/dokku-letsencrypt.service 0644 root:root <<EOF
+[Unit]
+Description=dokku: renew Let's Encrypt certificates that expire within 30 days
+After=docker.service nginx.service network-online.target
+
+[Service]
+Type=oneshot
+User=$user
+Environment=DOKKU_ROOT=$root
+ExecStart=$bin letsencrypt:auto-renew
+EOF
+  put_text /etc/systemd/system/dokku-letsencrypt.timer 0644 root:root <<EOF
+[Unit]
+Description=dokku: renew Let's Encrypt certificates daily
+
+[Timer]
+OnCalendar=daily
+RandomizedDelaySec=1h
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+EOF
   [ "$CHANGED" = "$before" ] || systemctl daemon-reload
   systemctl is-enabled --quiet dokku-restore.service 2>/dev/null || { systemctl enable --quiet dokku-restore.service; changed "Enabled dokku-restore at boot"; }
+  systemctl is-enabled --quiet dokku-letsencrypt.timer 2>/dev/null || { systemctl enable --quiet --now dokku-letsencrypt.timer; changed "Enabled the daily certificate renewal"; }
 }
 
 # as_dokku ROOT WORDS...: runs dokku as the dokku user, with its root.

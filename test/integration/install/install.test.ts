@@ -100,6 +100,7 @@ describe('install.sh in a fresh Debian container', () => {
         '! runuser -u dokku -- sudo -n true 2>/dev/null',
         'nginx -T 2>/dev/null | grep -q "include \\"/home/dokku/\\*/nginx.conf\\";"',
         'test -x /usr/share/dokku/buildpacks/nodejs/bin/compile',
+        'grep -qx "17 3 \\* \\* \\* dokku /usr/bin/dokku letsencrypt:auto-renew" /etc/cron.d/dokku-letsencrypt',
         'echo all-good',
       ].join('\n'),
     );
