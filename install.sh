@@ -137,7 +137,9 @@ changed() {
 check_os() {
   [ -r /etc/os-release ] || fail "No /etc/os-release: this installer is for Debian and Ubuntu"
   local id like
+  # shellcheck disable=SC1091 # the system's own file
   id=$(. /etc/os-release && echo "${ID:-}")
+  # shellcheck disable=SC1091
   like=$(. /etc/os-release && echo "${ID_LIKE:-}")
   case " $id $like " in
     *" debian "* | *" ubuntu "*) ;;
@@ -177,8 +179,7 @@ ensure_docker() {
     nohup dockerd >/var/log/dockerd.log 2>&1 &
     changed "Started dockerd (no systemd here; log in /var/log/dockerd.log)"
   fi
-  local i
-  for i in $(seq 1 30); do [ -S /var/run/docker.sock ] && break; sleep 1; done
+  for _ in $(seq 1 30); do [ -S /var/run/docker.sock ] && break; sleep 1; done
   [ -S /var/run/docker.sock ] || fail "No Docker engine at /var/run/docker.sock: start one and run me again"
   say "Docker engine at /var/run/docker.sock"
 }
@@ -249,7 +250,7 @@ fetch_program() {
     fi
   elif [ -n "$src" ]; then
     if [ ! -x "$src/dist/dokku" ]; then
-      [ -f "$src/package.json" ] && [ -f "$src/src/main.ts" ] || fail "No dist/dokku beside $0 and no checkout to build it from: set DOKKU_INSTALL_URL"
+      if [ ! -f "$src/package.json" ] || [ ! -f "$src/src/main.ts" ]; then fail "No dist/dokku beside $0 and no checkout to build it from: set DOKKU_INSTALL_URL"; fi
       command -v npm >/dev/null || fail "dist/dokku is missing and building it needs Node.js and npm: install them, or set DOKKU_INSTALL_URL"
       say "Building dist/dokku (npm ci && npm run build)"
       (cd "$src" && npm ci --no-audit --no-fund && npm run build) 2>&1 | indent
@@ -441,9 +442,9 @@ deploy_demo() {
     url=$(as_dokku "$root" ps:report "$app" --format json | sed -n 's/.*"upstreams": "\([^" ]*\).*/http:\/\/\1/p' | head -n1)
   fi
   [ -n "$url" ] || fail "The demo app has no URL"
-  local i answered=false
+  local answered=false
   # The deploy's own checks saw it answer; this asks from here, as a visitor on this machine would.
-  for i in 1 2 3; do
+  for _ in 1 2 3; do
     if (command -v curl >/dev/null && curl -fsS -o /dev/null --max-time 2 "$url") 2>/dev/null; then answered=true; break; fi
     sleep 1
   done
