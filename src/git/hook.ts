@@ -53,9 +53,13 @@ export async function runPreReceive(ctx: Context, app: string, input: string): P
     const tar = join(dir, 'source.tar');
     // The pushed objects are still in git's quarantine: git archive finds them through the
     // GIT_* variables it set for this hook, which we pass on unchanged.
-    const r = await (await loadExeca())('git', ['archive', '--format=tar', '-o', tar, target.new], { cwd: repo, reject: false, stdin: 'ignore' });
+    // The Docker client loads while git writes the archive.
+    const [r, pipeline] = await Promise.all([
+      loadExeca().then((execa) => execa('git', ['archive', '--format=tar', '-o', tar, target.new], { cwd: repo, reject: false, stdin: 'ignore' })),
+      makePipeline(ctx),
+    ]);
     if (r.exitCode !== 0) throw new UserError(`git archive of ${target.new.slice(0, 7)} failed: ${r.stderr.trim().split('\n')[0]}`);
-    await deploySource(await makePipeline(ctx), app, { kind: 'git', path: tar, sha: target.new });
+    await deploySource(pipeline, app, { kind: 'git', path: tar, sha: target.new });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
