@@ -111,18 +111,20 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
     const builder = await p.builder();
     const current = listReleases(db, app.id, 1)[0];
     const effective: Source = source.kind === 'rebuild' ? rebuildSource(p.settings, app.id, current) : source;
+    const selected = getSetting(db, app.id, 'builder', 'selected', '');
+    const env = { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config };
     const result = await builder.build({
       app: app.name,
       source: effective,
       imageTag: imageTagFor(app.name, build),
-      ...(getSetting(db, app.id, 'builder', 'selected', '') ? { builder: getSetting(db, app.id, 'builder', 'selected', '') } : {}),
+      ...(selected ? { builder: selected } : {}),
       buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
-      env: { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config },
+      env,
       onLine,
     });
     if (result.appJson.predeploy) {
       onLine(`-----> Running predeploy: ${result.appJson.predeploy}`);
-      result.imageId = await builder.predeploy(result.imageTag, result.appJson.predeploy, { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config }, onLine);
+      result.imageId = await builder.predeploy(result.imageTag, result.appJson.predeploy, env, onLine);
     }
     decide(p, app.id, { type: 'build:succeed', build, result });
     if (effective.kind === 'archive' || effective.kind === 'git') keepSource(p.settings, app.id, effective.path);

@@ -8,9 +8,9 @@ import { findApp, listApps, requireApp } from '../state/queries.ts';
 import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import { validateAppName } from '../validate.ts';
 import { forgetCertificates, rebuildApp, removeRouting } from '../proxy/routing.ts';
-import { appOrGlobal, parseFormat, requireArg, runAppCommand, setSetting, toJson } from './common.ts';
+import { appOrGlobal, parseFormat, printAppReports, requireArg, runAppCommand, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
-import { errorLine, renderReport, reportJson, section, step, type ReportFields } from './output.ts';
+import { errorLine, section, step } from './output.ts';
 
 export function registerApps(cli: CAC, ctx: Context): void {
   const { io } = ctx;
@@ -58,22 +58,13 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
-      const { db } = await ctx.store();
-      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
-      const reports = apps.map((a) => ({
-        name: a.name,
+      await printAppReports(ctx, (await ctx.store()).db, name, format, 'app information', (a) => ({
         fields: [
           ['App created at', a.createdAt],
           ['App dir', appDir(ctx.settings, a.name)],
           ['App locked', a.locked],
-        ] as ReportFields,
+        ],
       }));
-      if (format === 'json') {
-        const body = reports.map((r) => reportJson(r.fields));
-        io.out(toJson(name === undefined ? Object.fromEntries(reports.map((r, i) => [r.name, body[i]])) : body[0]));
-        return;
-      }
-      for (const r of reports) for (const line of renderReport(`${r.name} app information`, r.fields)) io.out(line);
     });
 
   cli.command('apps:rename <old-app> <new-app>', 'Rename an app, keeping its history').action(async (from: string, to: string) => {

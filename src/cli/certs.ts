@@ -5,11 +5,11 @@ import { certMaterial, changeCertificate, selfSignedCertificate } from '../proxy
 import { isWildcard } from '../proxy/domains.ts';
 import { certPaths, routingView } from '../proxy/routing.ts';
 import { getCert } from '../state/proxy-queries.ts';
-import { listApps, requireApp } from '../state/queries.ts';
+import { requireApp } from '../state/queries.ts';
 import { validateAppName } from '../validate.ts';
-import { parseFormat, toJson } from './common.ts';
+import { parseFormat, printAppReports } from './common.ts';
 import type { Context } from './context.ts';
-import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { step, type ReportFields } from './output.ts';
 import { routingDeps } from './proxy.ts';
 
 const MAX_INPUT = 1024 * 1024;
@@ -104,28 +104,24 @@ export function registerCerts(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
-      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
-      const out: Record<string, unknown> = {};
-      for (const app of apps) {
-        const c = getCert(db, app.id);
-        const domains = routingView(deps, app).domains;
-        const uncovered = c ? domains.filter((d) => !c.names.some((n) => n === d || (isWildcard(n) && d.endsWith(n.slice(1)) && !d.slice(0, -n.length + 1).includes('.')))) : [];
-        const fields: ReportFields = [
-          ['Ssl enabled', c !== undefined],
-          ['Ssl source', c?.source ?? ''],
-          ['Ssl subject', c?.subject ?? ''],
-          ['Ssl issuer', c?.issuer ?? ''],
-          ['Ssl hostnames', c?.names.join(' ') ?? ''],
-          ['Ssl starts at', c?.notBefore ?? ''],
-          ['Ssl expires at', c?.notAfter ?? ''],
-          ['Ssl expires in days', c ? Math.floor((Date.parse(c.notAfter) - Date.now()) / 86_400_000) : ''],
-          ['Ssl fingerprint', c?.fingerprint ?? ''],
-          ['Ssl domains not covered', uncovered.join(' ')],
-          ['Ssl certificate file', c ? certPaths(ctx.settings, app.id).certificate : ''],
-        ];
-        if (format === 'json') out[app.name] = reportJson(fields);
-        else for (const line of renderReport(`${app.name} ssl information`, fields)) io.out(line);
-      }
-      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+      await printAppReports(ctx, db, name, format, 'ssl information', (app) => {
+      const c = getCert(db, app.id);
+      const domains = routingView(deps, app).domains;
+      const uncovered = c ? domains.filter((d) => !c.names.some((n) => n === d || (isWildcard(n) && d.endsWith(n.slice(1)) && !d.slice(0, -n.length + 1).includes('.')))) : [];
+      const fields: ReportFields = [
+        ['Ssl enabled', c !== undefined],
+        ['Ssl source', c?.source ?? ''],
+        ['Ssl subject', c?.subject ?? ''],
+        ['Ssl issuer', c?.issuer ?? ''],
+        ['Ssl hostnames', c?.names.join(' ') ?? ''],
+        ['Ssl starts at', c?.notBefore ?? ''],
+        ['Ssl expires at', c?.notAfter ?? ''],
+        ['Ssl expires in days', c ? Math.floor((Date.parse(c.notAfter) - Date.now()) / 86_400_000) : ''],
+        ['Ssl fingerprint', c?.fingerprint ?? ''],
+        ['Ssl domains not covered', uncovered.join(' ')],
+        ['Ssl certificate file', c ? certPaths(ctx.settings, app.id).certificate : ''],
+      ];
+        return { fields };
+      });
     });
 }

@@ -5,10 +5,11 @@ import { decideSetting } from '../state/settings-schema.ts';
 import { validateAppName } from '../validate.ts';
 import { decideApp, type AppCommand } from '../state/deciders.ts';
 import { execute } from '../state/execute.ts';
-import { appState, findApp, findAppById, requireApp, type AppRow } from '../state/queries.ts';
+import type { Database } from '../state/db.ts';
+import { appState, findApp, findAppById, listApps, requireApp, type AppRow } from '../state/queries.ts';
 import type { StoredEvent } from '../state/events.ts';
 import type { Context } from './context.ts';
-import type { Format } from './output.ts';
+import { renderReport, reportJson, type Format, type ReportFields } from './output.ts';
 
 /** Shared option handling for namespaces: output format, required positionals. */
 
@@ -67,4 +68,32 @@ export async function setSetting(ctx: Context, app: string | undefined, namespac
 export function appOrGlobal(app: string | undefined, global: boolean | undefined): string | undefined {
   if (global) return undefined;
   return validateAppName(requireArg(app, 'app name (or pass --global)'));
+}
+
+export interface AppReport {
+  fields: ReportFields;
+  /** Structured extras for `--format json` only (e.g. the container list). */
+  json?: Record<string, unknown>;
+}
+
+/**
+ * Dokku's `:report` shape for every namespace: one section per app (every app when none is named),
+ * or with `--format json` one object of kebab-case keys, keyed by app name when all apps are shown.
+ */
+export async function printAppReports(
+  ctx: Context,
+  db: Database,
+  name: string | undefined,
+  format: Format,
+  title: string,
+  report: (app: AppRow) => AppReport | Promise<AppReport>,
+): Promise<void> {
+  const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
+  const out: Record<string, unknown> = {};
+  for (const app of apps) {
+    const r = await report(app);
+    if (format === 'json') out[app.name] = { ...reportJson(r.fields), ...r.json };
+    else for (const line of renderReport(`${app.name} ${title}`, r.fields)) ctx.io.out(line);
+  }
+  if (format === 'json') ctx.io.out(toJson(name === undefined ? out : out[name]));
 }

@@ -6,14 +6,14 @@ import { changeRoutingSetting } from '../proxy/changes.ts';
 import { checkConfig, readIfExists } from '../proxy/nginx.ts';
 import { accessLogPath, errorLogPath, nginxOptions } from '../proxy/routing.ts';
 import { vhostPath } from '../settings.ts';
-import { listApps, requireApp } from '../state/queries.ts';
+import { requireApp } from '../state/queries.ts';
 import { getSetting } from '../state/release-queries.ts';
 import { PROXY_SETTINGS } from '../state/proxy-settings.ts';
 import { settingDefault } from '../state/settings-schema.ts';
 import { validateAppName } from '../validate.ts';
-import { parseFormat, toJson } from './common.ts';
+import { parseFormat, printAppReports } from './common.ts';
 import type { Context } from './context.ts';
-import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { step, type ReportFields } from './output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerNginx(cli: CAC, ctx: Context): void {
@@ -81,26 +81,22 @@ export function registerNginx(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
-      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
-      const out: Record<string, unknown> = {};
-      for (const app of apps) {
-        const get = (ns: string, key: string) => getSetting(db, app.id, ns, key, settingDefault(ns, key));
-        const o = nginxOptions(get);
-        const fields: ReportFields = [
-          ['Nginx client max body size', o.clientMaxBodySize || '1m (nginx default)'],
-          ['Nginx proxy read timeout', o.proxyReadTimeout],
-          ['Nginx proxy connect timeout', o.proxyConnectTimeout],
-          ['Nginx proxy send timeout', o.proxySendTimeout],
-          ['Nginx hsts', o.hsts],
-          ['Nginx hsts max age', o.hstsMaxAge],
-          ['Nginx hsts include subdomains', o.hstsIncludeSubdomains],
-          ['Nginx hsts preload', o.hstsPreload],
-          ['Nginx access log path', accessLogPath(ctx.settings, app.name)],
-          ['Nginx error log path', errorLogPath(ctx.settings, app.name)],
-        ];
-        if (format === 'json') out[app.name] = reportJson(fields);
-        else for (const line of renderReport(`${app.name} nginx information`, fields)) io.out(line);
-      }
-      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+      await printAppReports(ctx, db, name, format, 'nginx information', (app) => {
+      const get = (ns: string, key: string) => getSetting(db, app.id, ns, key, settingDefault(ns, key));
+      const o = nginxOptions(get);
+      const fields: ReportFields = [
+        ['Nginx client max body size', o.clientMaxBodySize || '1m (nginx default)'],
+        ['Nginx proxy read timeout', o.proxyReadTimeout],
+        ['Nginx proxy connect timeout', o.proxyConnectTimeout],
+        ['Nginx proxy send timeout', o.proxySendTimeout],
+        ['Nginx hsts', o.hsts],
+        ['Nginx hsts max age', o.hstsMaxAge],
+        ['Nginx hsts include subdomains', o.hstsIncludeSubdomains],
+        ['Nginx hsts preload', o.hstsPreload],
+        ['Nginx access log path', accessLogPath(ctx.settings, app.name)],
+        ['Nginx error log path', errorLogPath(ctx.settings, app.name)],
+      ];
+        return { fields };
+      });
     });
 }

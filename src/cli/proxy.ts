@@ -7,9 +7,9 @@ import { vhostPath } from '../settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { getRuntime } from '../state/release-queries.ts';
 import { validateAppName } from '../validate.ts';
-import { parseFormat, toJson } from './common.ts';
+import { parseFormat, printAppReports } from './common.ts';
 import type { Context } from './context.ts';
-import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { step, type ReportFields } from './output.ts';
 import { existsSync } from 'node:fs';
 
 export async function routingDeps(ctx: Context): Promise<RoutingDeps> {
@@ -63,27 +63,23 @@ export function registerProxy(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
-      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
-      const out: Record<string, unknown> = {};
-      for (const app of apps) {
-        const view = routingView(deps, app);
-        const runtime = getRuntime(db, app.id);
-        const why = !view.enabled ? 'proxy disabled' : !view.deployed ? 'not deployed' : view.domains.length === 0 ? 'no domains (domains:add, or domains:set-global)' : '';
-        const fields: ReportFields = [
-          ['Proxy enabled', view.enabled],
-          ['Proxy type', 'nginx'],
-          ['Proxy routed', view.input !== undefined],
-          ['Proxy not routed because', why],
-          ['Proxy vhost file', vhostPath(ctx.settings, app.name)],
-          ['Proxy vhost written', existsSync(vhostPath(ctx.settings, app.name))],
-          ['Proxy global include', globalIncludePath(ctx.settings)],
-          ['Proxy domains', view.domains.join(' ')],
-          ['Proxy tls', view.input?.tls !== undefined],
-          ['Proxy upstreams', (runtime.stopped ? [] : runtime.upstreams).map((u) => `${u.host}:${u.port}`).join(' ')],
-        ];
-        if (format === 'json') out[app.name] = reportJson(fields);
-        else for (const line of renderReport(`${app.name} proxy information`, fields)) io.out(line);
-      }
-      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+      await printAppReports(ctx, db, name, format, 'proxy information', (app) => {
+      const view = routingView(deps, app);
+      const runtime = getRuntime(db, app.id);
+      const why = !view.enabled ? 'proxy disabled' : !view.deployed ? 'not deployed' : view.domains.length === 0 ? 'no domains (domains:add, or domains:set-global)' : '';
+      const fields: ReportFields = [
+        ['Proxy enabled', view.enabled],
+        ['Proxy type', 'nginx'],
+        ['Proxy routed', view.input !== undefined],
+        ['Proxy not routed because', why],
+        ['Proxy vhost file', vhostPath(ctx.settings, app.name)],
+        ['Proxy vhost written', existsSync(vhostPath(ctx.settings, app.name))],
+        ['Proxy global include', globalIncludePath(ctx.settings)],
+        ['Proxy domains', view.domains.join(' ')],
+        ['Proxy tls', view.input?.tls !== undefined],
+        ['Proxy upstreams', (runtime.stopped ? [] : runtime.upstreams).map((u) => `${u.host}:${u.port}`).join(' ')],
+      ];
+        return { fields };
+      });
     });
 }

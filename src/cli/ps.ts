@@ -7,9 +7,9 @@ import { listApps, requireApp } from '../state/queries.ts';
 import { defaultFormation, decideRelease } from '../state/release-decider.ts';
 import { getRelease, getRuntime, loadReleaseState, releaseContext } from '../state/release-queries.ts';
 import { printable, validateAppName } from '../validate.ts';
-import { parseFormat, toJson } from './common.ts';
+import { parseFormat, printAppReports } from './common.ts';
 import type { Context } from './context.ts';
-import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { step, type ReportFields } from './output.ts';
 import { makePipeline } from './pipeline.ts';
 import { rebuildApp } from '../proxy/routing.ts';
 
@@ -157,10 +157,8 @@ export function registerPs(cli: CAC, ctx: Context): void {
     .action(async (name: string | undefined, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
       const p = await makePipeline(ctx);
-      const apps = name === undefined ? listApps(p.store.db) : [requireApp(p.store.db, validateAppName(name))];
       const scheduler = await p.scheduler();
-      const out: Record<string, unknown> = {};
-      for (const app of apps) {
+      await printAppReports(ctx, p.store.db, name, format, 'ps information', async (app) => {
         const state = loadReleaseState(p.store.db, app.id);
         const containers = (await scheduler.status(app.name)).filter((c) => !c.oneOff);
         const running = containers.filter((c) => c.state === 'running').length;
@@ -174,10 +172,8 @@ export function registerPs(cli: CAC, ctx: Context): void {
           ['Upstreams', getRuntime(p.store.db, app.id).upstreams.map((u) => `${u.host}:${u.port}`).join(' ')],
           ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (${c.name}, v${c.release})`]),
         ];
-        if (format === 'json') out[app.name] = { ...reportJson(fields), containers };
-        else for (const line of renderReport(`${app.name} ps information`, fields)) io.out(line);
-      }
-      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+        return { fields, json: { containers } };
+      });
     });
 
   cli
