@@ -255,9 +255,14 @@ export async function renameRunningApp(p: Pipeline, app: AppRow, to: string, rec
 export async function removeAppResources(p: Pipeline, app: AppRow): Promise<void> {
   await (await p.scheduler()).destroy(app.name);
   const builder = await p.builder();
-  // Images are tagged with the name the app had when they were built; releases know them all.
   for (const r of listReleases(p.store.db, app.id)) for (const ref of [r.imageTag, r.image]) await builder.removeImage(ref).catch(() => undefined);
-  await builder.removeAppArtifacts(app.name);
+  // Images and build caches carry the name the app had when they were made: clear each earlier
+  // name too, unless another app has taken it since.
+  const names = p.store.db
+    .prepare('SELECT n.name FROM app_names n WHERE n.app_id = ? AND NOT EXISTS (SELECT 1 FROM apps a WHERE a.name = n.name AND a.id <> n.app_id)')
+    .all<{ name: string }>(app.id)
+    .map((r) => r.name);
+  for (const name of new Set([app.name, ...names])) await builder.removeAppArtifacts(name);
   rmSync(sourcePath(p.settings, app.id), { force: true });
   rmSync(dirname(buildLogPath(p.settings, app.id, 0)), { recursive: true, force: true });
 }
