@@ -147,7 +147,14 @@ describe('docker-local processes', () => {
     const after = await scheduler.start(app);
     expect(after).toEqual(before);
     expect((await scheduler.status(app)).map((c) => c.state)).toEqual(['running', 'running']);
-    expect((await get(after[0]!.host, after[0]!.port)).body.trim()).toBe('hi from web.1');
+    // start() returns once Docker has started the containers; httpd may take a moment to listen.
+    const until = Date.now() + 5000;
+    let body = '';
+    while (Date.now() < until && body !== 'hi from web.1') {
+      body = await get(after[0]!.host, after[0]!.port).then((r) => r.body.trim(), () => '');
+      if (body !== 'hi from web.1') await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toBe('hi from web.1');
   });
 
   it('keeps a crashed web container on its port when Docker restarts it', async () => {
