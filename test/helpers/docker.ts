@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { demuxLines } from '../../src/runtime/log-frames.ts';
 
 /**
  * Connects to the Docker daemon for an integration test. These tests exist to exercise the real
@@ -17,4 +18,18 @@ export async function connectDocker(): Promise<Docker> {
 /** A name no other test file or earlier run uses: `prefix-<random>`. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Runs `command` in a throwaway container of `image` (labelled for `app`) and returns its output. */
+export async function runInImage(docker: Docker, image: string, app: string, command: string): Promise<string> {
+  const c = await docker.createContainer({ Image: image, Cmd: ['/bin/sh', '-c', command], Labels: { 'com.dokku.app': app } });
+  try {
+    await c.start();
+    await c.wait();
+    return demuxLines(await c.logs({ stdout: true, stderr: true }))
+      .map(({ line }) => `${line}\n`)
+      .join('');
+  } finally {
+    await c.remove({ force: true });
+  }
 }

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type BuildInput } from '../../../src/build/build-app.ts';
 import { BuildError } from '../../../src/build/errors.ts';
-import { demuxLines } from '../../../src/runtime/log-frames.ts';
 import { UserError } from '../../../src/errors.ts';
-import { connectDocker, uniqueName } from '../../helpers/docker.ts';
+import { connectDocker, runInImage, uniqueName } from '../../helpers/docker.ts';
 import { fetchBody, FIXTURES, leftovers, removeApp, serve, settings, stackForTests } from './helpers.ts';
 
 const docker = await connectDocker();
@@ -74,17 +73,9 @@ describe('buildpacks: by git URL, .buildpacks, failures', () => {
   }
 
   async function run(image: string, app: string, command: string): Promise<string> {
-    const c = await d.createContainer({ Image: image, Cmd: ['/bin/sh', '-c', command], Labels: { 'com.dokku.app': app } });
-    try {
-      await c.start();
-      await c.wait();
-      const out: Buffer[] = [];
-      for (const { line } of demuxLines(await c.logs({ stdout: true, stderr: true }))) out.push(Buffer.from(`${line}\n`));
-      return Buffer.concat(out).toString('utf8');
-    } finally {
-      await c.remove({ force: true });
-    }
+    return runInImage(d, image, app, command);
   }
+
 
   it('clones a buildpack from a git URL and runs it as the build user, with ENV_DIR and a cache that persists', async () => {
     const app = uniqueName('bt-gitbp');

@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/build/build-app.ts';
 import { dockerBuilder } from '../../../src/build/builder.ts';
 import { BuildError } from '../../../src/build/errors.ts';
-import { demuxLines } from '../../../src/runtime/log-frames.ts';
 import { buildFromImage } from '../../../src/build/from-image.ts';
 import { runPredeploy } from '../../../src/build/predeploy.ts';
-import { connectDocker, uniqueName } from '../../helpers/docker.ts';
+import { connectDocker, runInImage, uniqueName } from '../../helpers/docker.ts';
 import { FIXTURES, removeApp, settings, stackForTests } from './helpers.ts';
 
 const docker = await connectDocker();
@@ -30,17 +29,9 @@ describe('predeploy and images', () => {
   });
 
   async function run(image: string, command: string): Promise<string> {
-    const c = await d.createContainer({ Image: image, Cmd: ['/bin/sh', '-c', command], Labels: { 'com.dokku.app': app } });
-    try {
-      await c.start();
-      await c.wait();
-      const out: Buffer[] = [];
-      for (const { line } of demuxLines(await c.logs({ stdout: true, stderr: true }))) out.push(Buffer.from(`${line}\n`));
-      return Buffer.concat(out).toString('utf8');
-    } finally {
-      await c.remove({ force: true });
-    }
+    return runInImage(d, image, app, command);
   }
+
 
   it("commits what the predeploy command leaves behind, keeping the image's command and leaving the config out", async () => {
     const before = await d.getImage(pythonTag).inspect();
