@@ -1,6 +1,6 @@
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../errors.ts';
-import { applyScale, decideAndDeploy, deployRelease, deploySource } from '../deploy.ts';
+import { applyScale, deployRelease, deploySource } from '../deploy.ts';
 import { appStream } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import { listApps, requireApp } from '../state/queries.ts';
@@ -174,16 +174,5 @@ export function registerPs(cli: CAC, ctx: Context): void {
         ];
         return { fields, json: { containers } };
       });
-    });
-
-  cli
-    .command('rollback <app> [version]', 'Roll back to a release (default: the previous successful one) as a new release')
-    .action(async (name: string, version: string | undefined) => {
-      const app = validateAppName(name);
-      const { parseVersion } = await import('./releases.ts');
-      const p = await makePipeline(ctx);
-      const target = version === undefined ? undefined : parseVersion(version);
-      const { deployed } = await decideAndDeploy(p, app, { type: 'release:rollback', ...(target ? { target } : {}) });
-      io.out(step(`Rolled back ${app}: now serving v${deployed}`));
     });
 }

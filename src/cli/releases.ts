@@ -1,4 +1,5 @@
 import type { CAC } from 'cac';
+import { decideAndDeploy } from '../deploy.ts';
 import { UserError } from '../errors.ts';
 import { requireApp } from '../state/queries.ts';
 import { diffReleases, renderDiff } from '../state/release-diff.ts';
@@ -8,6 +9,7 @@ import { printable, validateAppName } from '../validate.ts';
 import { parseFormat, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { renderReport, section, step } from './output.ts';
+import { makePipeline } from './pipeline.ts';
 
 /** `v12` or `12` → 12. */
 export function parseVersion(text: string): number {
@@ -108,5 +110,15 @@ export function registerReleases(cli: CAC, ctx: Context): void {
       const { db } = await ctx.store();
       const now = getSetting(db, requireApp(db, app).id, 'releases', property, settingDefault('releases', property));
       io.out(step(changed ? `Set releases ${property} to ${now}` : `releases ${property} is already ${now}`));
+    });
+
+  cli
+    .command('rollback <app> [version]', 'Roll back to a release (default: the previous successful one) as a new release')
+    .action(async (name: string, version: string | undefined) => {
+      const app = validateAppName(name);
+      const target = version === undefined ? undefined : parseVersion(version);
+      const p = await makePipeline(ctx);
+      const { deployed } = await decideAndDeploy(p, app, { type: 'release:rollback', ...(target ? { target } : {}) });
+      io.out(step(`Rolled back ${app}: now serving v${deployed}`));
     });
 }
