@@ -20,6 +20,23 @@ export interface Context {
   close(): void;
   /** Set for a call from a non-admin SSH key: the ids of the apps it may see (src/ssh/session.ts). */
   visibleApps?: Set<string>;
+  /**
+   * Set for a call from a non-admin SSH key (a tenant), by the access check before the command runs.
+   * Commands ask it before honouring anything a tenant may not name (a server path, another app's
+   * image, an ACME server, a wildcard domain): `refuse` appends only AccessDenied and throws.
+   */
+  tenant?: Tenant;
+}
+
+export interface Tenant {
+  key: string;
+  /** Records the refusal (one AccessDenied event) and throws the one-line UserError. */
+  refuse(command: string, reason: string, app?: string): Promise<never>;
+}
+
+/** Refuses `what` to a tenant; admins and local callers pass. */
+export async function forbidTenant(ctx: Context, command: string, reason: string, app?: string): Promise<void> {
+  if (ctx.tenant) await ctx.tenant.refuse(command, reason, app);
 }
 
 /** The SSH forced command sets NAME to the key's name; a local user acts as themselves. */

@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import { findKeyByFingerprint, grantedAppIds, hasGrant } from '../state/access-queries.ts';
 import { ACCESS_STREAM } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
+import type { EventStore } from '../state/store.ts';
 import { findApp } from '../state/queries.ts';
 import { callerFrom, denialMessage, judge, requirementOf, type Caller, type KeyAccess, type Requirement } from './access.ts';
 
@@ -64,17 +65,22 @@ export async function checkAccess(ctx: Context, caller: Caller, command: string,
     const row = findApp(db, app);
     return row !== undefined && key !== undefined && hasGrant(db, key.name, row.id);
   });
-  if (!verdict.allowed) {
-    const app = requirement.kind === 'app' ? { app: requirement.app } : {};
-    execute(
-      store,
-      ACCESS_STREAM,
-      () => null,
-      () => [{ type: 'AccessDenied', data: { key: caller.name, fingerprint: caller.fingerprint, command, ...app, reason: verdict.reason } }],
-      caller.name,
-    );
-    throw new UserError(denialMessage(caller.name, verdict));
+  if (!verdict.allowed) refuse(store, caller, command, verdict.reason, requirement.kind === 'app' ? requirement.app : undefined);
+  if (key && !key.admin) {
+    ctx.visibleApps = grantedAppIds(db, key.name);
+    ctx.tenant = { key: caller.name, refuse: async (cmd, reason, app) => refuse(store, caller, cmd, reason, app) };
   }
-  if (key && !key.admin) ctx.visibleApps = grantedAppIds(db, key.name);
   return key;
+}
+
+/** One refusal: the AccessDenied event and nothing else, then the one line the caller reads. */
+function refuse(store: EventStore, caller: Extract<Caller, { kind: 'key' }>, command: string, reason: string, app: string | undefined): never {
+  execute(
+    store,
+    ACCESS_STREAM,
+    () => null,
+    () => [{ type: 'AccessDenied', data: { key: caller.name, fingerprint: caller.fingerprint, command, ...(app === undefined ? {} : { app }), reason } }],
+    caller.name,
+  );
+  throw new UserError(denialMessage(caller.name, { allowed: false, reason }));
 }
