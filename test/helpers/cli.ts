@@ -154,6 +154,18 @@ export function fingerprint(root: string): Fingerprint {
   });
 }
 
+/** Every projection row (everything but the log itself), to show that a refusal changed nothing. */
+export function projectionRows(root: string): string {
+  return withDb(root, (db) => {
+    const tables = (
+      db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('events', 'schema_migrations') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .all() as Array<{ name: string }>
+    ).map((t) => t.name);
+    return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}"`).all()]));
+  });
+}
+
 export interface EventRow {
   position: number;
   stream: string;

@@ -7,21 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TARGETS, eventRows, makeRoot, removeRoots, requireDist, run as runCli, withDb, type Target } from '../../helpers/cli.ts';
+import { TARGETS, eventRows, makeRoot, projectionRows, removeRoots, requireDist, run as runCli, withDb, type Target } from '../../helpers/cli.ts';
 import { expectOk, FIXTURES, upstreamOf } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { makeKeyPair, run, startSshd, workTree, type KeyPair, type TestSshd, type WorkTree } from '../../helpers/sshd.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const node = TARGETS.find((t) => t.name === 'node')!;
-
-/** Every projection row (everything but the log itself), to show a refusal changed nothing. */
-function stateRows(root: string): string {
-  return withDb(root, (db) => {
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('events', 'schema_migrations') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map((t) => t.name);
-    return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}"`).all()]));
-  });
-}
 
 async function get(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -86,7 +78,7 @@ describe('per-app access over SSH', () => {
   });
 
   it('a key without access is refused, for push and config:set alike, and only the refusal is recorded', async () => {
-    const before = stateRows(rootA);
+    const before = projectionRows(rootA);
     const eventsBefore = eventRows(rootA).length;
     const refusals: Array<[string, RegExp]> = [
       [`config:set ${web} A=1`, new RegExp(`no access to app ${web}`)],
@@ -114,7 +106,7 @@ describe('per-app access over SSH', () => {
     expect(autoCreate.code).not.toBe(0);
     expect(existsSync(join(rootA, `${newApp}.git`))).toBe(false);
 
-    expect(stateRows(rootA)).toBe(before);
+    expect(projectionRows(rootA)).toBe(before);
     const added = eventRows(rootA).slice(eventsBefore);
     expect(added.map((e) => [e.type, e.stream, e.actor])).toEqual(Array(refusals.length + 2).fill(['AccessDenied', 'access', 'bob']));
     expect(JSON.parse(added.at(-2)!.data)).toEqual({ key: 'bob', fingerprint: bob.fingerprint, command: 'git-receive-pack', app: web, reason: `no access to app ${web}` });
@@ -162,7 +154,7 @@ describe('per-app access over SSH', () => {
 
   it('command strings with shell syntax run nothing: one clear line, no state change, no side effect', async () => {
     const canary = join(scratch, 'canary');
-    const before = JSON.stringify(eventRows(rootA)) + stateRows(rootA);
+    const before = JSON.stringify(eventRows(rootA)) + projectionRows(rootA);
     for (const command of [
       `apps:list; touch ${canary}`,
       `apps:list && touch ${canary}`,
@@ -182,7 +174,7 @@ describe('per-app access over SSH', () => {
       expect(r.stderr.trimEnd().split('\n'), command).toEqual([expect.stringMatching(/^ !     Refusing command: /)]);
     }
     expect(existsSync(canary)).toBe(false);
-    expect(JSON.stringify(eventRows(rootA)) + stateRows(rootA)).toBe(before);
+    expect(JSON.stringify(eventRows(rootA)) + projectionRows(rootA)).toBe(before);
     // Quoted, the same characters are only text: the value is stored as typed and nothing runs.
     const quoted = await sshd.ssh(alice, `config:set ${web} 'A=$(touch ${canary}); echo "hi"' --no-restart`);
     expect(quoted.code, quoted.stderr).toBe(0);

@@ -1,0 +1,267 @@
+/**
+ * The access matrix: every command dokku registers × {admin key, key holding the app, key holding
+ * another app}, run as the SSH forced command runs it (NAME, FINGERPRINT, SSH_ORIGINAL_COMMAND) against
+ * the compiled binary. The rows come from the command registry, so a command added without a row here
+ * fails this file. A refused cell prints one ` !     Access denied …` line, exits 1 and appends one
+ * AccessDenied event and nothing else; an allowed cell is never refused for access (it may still fail
+ * for its own reasons: Docker is pointed at a socket that does not exist, so nothing is deployed).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/program.ts';
+import type { Context } from '../../src/cli/context.ts';
+import { GIT_COMMANDS } from '../../src/ssh/session.ts';
+import { bindCli, eventRows, makeRoot, projectionRows, removeRoots, requireDist, runSync, TARGETS, type RunResult } from '../helpers/cli.ts';
+import { makeKeyPair, type KeyPair } from '../helpers/sshd.ts';
+
+/** Who may run a row: everyone, the app's holders (and admins), admins only, or nobody over SSH. */
+type Access = 'open' | 'app' | 'admin' | 'internal';
+
+interface Row {
+  command: string;
+  /** The SSH command string; WEB is the app bob holds. */
+  words: string;
+  access: Access;
+}
+
+const WEB = 'matrix-web';
+const OTHER = 'matrix-other';
+const GHOST = 'matrix-ghost';
+
+const row = (command: string, access: Access, rest = ''): Row => ({ command, access, words: `${command} ${rest}`.trim() });
+const onApp = (command: string, rest = ''): Row => row(command, 'app', `${WEB} ${rest}`.trim());
+const admin = (command: string, rest = ''): Row => row(command, 'admin', rest);
+
+const ROWS: Row[] = [
+  admin('apps:create', GHOST),
+  row('apps:list', 'open'),
+  onApp('apps:exists'),
+  onApp('apps:report'),
+  admin('apps:report'),
+  admin('apps:rename', `${GHOST} ${GHOST}-2`),
+  admin('apps:destroy', `${GHOST}-2 --force`),
+  onApp('apps:lock'),
+  onApp('apps:unlock'),
+  admin('apps:set', '--global disable-autocreation false'),
+  onApp('apps:locked'),
+  onApp('config'),
+  admin('config', '--global'),
+  onApp('config:show'),
+  onApp('config:get', 'A'),
+  admin('config:get', '--global A'),
+  onApp('config:set', 'A=1 --no-restart'),
+  admin('config:set', '--global A=1 --no-restart'),
+  onApp('config:unset', 'A --no-restart'),
+  admin('config:unset', '--global A --no-restart'),
+  onApp('config:clear', '--no-restart'),
+  admin('config:clear', '--global --no-restart'),
+  onApp('config:keys'),
+  onApp('config:export'),
+  onApp('events'),
+  admin('events'),
+  admin('events:verify'),
+  admin('state:rebuild'),
+  onApp('releases'),
+  onApp('releases:info', 'v1'),
+  onApp('releases:diff', 'v1 v2'),
+  onApp('releases:set', 'keep-count 5'),
+  onApp('rollback'),
+  onApp('builds:list'),
+  onApp('builds:output'),
+  onApp('builder:set', 'selected dockerfile'),
+  onApp('builder:report'),
+  onApp('buildpacks:add', 'procfile'),
+  onApp('buildpacks:set', 'procfile'),
+  onApp('buildpacks:remove', 'procfile'),
+  onApp('buildpacks:clear'),
+  onApp('buildpacks:list'),
+  onApp('buildpacks:set-property', 'stack dokku/stack:bookworm'),
+  admin('buildpacks:set-property', '--global stack dokku/stack:bookworm'),
+  onApp('checks:disable'),
+  onApp('checks:enable'),
+  onApp('checks:skip'),
+  onApp('checks:set', 'wait 2'),
+  onApp('checks:report'),
+  onApp('git:from-archive', '-'),
+  onApp('git:from-image', 'busybox:latest'),
+  row('git-hook', 'internal', WEB),
+  onApp('git:set', 'deploy-branch main'),
+  admin('git:set', '--global deploy-branch main'),
+  onApp('git:report'),
+  admin('git:report'),
+  onApp('ps:scale', 'web=1'),
+  onApp('ps:stop'),
+  onApp('ps:start'),
+  onApp('ps:restart'),
+  onApp('ps:retire'),
+  onApp('ps:rebuild'),
+  admin('ps:restore'),
+  onApp('ps:report'),
+  admin('ps:report'),
+  onApp('logs', '-n 1'),
+  onApp('run', 'true'),
+  onApp('enter', 'web true'),
+  admin('stack:build'),
+  onApp('domains:add', 'matrix.example.org'),
+  onApp('domains:remove', 'matrix.example.org'),
+  onApp('domains:set', 'matrix.example.org'),
+  onApp('domains:clear'),
+  admin('domains:add-global', 'matrix.example.net'),
+  admin('domains:remove-global', 'matrix.example.net'),
+  admin('domains:set-global', 'matrix.example.net'),
+  admin('domains:clear-global'),
+  onApp('domains:report'),
+  admin('domains:report'),
+  onApp('ports:list'),
+  onApp('ports:add', 'http:80:5000'),
+  onApp('ports:set', 'http:80:5000'),
+  onApp('ports:remove', 'http:80:5000'),
+  onApp('ports:clear'),
+  onApp('ports:report'),
+  onApp('proxy:enable'),
+  admin('proxy:enable', '--all'),
+  onApp('proxy:disable'),
+  onApp('proxy:build-config'),
+  admin('proxy:build-config', '--all'),
+  onApp('proxy:report'),
+  admin('proxy:report'),
+  onApp('nginx:show-config'),
+  admin('nginx:validate-config'),
+  onApp('nginx:access-logs', '-n 1'),
+  onApp('nginx:error-logs', '-n 1'),
+  onApp('nginx:set', 'client-max-body-size 2m'),
+  admin('nginx:set', '--global client-max-body-size 2m'),
+  onApp('nginx:report'),
+  admin('nginx:report'),
+  onApp('certs:add'),
+  onApp('certs:update'),
+  onApp('certs:remove'),
+  onApp('certs:generate', 'matrix.example.org'),
+  onApp('certs:report'),
+  admin('certs:report'),
+  onApp('letsencrypt:enable'),
+  onApp('letsencrypt:disable'),
+  onApp('letsencrypt:revoke'),
+  admin('letsencrypt:list'),
+  onApp('letsencrypt:set', 'email ops@example.org'),
+  admin('letsencrypt:set', '--global email ops@example.org'),
+  onApp('letsencrypt:auto-renew'),
+  admin('letsencrypt:auto-renew'),
+  onApp('letsencrypt:report'),
+  admin('letsencrypt:report'),
+  onApp('url'),
+  onApp('urls'),
+  admin('ssh-keys:add', 'matrix-new -'),
+  admin('ssh-keys:list'),
+  admin('ssh-keys:remove', 'matrix-nobody'),
+  admin('acl:add', `${WEB} matrix-nobody`),
+  admin('acl:remove', `${WEB} matrix-nobody`),
+  admin('acl:list'),
+  admin('acl:list', WEB),
+  row('version', 'open'),
+  row('help', 'open'),
+  // git's own commands, served before the CLI: a fetch of the app's repository.
+  row('git-upload-pack', 'app', `'${WEB}'`),
+  row('git-receive-pack', 'app', `'${WEB}'`),
+];
+
+/** Every command the CLI registers, by name, plus git's two. */
+function registeredCommands(): string[] {
+  const cli = buildProgram({} as Context);
+  return [...cli.commands.map((c) => c.name), ...GIT_COMMANDS];
+}
+
+const compiled = TARGETS.find((t) => t.name === 'compiled')!;
+const root = makeRoot('dokku-matrix-');
+const cli = bindCli(compiled, root);
+let keys: Record<'alice' | 'bob' | 'carol', KeyPair>;
+
+/** Docker is unreachable and nginx is `true`: cells exercise access, not deploys. */
+const ENV = {
+  DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+  DOKKU_NGINX_TEST: 'true',
+  DOKKU_NGINX_RELOAD: 'true',
+  DOKKU_NGINX_CONF_DIR: join(root, 'nginx-conf'),
+  DOKKU_NGINX_LOG_DIR: join(root, 'nginx-log'),
+};
+
+function asKey(key: 'alice' | 'bob' | 'carol', words: string): RunResult {
+  return runSync(compiled, root, [], { env: { ...ENV, NAME: key, FINGERPRINT: keys[key].fingerprint, SSH_ORIGINAL_COMMAND: words } });
+}
+
+beforeAll(() => {
+  requireDist();
+  mkdirSync(ENV.DOKKU_NGINX_CONF_DIR, { recursive: true });
+  mkdirSync(ENV.DOKKU_NGINX_LOG_DIR, { recursive: true });
+  const dir = makeRoot('dokku-matrix-keys-');
+  keys = { alice: makeKeyPair(dir, 'alice'), bob: makeKeyPair(dir, 'bob'), carol: makeKeyPair(dir, 'carol') };
+  cli.ok('ssh-keys:add', 'alice', keys.alice.pub);
+  cli.ok('ssh-keys:add', 'bob', keys.bob.pub);
+  cli.ok('ssh-keys:add', 'carol', keys.carol.pub);
+  cli.ok('apps:create', WEB);
+  cli.ok('apps:create', OTHER);
+  cli.ok('acl:add', WEB, 'bob');
+  cli.ok('acl:add', OTHER, 'carol');
+});
+afterAll(removeRoots);
+
+describe('access matrix', () => {
+  it('has a row for every registered command', () => {
+    const covered = new Set(ROWS.map((r) => r.command));
+    expect(registeredCommands().filter((c) => !covered.has(c))).toEqual([]);
+    expect([...covered].filter((c) => !registeredCommands().includes(c))).toEqual([]);
+  });
+
+  /** A refusal: one line, exit 1, one AccessDenied event naming the key, and no projection changed. */
+  function expectRefused(key: 'bob' | 'carol', r: Row): void {
+    const before = projectionRows(root);
+    const eventsBefore = eventRows(root).length;
+    const res = asKey(key, r.words);
+    const cell = `${key}: ${r.words}`;
+    expect(res.code, cell).toBe(1);
+    expect(res.stdout, cell).toBe('');
+    expect(res.stderr.trimEnd().split('\n'), cell).toEqual([expect.stringMatching(new RegExp(`^ !     Access denied for key ${key}: `))]);
+    const added = eventRows(root).slice(eventsBefore);
+    expect(added.map((e) => [e.type, e.actor]), cell).toEqual([['AccessDenied', key]]);
+    expect(JSON.parse(added[0]!.data), cell).toMatchObject({ key, fingerprint: keys[key].fingerprint, command: r.command });
+    expect(projectionRows(root), cell).toBe(before);
+  }
+
+  /** Allowed: whatever the command makes of its words, access did not stop it. */
+  function expectAllowed(key: 'alice' | 'bob' | 'carol', r: Row): void {
+    const eventsBefore = eventRows(root).length;
+    const res = asKey(key, r.words);
+    const cell = `${key}: ${r.words}`;
+    expect(res.stderr, cell).not.toMatch(/Access denied/);
+    expect(eventRows(root).slice(eventsBefore).map((e) => e.type), cell).not.toContain('AccessDenied');
+  }
+
+  // Refused cells first, so that what allowed cells change cannot hide a refusal's effect.
+  for (const r of ROWS.filter((x) => x.access === 'app' || x.access === 'admin')) {
+    it(`carol (another app's key) is refused: ${r.words}`, () => expectRefused('carol', r));
+  }
+  for (const r of ROWS.filter((x) => x.access === 'admin')) {
+    it(`bob (the app's key) is refused an admin command: ${r.words}`, () => expectRefused('bob', r));
+  }
+  for (const r of ROWS.filter((x) => x.access === 'internal')) {
+    it(`nobody runs ${r.command} over SSH`, () => {
+      for (const key of ['alice', 'bob', 'carol'] as const) {
+        const before = eventRows(root).length;
+        const res = asKey(key, r.words);
+        expect(res.code, key).toBe(1);
+        expect(res.stderr, key).toMatch(/is run by dokku's git hook, not over SSH/);
+        expect(eventRows(root).length, key).toBe(before);
+      }
+    });
+  }
+  for (const r of ROWS.filter((x) => x.access === 'open' || x.access === 'app')) {
+    it(`bob (the app's key) may run: ${r.words}`, () => expectAllowed('bob', r));
+  }
+  for (const r of ROWS.filter((x) => x.access === 'open')) {
+    it(`carol may run: ${r.words}`, () => expectAllowed('carol', r));
+  }
+  for (const r of ROWS.filter((x) => x.access !== 'internal')) {
+    it(`alice (admin) may run: ${r.words}`, () => expectAllowed('alice', r));
+  }
+});
