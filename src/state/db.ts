@@ -83,17 +83,23 @@ function guarded(path: string, db: Database): Database {
       it.return?.();
     }
   }
+  const cache = new Map<string, Statement>();
   const wrapped: Database = {
     driver: db.driver,
     exec: (sql) => call(() => db.exec(sql)),
     prepare(sql) {
-      const stmt = call(() => db.prepare(sql));
-      return {
-        run: (...p) => call(() => stmt.run(...p)),
-        get: <T>(...p: SqlParam[]) => call(() => stmt.get<T>(...p)),
-        all: <T>(...p: SqlParam[]) => call(() => stmt.all<T>(...p)),
-        iterate: <T>(...p: SqlParam[]) => iterate(() => stmt.iterate<T>(...p)),
-      };
+      let guardedStmt = cache.get(sql);
+      if (!guardedStmt) {
+        const stmt = call(() => db.prepare(sql));
+        guardedStmt = {
+          run: (...p) => call(() => stmt.run(...p)),
+          get: <T>(...p: SqlParam[]) => call(() => stmt.get<T>(...p)),
+          all: <T>(...p: SqlParam[]) => call(() => stmt.all<T>(...p)),
+          iterate: <T>(...p: SqlParam[]) => iterate(() => stmt.iterate<T>(...p)),
+        };
+        cache.set(sql, guardedStmt);
+      }
+      return guardedStmt;
     },
     transaction: (mode, fn) => runTransaction(wrapped, mode, fn),
     close: () => db.close(),
