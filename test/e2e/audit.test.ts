@@ -118,6 +118,15 @@ describe.each(TARGETS)('audit log as a key ($name)', (target: Target) => {
     expect(json.at(-1)!.data.app).toBe(ESC_WORD);
   });
 
+  it("hole 8: a config value's escapes show as \\xHH in `config`, and as the bytes from config:get", () => {
+    const set = asKey(cli, bob, 'bob', `config:set --no-restart x 'PAINT=${ESC_WORD}'`);
+    expect(set.code, set.stderr).toBe(0);
+    const shown = asKey(cli, bob, 'bob', 'config x');
+    expect(shown.stdout).toContain('PAINT:    \\x1b[2J\\x0d\\x07\\x9b31m\\x7fevil');
+    expect(shown.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(asKey(cli, bob, 'bob', 'config:get x PAINT').stdout).toBe(`${ESC_WORD}\n`);
+  });
+
   it('hole 8: a local error line echoing a bad word escapes it', () => {
     const r = cli('events', '--since', '\x1b]0;owned\x07');
     expectOneLine(r, /^ !     Invalid --since/);
