@@ -47,7 +47,12 @@ function appNameOf(store: EventStore, stream: string, cache: Map<string, string>
       const last = store.db
         .prepare(`SELECT data FROM events WHERE stream = ? AND type IN ('AppCreated', 'AppRenamed', 'AppDestroyed') ORDER BY version DESC LIMIT 1`)
         .get<{ data: string }>(stream);
-      const d = last ? (JSON.parse(last.data) as { name?: string; to?: string }) : {};
+      let d: { name?: string; to?: string } = {};
+      try {
+        if (last) d = JSON.parse(last.data) as typeof d;
+      } catch {
+        // A damaged row: the id still names the app; events:verify says what is wrong.
+      }
       name = d.to ?? d.name ?? id;
     }
     cache.set(id, name);
