@@ -34,3 +34,16 @@ export class ConcurrencyError extends UserError {
     this.actual = actual;
   }
 }
+
+/**
+ * The database file cannot be read as dokku's: garbage, truncated, a directory, emptied, or its
+ * tables or rows are not what dokku wrote. One line naming the file; nothing is written to it.
+ */
+export class NotADokkuDatabase extends UserError {
+  readonly path: string;
+  constructor(path: string, reason: string) {
+    super(`${path} is not a dokku database: ${reason}`);
+    this.name = 'NotADokkuDatabase';
+    this.path = path;
+  }
+}

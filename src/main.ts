@@ -11,9 +11,11 @@ import { runSession } from './ssh/session.ts';
  * exactly as the same words would from argv.
  */
 async function main(): Promise<number> {
+  const out = quietWhenClosed(process.stdout);
+  const err = quietWhenClosed(process.stderr);
   const io = {
-    out: (line: string) => void process.stdout.write(`${line}\n`),
-    err: (line: string) => void process.stderr.write(`${line}\n`),
+    out: (line: string) => out(`${line}\n`),
+    err: (line: string) => err(`${line}\n`),
     stdin: process.stdin,
     stdinIsTTY: Boolean(process.stdin.isTTY),
   };
@@ -34,6 +36,31 @@ async function main(): Promise<number> {
   const ctx = createContext(loadSettings(), process.env, io);
   // The caller's SSH key (if any) is checked against the command before it runs; git push/fetch too.
   return runSession(words, ctx, process.env, viaSsh);
+}
+
+/**
+ * A writer that stops quietly once the reader has gone (`dokku events | head -1`): the command
+ * still finishes what it was doing, it just has no one left to tell. Other write errors crash.
+ */
+function quietWhenClosed(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  const gone = (e: unknown): boolean => {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+  };
+  stream.on('error', (e) => {
+    if (!gone(e)) throw e;
+    closed = true;
+  });
+  return (text) => {
+    if (closed) return;
+    try {
+      stream.write(text);
+    } catch (e) {
+      if (!gone(e)) throw e;
+      closed = true;
+    }
+  };
 }
 
 main().then(

@@ -53,8 +53,19 @@ export function parsePositiveInt(label: string, text: string, max = Number.MAX_S
   return n;
 }
 
+/** C0 controls (ESC, CR, BEL, ...), DEL and the C1 controls (CSI U+009B among them). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text as a terminal may show it: every control character becomes `\xHH`, so a stored word can
+ * neither move the cursor, clear the screen nor fake a line. Output only; the log keeps the bytes.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** For echoing user input in an error: control characters shown escaped, long input cut. */
 export function printable(text: string): string {
-  const escaped = JSON.stringify(text).slice(1, -1);
+  const escaped = escapeControls(text);
   return escaped.length > 80 ? `${escaped.slice(0, 77)}...` : escaped;
 }

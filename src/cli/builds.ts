@@ -5,7 +5,7 @@ import { buildLogPath } from '../settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSetting, getSettings, listBuilds } from '../state/release-queries.ts';
 import { checkBuildpackUrl } from '../state/settings-schema.ts';
-import { parsePositiveInt, printable, validateAppName } from '../validate.ts';
+import { escapeControls, parsePositiveInt, printable, validateAppName } from '../validate.ts';
 import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
@@ -28,7 +28,7 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       io.out(section(`${app.name} Builds`));
       for (const b of builds) {
         const secs = b.seconds === null ? '' : `${b.seconds.toFixed(1)}s`;
-        io.out(`${String(b.number).padStart(4)}  ${b.status.padEnd(9)} ${b.source.padEnd(7)} ${(b.sha ?? '').slice(0, 7).padEnd(7)} ${(b.builder ?? '').padEnd(10)} ${secs.padStart(7)}  ${b.started_at}${b.reason ? `  ${b.reason}` : ''}`);
+        io.out(`${String(b.number).padStart(4)}  ${b.status.padEnd(9)} ${b.source.padEnd(7)} ${(b.sha ?? '').slice(0, 7).padEnd(7)} ${(b.builder ?? '').padEnd(10)} ${secs.padStart(7)}  ${b.started_at}${b.reason ? `  ${escapeControls(b.reason)}` : ''}`);
       }
     });
 

@@ -6,7 +6,7 @@ import { execute } from '../state/execute.ts';
 import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
 import { loadReleaseState } from '../state/release-queries.ts';
 import type { EventStore } from '../state/store.ts';
-import { decodeBase64Value, parseAssignment, validateAppName, validateConfigKey } from '../validate.ts';
+import { decodeBase64Value, escapeControls, parseAssignment, validateAppName, validateConfigKey } from '../validate.ts';
 import { runAppCommand } from './common.ts';
 import { EXPORT_FORMATS, quotedValue, renderExport, type ExportFormat } from './config-format.ts';
 import type { Context } from './context.ts';
@@ -62,7 +62,8 @@ export function registerConfig(cli: CAC, ctx: Context): void {
     const keys = Object.keys(vars);
     io.out(section(`${app ?? 'global'} env vars`));
     const width = Math.max(0, ...keys.map((k) => k.length)) + 2;
-    for (const k of keys) io.out(`${`${k}:`.padEnd(width)}${vars[k]}`);
+    // A table for people: a value's control characters show as \xHH (config:get and config:export give the bytes).
+    for (const k of keys) io.out(`${`${k}:`.padEnd(width)}${escapeControls(vars[k]!)}`);
   };
   for (const name of ['config', 'config:show']) {
     cli

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Settings } from '../settings.ts';
-import { openDatabase } from '../state/db.ts';
-import { migrate } from '../state/migrate.ts';
+import { openStateDatabase } from '../state/open.ts';
 import { EventStore } from '../state/store.ts';
 import type { Output } from './output.ts';
 
@@ -68,8 +67,7 @@ export function createContext(settings: Settings, env: NodeJS.ProcessEnv, io: Io
     io,
     store() {
       opened ??= (async () => {
-        const db = await openDatabase(settings.dbPath);
-        migrate(db);
+        const db = await openStateDatabase(settings.dbPath);
         store = new EventStore(db);
         return store;
       })();

@@ -4,7 +4,7 @@ import { maskedData, summarize } from '../state/audit.ts';
 import { appIdOf, appStream } from '../state/events.ts';
 import { findAppById } from '../state/queries.ts';
 import type { EventStore } from '../state/store.ts';
-import { parsePositiveInt, printable, validateAppName } from '../validate.ts';
+import { escapeControls, parsePositiveInt, printable, validateAppName } from '../validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { step } from './output.ts';
@@ -47,12 +47,26 @@ function appNameOf(store: EventStore, stream: string, cache: Map<string, string>
       const last = store.db
         .prepare(`SELECT data FROM events WHERE stream = ? AND type IN ('AppCreated', 'AppRenamed', 'AppDestroyed') ORDER BY version DESC LIMIT 1`)
         .get<{ data: string }>(stream);
-      const d = last ? (JSON.parse(last.data) as { name?: string; to?: string }) : {};
+      let d: { name?: string; to?: string } = {};
+      try {
+        if (last) d = JSON.parse(last.data) as typeof d;
+      } catch {
+        // A damaged row: the id still names the app; events:verify says what is wrong.
+      }
       name = d.to ?? d.name ?? id;
     }
     cache.set(id, name);
   }
   return name;
+}
+
+/**
+ * The streams a key may read: those of the apps it holds now, of `named` when a name was given
+ * (all of them otherwise). The log's other streams (keys, grants, refusals) are admins' only.
+ */
+export function visibleStreams(visibleApps: ReadonlySet<string>, named?: readonly string[]): string[] {
+  const own = [...visibleApps].map(appStream);
+  return named === undefined ? own : own.filter((s) => named.includes(s));
 }
 
 export function registerEvents(cli: CAC, ctx: Context): void {
@@ -74,6 +88,8 @@ export function registerEvents(cli: CAC, ctx: Context): void {
         streams = streamsNamed(store, app);
         if (streams.length === 0) throw new UserError(`App ${app} does not exist`);
       }
+      // A key's own apps, by id: not the history of whatever app bore one of their names before.
+      if (ctx.visibleApps) streams = visibleStreams(ctx.visibleApps, streams);
       const names = new Map<string, string>();
       const entries = store.latest({ limit, ...(streams ? { streams } : {}), ...(since ? { since } : {}) }).map((e) => {
         return { position: e.position, at: e.at, actor: e.actor, app: appNameOf(store, e.stream, names), type: e.type, summary: summarize(e), data: maskedData(e) };
@@ -82,14 +98,20 @@ export function registerEvents(cli: CAC, ctx: Context): void {
         io.out(toJson(entries));
         return;
       }
-      for (const e of entries) io.out([String(e.position).padStart(6), e.at, e.actor, e.app, e.type, e.summary].join('  '));
+      // What users typed (refused words, names, reasons) may hold terminal escapes: shown as \xHH.
+      for (const e of entries) io.out(escapeControls([String(e.position).padStart(6), e.at, e.actor, e.app, e.type, e.summary].join('  ')));
     });
 
-  cli.command('events:verify', 'Check the hash chain of the whole event log').action(async () => {
-    const result = (await ctx.store()).verify();
-    if (!result.ok) throw new UserError(`Event log altered at position ${result.position}: ${result.reason}`);
-    io.out(step(`Event log verified: ${result.count} events, hash chain intact`));
-  });
+  cli
+    .command('events:verify', 'Check the hash chain of the whole event log; prints the head (position and hash) to compare with a copy kept elsewhere')
+    .option('--format <format>', 'text or json')
+    .action(async (opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const result = (await ctx.store()).verify();
+      if (format === 'json') io.out(toJson(result));
+      if (!result.ok) throw new UserError(`Event log altered at position ${result.position}: ${result.reason}`);
+      if (format === 'text') io.out(step(`Event log verified: ${result.count} events, hash chain intact; head ${result.position} ${result.hash}`));
+    });
 
   cli.command('state:rebuild', 'Rebuild every projection from the event log').action(async () => {
     const started = performance.now();

@@ -5,7 +5,7 @@ import { requireApp } from '../state/queries.ts';
 import { diffReleases, renderDiff } from '../state/release-diff.ts';
 import { getRelease, getRuntime, getSetting, listReleases } from '../state/release-queries.ts';
 import { settingDefault } from '../state/settings-schema.ts';
-import { printable, validateAppName } from '../validate.ts';
+import { escapeControls, printable, validateAppName } from '../validate.ts';
 import { parseFormat, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
 import { renderReport, section, step } from './output.ts';
@@ -48,7 +48,7 @@ export function registerReleases(cli: CAC, ctx: Context): void {
       io.out(section(`${app.name} Releases`));
       for (const r of releases) {
         const mark = r.version === current ? '*' : ' ';
-        io.out(`${mark} ${`v${r.version}`.padEnd(6)} ${r.description.padEnd(30)} ${r.actor.padEnd(12)} ${r.createdAt}  ${r.status}${r.pruned ? ' (image pruned)' : ''}`);
+        io.out(`${mark} ${`v${r.version}`.padEnd(6)} ${escapeControls(r.description).padEnd(30)} ${r.actor.padEnd(12)} ${r.createdAt}  ${r.status}${r.pruned ? ' (image pruned)' : ''}`);
       }
     });
 

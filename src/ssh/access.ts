@@ -32,6 +32,9 @@ export type Requirement = { kind: 'open' } | { kind: 'admin'; reason: string } |
 /** Harmless for anyone: help, the version, and the list of the key's own apps. */
 const OPEN = new Set(['help', 'version', 'apps:list']);
 
+/** With no app named, these show a key only its own apps (`ctx.visibleApps`): `events`. */
+const OWN_APPS_WITHOUT_APP = new Set(['events']);
+
 /** Tied to one app, but still for admins: they make, unmake or rename apps. */
 const ADMIN_COMMANDS = new Set(['apps:create', 'apps:destroy', 'apps:rename', 'apps:set']);
 
@@ -49,6 +52,7 @@ export function requirementOf(call: Call): Requirement {
     // `<app> …`, or the `<app>|--global` convention of commands taking `[...args]` and --global.
     if (first.value === 'app' || (first.variadic && call.takesGlobal)) return { kind: 'app', app: word };
   }
+  if (OWN_APPS_WITHOUT_APP.has(call.command) && (word === undefined || word === '')) return { kind: 'open' };
   return { kind: 'admin', reason: 'not tied to one app' };
 }
 

@@ -1,5 +1,6 @@
 import { closeSync, chmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { NotADokkuDatabase } from '../errors.ts';
 
 /** Positional parameters only: both drivers bind `?` the same way. */
 export type SqlParam = string | number | bigint | null | Uint8Array;
@@ -32,12 +33,78 @@ const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
 export async function openDatabase(path: string, options: OpenOptions = {}): Promise<Database> {
   const busy = options.busyTimeoutMs ?? 10_000;
   if (path !== ':memory:' && !options.readonly) createPrivateFile(path);
-  const db = isBun ? await openBun(path) : await openBetter(path, busy);
-  db.exec(`PRAGMA busy_timeout = ${Math.floor(busy)}`);
-  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = FULL');
-  db.exec('PRAGMA foreign_keys = ON');
+  const db = guarded(path, isBun ? await openBun(path) : await openBetter(path, busy));
+  try {
+    db.exec(`PRAGMA busy_timeout = ${Math.floor(busy)}`);
+    if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA foreign_keys = ON');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
+}
+
+/** SQLite's answers for a file that is not (or no longer) a whole database. */
+const UNREADABLE = /^SQLITE_(CORRUPT|NOTADB)/;
+
+/** A driver error saying the file is damaged becomes the one-line NotADokkuDatabase; others pass. */
+export function unreadableReason(err: unknown): string | undefined {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (typeof e?.code === 'string' && UNREADABLE.test(e.code)) return String(e.message).split('\n')[0];
+  return undefined;
+}
+
+/**
+ * The same database, with every call's damaged-file errors (which SQLite may report at any read of
+ * a truncated file, not only at open) turned into NotADokkuDatabase naming `path`.
+ */
+function guarded(path: string, db: Database): Database {
+  const call = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      const reason = unreadableReason(err);
+      if (reason === undefined) throw err;
+      throw new NotADokkuDatabase(path, reason);
+    }
+  };
+  function* iterate<T>(rows: () => IterableIterator<T>): Generator<T> {
+    const it = call(rows);
+    try {
+      for (;;) {
+        const next = call(() => it.next());
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // A reader that stops early must free the statement (better-sqlite3 keeps it busy otherwise).
+      it.return?.();
+    }
+  }
+  const cache = new Map<string, Statement>();
+  const wrapped: Database = {
+    driver: db.driver,
+    exec: (sql) => call(() => db.exec(sql)),
+    prepare(sql) {
+      let guardedStmt = cache.get(sql);
+      if (!guardedStmt) {
+        const stmt = call(() => db.prepare(sql));
+        guardedStmt = {
+          run: (...p) => call(() => stmt.run(...p)),
+          get: <T>(...p: SqlParam[]) => call(() => stmt.get<T>(...p)),
+          all: <T>(...p: SqlParam[]) => call(() => stmt.all<T>(...p)),
+          iterate: <T>(...p: SqlParam[]) => iterate(() => stmt.iterate<T>(...p)),
+        };
+        cache.set(sql, guardedStmt);
+      }
+      return guardedStmt;
+    },
+    transaction: (mode, fn) => runTransaction(wrapped, mode, fn),
+    close: () => db.close(),
+  };
+  return wrapped;
 }
 
 /** The log holds config values, so the file (and SQLite's -wal/-shm, which copy its mode) is 0600. */
@@ -109,7 +176,12 @@ function runTransaction<T>(db: Database, mode: 'deferred' | 'immediate', fn: () 
     db.exec('COMMIT');
     return result;
   } catch (err) {
-    db.exec('ROLLBACK');
+    try {
+      db.exec('ROLLBACK');
+    } catch (rollbackErr) {
+      // A damaged file may refuse the rollback too; the first error says what happened.
+      if (!(err instanceof NotADokkuDatabase)) throw rollbackErr;
+    }
     throw err;
   }
 }

@@ -1,4 +1,4 @@
-import { ConcurrencyError } from '../errors.ts';
+import { ConcurrencyError, UserError } from '../errors.ts';
 import type { Database } from './db.ts';
 import type { DomainEvent, StoredEvent } from './events.ts';
 import { PROJECTION_TABLES, project } from './projections.ts';
@@ -39,9 +39,30 @@ export function chainHash(prev: string, r: Omit<EventRow, 'hash'>): string {
   return sha256Hex([prev, JSON.stringify([r.position, r.stream, r.version, r.type, r.data, r.actor, r.at])]);
 }
 
-const toStored = (r: EventRow): StoredEvent => ({ ...r, data: JSON.parse(r.data) }) as StoredEvent;
+/** Why a row's data is not the JSON dokku wrote, or undefined when it parses. */
+function dataProblem(r: Pick<EventRow, 'data'>): string | undefined {
+  try {
+    JSON.parse(r.data);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split('\n')[0];
+  }
+}
 
-export type VerifyResult = { ok: true; count: number } | { ok: false; position: number; reason: string; count: number };
+function toStored(r: EventRow): StoredEvent {
+  let data: unknown;
+  try {
+    data = JSON.parse(r.data);
+  } catch {
+    throw new UserError(`The event log is damaged: event ${r.position} has data that is not JSON (${dataProblem(r)}); run events:verify`);
+  }
+  return { ...r, data } as StoredEvent;
+}
+
+/** `position` and `hash` are the head of the chain: compare them with a copy kept elsewhere. */
+export type VerifyResult =
+  | { ok: true; count: number; position: number; hash: string }
+  | { ok: false; position: number; reason: string; count: number };
 
 /** Append-only event log with optimistic concurrency per stream and inline projections. */
 export class EventStore {
@@ -144,12 +165,16 @@ export class EventStore {
       if (row.position !== expectedPosition) {
         return { ok: false, position: expectedPosition, reason: `event ${expectedPosition} is missing`, count };
       }
+      const problem = dataProblem(row);
+      if (problem !== undefined) {
+        return { ok: false, position: row.position, reason: `event ${row.position} has data that is not JSON (${problem})`, count };
+      }
       if (chainHash(prev, row) !== row.hash) {
         return { ok: false, position: row.position, reason: `event ${row.position} does not match its hash`, count };
       }
       prev = row.hash;
       count++;
     }
-    return { ok: true, count };
+    return { ok: true, count, position: expectedPosition, hash: prev };
   }
 }

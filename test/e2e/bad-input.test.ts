@@ -48,7 +48,7 @@ const CASES: Case[] = [
   argv('app name with a space', ['apps:create', 'my app'], 1, INVALID_NAME),
   argv('app name with a dot', ['apps:create', 'my.app'], 1, INVALID_NAME),
   argv('app name with a slash', ['apps:create', '../etc'], 1, INVALID_NAME),
-  argv('app name with a newline', ['apps:create', 'web\nx'], 1, /^Invalid app name 'web\\nx'/),
+  argv('app name with a newline', ['apps:create', 'web\nx'], 1, /^Invalid app name 'web\\x0ax'/),
   argv('app name not ASCII', ['apps:create', 'café'], 1, INVALID_NAME),
   argv('app name of 64 characters', ['apps:create', 'a'.repeat(64)], 1, /^App name is too long \(64 characters, at most 63\)$/),
   argv('empty app name', ['apps:create', ''], 1, /^App name must not be empty$/),
@@ -180,7 +180,7 @@ describe.each(TARGETS)('bad input ($name)', (target: Target) => {
   });
 
   it('the log is whole after all of it', () => {
-    expect(dokku.ok('events:verify')).toBe('-----> Event log verified: 4 events, hash chain intact\n');
+    expect(dokku.ok('events:verify')).toMatch(/^-----> Event log verified: 4 events, hash chain intact; head 4 [0-9a-f]{64}\n$/);
   });
 
   it('a database written by a newer version is refused for every command, and left alone', () => {

@@ -36,7 +36,7 @@ describe('app names are DNS labels', () => {
     ['app/x', /^Invalid app name/],
     ['..', /^Invalid app name/],
     ['café', /^Invalid app name/],
-    ['web\n', /^Invalid app name 'web\\n'/],
+    ['web\n', /^Invalid app name 'web\\x0a'/],
     [' web', /^Invalid app name/],
     ['', /^App name must not be empty$/],
     ['x'.repeat(64), /^App name is too long \(64 characters, at most 63\)$/],
@@ -122,7 +122,7 @@ describe('positive integers', () => {
 
 describe('printable', () => {
   it('escapes control characters and shortens long input', () => {
-    expect(printable('a\nb\tc\0')).toBe('a\\nb\\tc\\u0000');
+    expect(printable('a\nb\tc\0')).toBe('a\\x0ab\\x09c\\x00');
     const long = printable('x'.repeat(500));
     expect(long).toHaveLength(80);
     expect(long.endsWith('...')).toBe(true);

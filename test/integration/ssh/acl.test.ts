@@ -88,7 +88,7 @@ describe('per-app access over SSH', () => {
       [`acl:add ${web} bob`, /acl:add is an admin command/],
       ['ssh-keys:list', /ssh-keys:list is an admin command/],
       ['stack:build', /stack:build is an admin command/],
-      ['events', /events is not tied to one app/],
+      ['events:verify', /events:verify is not tied to one app/],
       [`logs ${other}`, new RegExp(`no access to app ${other}`)],
     ];
     for (const [command, message] of refusals) {

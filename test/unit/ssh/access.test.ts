@@ -38,8 +38,12 @@ describe('requirementOf', () => {
     }
   });
 
+  it('lets a key run `events` with no app: the command shows it only its own apps', () => {
+    expect(requirementOf(call('events', ['app'], []))).toEqual({ kind: 'open' });
+    expect(requirementOf(call('events', ['app'], ['web']))).toEqual({ kind: 'app', app: 'web' });
+  });
+
   it('treats whatever it cannot tie to one app as an admin command (fail closed)', () => {
-    expect(requirementOf(call('events', ['app'], []))).toEqual({ kind: 'admin', reason: 'not tied to one app' });
     expect(requirementOf(call('ps:restore', [], [])).kind).toBe('admin');
     expect(requirementOf(call('events:verify', [], [])).kind).toBe('admin');
     // A variadic first argument without the <app>|--global convention is not read as an app.

@@ -269,7 +269,8 @@ describe(`randomized commands against the model (seed ${seed})`, () => {
     expect(await withStore((s) => dumpProjections(s.db)), `seed ${seed}: projections after state:rebuild`).toEqual(before);
 
     const verify = await dokku(['events:verify']);
-    expect(verify.out).toEqual([`-----> Event log verified: ${events} events, hash chain intact`]);
+    expect(verify.out).toHaveLength(1);
+    expect(verify.out[0]).toMatch(new RegExp(`^-----> Event log verified: ${events} events, hash chain intact; head ${events} [0-9a-f]{64}$`));
     await checkAgreement(model, `seed ${seed}, at the end`);
   });
 });
