@@ -59,7 +59,7 @@ const ROWS: Row[] = [
   onApp('config:keys'),
   onApp('config:export'),
   onApp('events'),
-  admin('events'),
+  row('events', 'open'),
   admin('events:verify'),
   admin('state:rebuild'),
   onApp('releases'),
