@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { processStartTicks } from '../runtime/deploy-lock.ts';
 import type { Settings } from '../settings.ts';
@@ -70,6 +70,27 @@ export function runWords(commandLine: string, timeoutMs = 60_000): Promise<Comma
   });
 }
 
+/**
+ * nginx quotes the offending text of whatever file it was made to read, and `nginx -t` runs with
+ * root's rights: a line that points into a file outside dokku's own configuration (`… in
+ * /etc/shadow:1`) is shown as its location only, never its text.
+ */
+export function shownNginxOutput(output: string, dirs: string[]): string {
+  const inside = (file: string) => dirs.some((d) => {
+    const rel = relative(resolve(d), resolve(file));
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  });
+  return output
+    .split('\n')
+    .map((line) => {
+      const at = / in (\/[^\s]*):(\d+)\s*$/.exec(line);
+      if (!at || inside(at[1]!)) return line;
+      const level = /\[(\w+)\]/.exec(line)?.[1] ?? 'emerg';
+      return `nginx: [${level}] an error in ${at[1]}:${at[2]} (not shown: outside dokku's configuration)`;
+    })
+    .join('\n');
+}
+
 export const globalIncludePath = (settings: Settings): string => join(settings.nginxConfDir, 'dokku.conf');
 
 export function readIfExists(path: string): string | null {
@@ -130,7 +151,7 @@ export async function stageFiles(settings: Settings, changes: FileChange[], opts
   const test = await runWords(settings.nginxTest);
   if (test.code !== 0) {
     restore();
-    throw new NginxConfigError(test.output || `${settings.nginxTest} exited ${test.code}`);
+    throw new NginxConfigError(test.output ? shownNginxOutput(test.output, [settings.root, settings.nginxConfDir]) : `${settings.nginxTest} exited ${test.code}`);
   }
   return {
     changed: true,
