@@ -25,7 +25,7 @@ export function registerAcl(cli: CAC, ctx: Context): void {
   });
 
   cli
-    .command('acl:set <key> <property> [value]', 'Grant a non-admin key domain suffixes: acl:set KEY domains example.org[,example.net] (no value clears); it may then add names under those only')
+    .command('acl:set <key> <property> [value]', 'Limit the domains a non-admin key may add to names under suffixes: acl:set KEY domains example.org[,example.net]; no value clears')
     .action(async (key: string, property: string, value: string | undefined) => {
       const { db } = await ctx.store();
       const events = await runAccessCommand(ctx, { type: 'acl:set', key, property, value, current: grantedDomains(db, key) });
