@@ -45,9 +45,10 @@ export function registerAcl(cli: CAC, ctx: Context): void {
       const grants = keys.flatMap((k) => k.apps.map((a) => ({ app: a, key: k.name }))).filter((g) => app === undefined || g.app === app);
       grants.sort((a, b) => a.app.localeCompare(b.app) || a.key.localeCompare(b.key));
       const admins = keys.filter((k) => k.admin).map((k) => k.name);
-      const domains = keys.filter((k) => !k.admin).map((k) => ({ key: k.name, domains: grantedDomains(db, k.name) })).filter((k) => k.domains.length > 0);
+      // Domain grants belong to keys, not apps: listed for the whole platform only.
+      const domains = app !== undefined ? [] : keys.filter((k) => !k.admin).map((k) => ({ key: k.name, domains: grantedDomains(db, k.name) })).filter((k) => k.domains.length > 0);
       if (format === 'json') {
-        io.out(toJson({ grants, admins, domains }));
+        io.out(toJson(app === undefined ? { grants, admins, domains } : { grants, admins }));
         return;
       }
       io.out(section(app ? `${app} access` : 'Access'));
