@@ -5,56 +5,17 @@
  * delete nothing outside its challenge directory. A good token, as a control, is written there.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
 import { challengeFile, orderCertificate } from '../../../src/proxy/acme.ts';
-
-interface FakeAcme {
-  url: string;
-  /** The token the next authorization hands out. */
-  token: unknown;
-  /** Whether `<challenge dir>/<token>` existed when the client said the challenge was ready. */
-  answered: boolean | undefined;
-  close(): Promise<void>;
-}
-
-async function startFakeAcme(challengeDir: string): Promise<FakeAcme> {
-  const state: FakeAcme = { url: '', token: 'x', answered: undefined, close: async () => {} };
-  let nonce = 0;
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      const base = state.url.replace(/\/directory$/, '');
-      const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'Content-Type': 'application/json', 'Replay-Nonce': `nonce-${++nonce}`, ...headers });
-        res.end(json === undefined ? '' : JSON.stringify(json));
-      };
-      const path = req.url ?? '/';
-      if (path === '/directory') return send(200, { newNonce: `${base}/nonce`, newAccount: `${base}/account`, newOrder: `${base}/order`, revokeCert: `${base}/revoke`, keyChange: `${base}/key` });
-      if (path === '/nonce') return send(200, undefined);
-      if (path === '/account') return send(201, { status: 'valid', contact: [] }, { Location: `${base}/acct/1` });
-      if (path === '/order') return send(201, { status: 'pending', identifiers: [{ type: 'dns', value: 'web.example.test' }], authorizations: [`${base}/authz/1`], finalize: `${base}/finalize/1` }, { Location: `${base}/order/1` });
-      if (path === '/authz/1') {
-        return send(200, { status: 'pending', identifier: { type: 'dns', value: 'web.example.test' }, challenges: [{ type: 'http-01', url: `${base}/chall/1`, token: state.token, status: 'pending' }] });
-      }
-      if (path === '/chall/1') {
-        if (typeof state.token === 'string') state.answered = existsSync(join(challengeDir, state.token));
-        return send(200, { type: 'http-01', url: `${base}/chall/1`, token: state.token, status: 'valid' });
-      }
-      // The order never finishes: this server only exists to hand out tokens.
-      return send(400, { type: 'urn:ietf:params:acme:error:malformed', detail: 'the fake server stops here' });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/directory`;
-  state.close = () => new Promise((r) => server.close(() => r()));
-  return state;
-}
+import { TARGETS, errorLines, makeRoot, removeRoots, requireDist, run } from '../../helpers/cli.ts';
+import { expectOk } from '../../helpers/deploy.ts';
+import { connectDocker, uniqueName } from '../../helpers/docker.ts';
+import { requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
+import { startFakeAcme, type FakeAcme } from './fake-acme.ts';
+import { webAppSource } from './helpers.ts';
 
 /** Every file under `dir`, relative, sorted. */
 function tree(dir: string, prefix = ''): string[] {
@@ -76,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await acme?.close();
   rmSync(base, { recursive: true, force: true });
+  removeRoots();
 });
 
 const order = () => orderCertificate({ directoryUrl: acme.url, accountDir, email: 'ops@example.test', domains: ['web.example.test'], challengeDir, onLine: () => {} });
@@ -137,5 +99,44 @@ describe('a hostile ACME server', () => {
   it('challengeFile keeps every accepted token inside the directory', () => {
     expect(challengeFile(challengeDir, 'abc_DEF-09')).toBe(join(challengeDir, 'abc_DEF-09'));
     for (const [, token] of HOSTILE_TOKENS) expect(() => challengeFile(challengeDir, token)).toThrow(UserError);
+  });
+});
+
+describe('letsencrypt:enable against the hostile server', () => {
+  const compiled = TARGETS.find((t) => t.name === 'compiled')!;
+  const root = makeRoot('dokku-acme-cli-');
+  const app = uniqueName('acme-web');
+  const challenges = join(root, 'letsencrypt', 'challenges');
+  let nginx: TestNginx;
+  let cliAcme: FakeAcme;
+  const dokku = (...words: string[]) => run(compiled, root, words, { env: nginx.env });
+
+  beforeAll(async () => {
+    requireDist();
+    const docker = await connectDocker();
+    nginx = await startNginx(requireNginx());
+    cliAcme = await startFakeAcme(challenges);
+    for (const words of [['apps:create', app], ['checks:set', app, 'wait', '0'], ['domains:add', app, `${app}.test`], ['git:from-archive', app, await webAppSource(docker)], ['letsencrypt:set', '--global', 'email', 'ops@example.test'], ['letsencrypt:set', app, 'server', cliAcme.url]]) {
+      expectOk(await dokku(...words), words.join(' '));
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    await cliAcme?.close();
+    await dokku('apps:destroy', app, '--force');
+    nginx?.stop();
+  }, 120_000);
+
+  it.each(['../../../tmp/x', `../../${app}/nginx.conf`, '../../dokku.db'])('token %s: one line, exit 1, nothing written outside the challenge directory', async (token) => {
+    const target = resolve(challenges, token);
+    const before = existsSync(target) ? readFileSync(target) : undefined;
+    cliAcme.token = token;
+    const r = await dokku('letsencrypt:enable', app);
+    expect(r.code, r.stderr).toBe(1);
+    const { errors, others } = errorLines(r.stderr);
+    expect(others).toEqual([]);
+    expect(errors).toEqual([` !     The ACME server sent an invalid challenge token '${token}': tokens are 1 to 256 of A-Z a-z 0-9 _ -`]);
+    expect(existsSync(target) ? readFileSync(target) : undefined).toEqual(before);
+    expect(tree(challenges)).toEqual([]);
   });
 });
