@@ -8,7 +8,7 @@ import { appStream } from './state/events.ts';
 import { execute } from './state/execute.ts';
 import { findAppById, requireApp, type AppRow } from './state/queries.ts';
 import { decideRelease, defaultFormation, type ReleaseCommand, type ReleaseRecord } from './state/release-decider.ts';
-import { getFormation, getRelease, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from './state/release-queries.ts';
+import { getFormation, getRelease, getRuntime, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from './state/release-queries.ts';
 import { checkSettingsFrom, settingDefault } from './state/settings-schema.ts';
 import type { EventStore } from './state/store.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from './types.ts';
@@ -63,7 +63,7 @@ export interface Pipeline {
    * Points the proxy at new upstreams: checks the new configuration, calls `record` (which appends
    * TrafficSwitched), then reloads. Throws, with nothing recorded, if the proxy refuses it.
    */
-  switchTraffic?: (appId: string, version: number, upstreams: Upstream[], record: () => void) => Promise<void>;
+  switchTraffic?: (appId: string, version: number, upstreams: Upstream[], record: () => void, undo: () => void) => Promise<void>;
 }
 
 const imageTagFor = (app: string, build: number): string => `dokku/${app}:build-${build}`;
@@ -207,7 +207,10 @@ export async function deployRelease(p: Pipeline, app: AppRow, version: number, o
 /** Records the new upstreams; with a proxy, nginx is checked before and reloaded after the record. */
 async function switchTraffic(p: Pipeline, appId: string, version: number, upstreams: Upstream[]): Promise<void> {
   const record = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version, upstreams } }]);
-  if (p.switchTraffic) await p.switchTraffic(appId, version, upstreams, record);
+  // A switch the proxy did not confirm goes back on record to the upstreams that still serve.
+  const before = getRuntime(p.store.db, appId);
+  const undo = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version: before.current ?? version, upstreams: before.upstreams } }]);
+  if (p.switchTraffic) await p.switchTraffic(appId, version, upstreams, record, undo);
   else record();
 }
 

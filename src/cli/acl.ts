@@ -1,5 +1,6 @@
 import type { CAC } from 'cac';
-import { listKeys } from '../state/access-queries.ts';
+import { parseDomainGrant } from '../state/access-decider.ts';
+import { grantedDomains, listKeys } from '../state/access-queries.ts';
 import { requireApp } from '../state/queries.ts';
 import { validateAppName } from '../validate.ts';
 import { parseFormat, toJson } from './common.ts';
@@ -24,6 +25,16 @@ export function registerAcl(cli: CAC, ctx: Context): void {
   });
 
   cli
+    .command('acl:set <key> <property> [value]', 'Limit the domains a non-admin key may add to names under suffixes: acl:set KEY domains example.org[,example.net]; no value clears')
+    .action(async (key: string, property: string, value: string | undefined) => {
+      const { db } = await ctx.store();
+      const events = await runAccessCommand(ctx, { type: 'acl:set', key, property, value, current: grantedDomains(db, key) });
+      const domains = parseDomainGrant(value);
+      if (events.length === 0) io.out(step(`Key ${key} domains unchanged`));
+      else io.out(step(domains.length ? `Key ${key} may add domains under ${domains.join(', ')}` : `Key ${key} has no domain grant now`));
+    });
+
+  cli
     .command('acl:list [app]', 'List which keys may use which apps (admin keys may use all)')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
@@ -34,13 +45,16 @@ export function registerAcl(cli: CAC, ctx: Context): void {
       const grants = keys.flatMap((k) => k.apps.map((a) => ({ app: a, key: k.name }))).filter((g) => app === undefined || g.app === app);
       grants.sort((a, b) => a.app.localeCompare(b.app) || a.key.localeCompare(b.key));
       const admins = keys.filter((k) => k.admin).map((k) => k.name);
+      // Domain grants belong to keys, not apps: listed for the whole platform only.
+      const domains = app !== undefined ? [] : keys.filter((k) => !k.admin).map((k) => ({ key: k.name, domains: grantedDomains(db, k.name) })).filter((k) => k.domains.length > 0);
       if (format === 'json') {
-        io.out(toJson({ grants, admins }));
+        io.out(toJson(app === undefined ? { grants, admins, domains } : { grants, admins }));
         return;
       }
       io.out(section(app ? `${app} access` : 'Access'));
       const width = Math.max(0, ...grants.map((g) => g.app.length)) + 2;
       for (const g of grants) io.out(`${g.app.padEnd(width)}${g.key}`);
       io.out(`Admin keys (every app): ${admins.join(' ') || '(none)'}`);
+      for (const k of domains) io.out(`Key ${k.key} may add domains under: ${k.domains.join(' ')}`);
     });
 }

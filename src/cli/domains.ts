@@ -1,19 +1,41 @@
 import type { CAC } from 'cac';
 import { changeAppRouting, changeGlobalDomains } from '../proxy/changes.ts';
-import { routingView } from '../proxy/routing.ts';
-import { listDomains } from '../state/proxy-queries.ts';
-import { listApps, requireApp } from '../state/queries.ts';
+import { globalDomainFor, tenantDomainRefusal, validateDomain, type DomainClaims } from '../proxy/domains.ts';
+import { routingView, type RoutingDeps } from '../proxy/routing.ts';
+import { grantedDomains } from '../state/access-queries.ts';
+import { listDomains, othersDomains } from '../state/proxy-queries.ts';
+import { listApps, requireApp, type AppRow } from '../state/queries.ts';
 import { validateAppName } from '../validate.ts';
 import { parseFormat, toJson } from './common.ts';
-import type { Context } from './context.ts';
+import { forbidTenant, type Context } from './context.ts';
 import { renderReport, reportJson, step, type ReportFields } from './output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerDomains(cli: CAC, ctx: Context): void {
   const { io } = ctx;
+
+  /** A tenant's new names, each judged before anything is recorded (see tenantDomainRefusal). */
+  async function admitTenantDomains(command: string, app: AppRow, words: string[], deps: RoutingDeps): Promise<void> {
+    const { db } = deps.store;
+    const current = listDomains(db, app.id);
+    const globals = listDomains(db, '');
+    const claims: DomainClaims = {
+      others: othersDomains(db, app.id),
+      globals,
+      own: globals.map((g) => globalDomainFor(app.name, g)),
+      granted: grantedDomains(db, ctx.tenant!.key),
+    };
+    for (const domain of words.map(validateDomain)) {
+      if (current.includes(domain)) continue;
+      const why = tenantDomainRefusal(domain, claims);
+      if (why) await forbidTenant(ctx, command, why, app.name);
+    }
+  }
   const appCommand = (name: string, description: string, type: 'domains:add' | 'domains:remove' | 'domains:set', verb: string) =>
     cli.command(`${name} <app> <...domains>`, description).action(async (app: string, domains: string[]) => {
-      const events = await changeAppRouting(await routingDeps(ctx), validateAppName(app), { type, domains });
+      const deps = await routingDeps(ctx);
+      if (type !== 'domains:remove' && ctx.tenant) await admitTenantDomains(name, requireApp(deps.store.db, validateAppName(app)), domains, deps);
+      const events = await changeAppRouting(deps, validateAppName(app), { type, domains });
       io.out(step(events.length ? `${verb} ${domains.join(' ')} ${type === 'domains:remove' ? 'from' : 'for'} ${app}` : `No change to the domains of ${app}`));
     });
   appCommand('domains:add', 'Add domains the app answers to (hostnames or *.wildcards)', 'domains:add', 'Added');

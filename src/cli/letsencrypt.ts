@@ -12,7 +12,7 @@ import { getSetting } from '../state/release-queries.ts';
 import { settingDefault } from '../state/settings-schema.ts';
 import { validateAppName } from '../validate.ts';
 import { parseFormat, setSetting, toJson } from './common.ts';
-import type { Context } from './context.ts';
+import { forbidTenant, type Context } from './context.ts';
 import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
 import { routingDeps } from './proxy.ts';
 
@@ -89,6 +89,8 @@ export function registerLetsencrypt(cli: CAC, ctx: Context): void {
       if (!opts.global && app === undefined) throw new UsageError('Missing app name (or pass --global)');
       if (property === undefined) throw new UsageError(`Missing property: one of ${keys.join(', ')}`);
       if (rest.length) throw new UsageError('Too many arguments: one property and one value');
+      // dokku trusts the ACME server's answers (challenge tokens, certificates): only an admin picks it.
+      if (property === 'server') await forbidTenant(ctx, 'letsencrypt:set', 'the ACME server is set by an admin (letsencrypt:set --global server URL)', app);
       const changed = await setSetting(ctx, app === undefined ? undefined : validateAppName(app), 'letsencrypt', property, value === undefined || value === '' ? null : value);
       io.out(step(changed ? `Set letsencrypt ${property}${value ? ` to ${value}` : ' to its default'}` : `letsencrypt ${property} unchanged`));
     });

@@ -1,13 +1,14 @@
 import type { CAC } from 'cac';
 import { changeAppRouting } from '../proxy/changes.ts';
-import { effectivePorts, formatPortMapping } from '../proxy/ports.ts';
+import { assertHostPortsFree } from '../proxy/host-ports.ts';
+import { effectivePorts, formatPortMapping, parsePortMapping } from '../proxy/ports.ts';
 import { certPaths, routingView } from '../proxy/routing.ts';
 import { planServers } from '../proxy/vhost.ts';
-import { getCert, getPorts } from '../state/proxy-queries.ts';
+import { allMappedHostPorts, getCert, getPorts } from '../state/proxy-queries.ts';
 import { requireApp, type AppRow } from '../state/queries.ts';
 import { validateAppName } from '../validate.ts';
 import { parseFormat, toJson } from './common.ts';
-import type { Context } from './context.ts';
+import { forbidTenant, type Context } from './context.ts';
 import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
 import { routingDeps } from './proxy.ts';
 
@@ -41,9 +42,25 @@ export function registerPorts(cli: CAC, ctx: Context): void {
       for (const why of skipped) io.err(` !     Not routed: ${why}`);
     });
 
+  /**
+   * Before a mapping is recorded: a tenant gets only the proxy's own ports (80/443), and no one a
+   * port something else on the host already listens on.
+   */
+  async function admit(command: string, app: string, words: string[], deps: Awaited<ReturnType<typeof routingDeps>>): Promise<void> {
+    const mappings = words.map(parsePortMapping);
+    const proxyPorts = new Set([80, 443, ctx.settings.nginxHttpPort, ctx.settings.nginxHttpsPort]);
+    const foreign = mappings.find((m) => !proxyPorts.has(m.host));
+    if (foreign) await forbidTenant(ctx, command, `host port ${foreign.host}: non-admin keys may map only ports 80 and 443`, app);
+    const ours = new Set([...proxyPorts, ...allMappedHostPorts(deps.store.db)]);
+    assertHostPortsFree(mappings, ours);
+  }
+
   const change = (command: string, description: string, type: 'ports:add' | 'ports:set' | 'ports:remove') =>
     cli.command(`${command} <app> <...mappings>`, description).action(async (name: string, mappings: string[]) => {
-      const events = await changeAppRouting(await routingDeps(ctx), validateAppName(name), { type, ports: mappings });
+      const deps = await routingDeps(ctx);
+      const app = requireApp(deps.store.db, validateAppName(name));
+      if (type !== 'ports:remove') await admit(command, app.name, mappings, deps);
+      const events = await changeAppRouting(deps, app.name, { type, ports: mappings });
       io.out(step(events.length ? `Updated port mappings of ${name}` : `No change to the port mappings of ${name}`));
     });
   change('ports:add', 'Add scheme:host-port:container-port mappings (e.g. http:8080:5000)', 'ports:add');

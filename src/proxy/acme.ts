@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
+import { printable } from '../validate.ts';
 
 /**
  * ACME (Let's Encrypt) through acme-client: an account key per directory URL, HTTP-01 answered by
@@ -37,7 +38,28 @@ async function client(acme: AcmeModule, opts: AcmeOptions) {
 
 function explain(err: unknown, what: string): never {
   const e = err as Error & { code?: string };
-  throw new UserError(`${what} failed: ${e.message.split('\n')[0]}`);
+  throw new UserError(`${what} failed: ${printable(e.message.split('\n')[0] ?? '')}`);
+}
+
+/** RFC 8555 §8.3: a token is base64url; anything else (`../x`, `/etc/x`, `.`) is the server lying. */
+const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
+
+/**
+ * Where the answer to a challenge goes: `<challenge dir>/<token>`, only for a token of the ACME
+ * alphabet and only if the path stays inside the directory. The server chooses the token, so it
+ * is refused here before any file is written or removed.
+ */
+export function challengeFile(challengeDir: string, token: unknown): string {
+  if (typeof token !== 'string' || !TOKEN.test(token)) {
+    throw new UserError(`The ACME server sent an invalid challenge token '${printable(String(token).slice(0, 80))}': tokens are 1 to 256 of A-Z a-z 0-9 _ -`);
+  }
+  const dir = resolve(challengeDir);
+  const path = resolve(dir, token);
+  const rel = relative(dir, path);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes('/')) {
+    throw new UserError(`The ACME server sent a challenge token that leaves ${dir}`);
+  }
+  return path;
 }
 
 /** Orders a certificate for `domains` and returns the chain and its new key (PEM). */
@@ -58,12 +80,14 @@ export async function orderCertificate(
       // The server checks through nginx itself; a self-check from here would need public DNS.
       skipChallengeVerification: true,
       challengeCreateFn: async (authz, challenge, keyAuthorization) => {
-        if (challenge.type !== 'http-01') throw new Error(`unsupported challenge ${challenge.type}`);
-        opts.onLine(`       Answering the HTTP-01 challenge for ${authz.identifier.value}`);
-        writeFileSync(join(opts.challengeDir, challenge.token), keyAuthorization, { mode: 0o644 });
+        if (challenge.type !== 'http-01') throw new Error(`unsupported challenge ${printable(String(challenge.type).slice(0, 40))}`);
+        const file = challengeFile(opts.challengeDir, challenge.token);
+        opts.onLine(`       Answering the HTTP-01 challenge for ${printable(String(authz.identifier.value).slice(0, 253))}`);
+        writeFileSync(file, keyAuthorization, { mode: 0o644 });
       },
       challengeRemoveFn: async (_authz, challenge) => {
-        rmSync(join(opts.challengeDir, challenge.token), { force: true });
+        // The same check: a hostile token must not delete a file elsewhere either.
+        rmSync(challengeFile(opts.challengeDir, challenge.token), { force: true });
       },
     });
     return { certificate, key: key.toString() };

@@ -36,3 +36,41 @@ export function effectiveDomains(app: string, own: string[], globals: string[], 
   const derived = globals.map((g) => globalDomainFor(app, g)).filter((d) => !own.includes(d) && !takenByOthers(d));
   return [...new Set([...own, ...derived])];
 }
+
+/** What a tenant's new domain is judged against. */
+export interface DomainClaims {
+  /** Every domain another app answers to: its own (wildcards too) and its `<app>.<global>` names. */
+  others: string[];
+  globals: string[];
+  /** The tenant's app's own `<app>.<global>` names. */
+  own: string[];
+  /** Suffixes an admin granted the key (`acl:set KEY domains …`); empty: no grant. */
+  granted: string[];
+}
+
+const baseOf = (d: string): string => (isWildcard(d) ? d.slice(2) : d);
+/** `a` is `b` or a name under it. */
+export const isAtOrUnder = (a: string, b: string): boolean => a === b || a.endsWith(`.${b}`);
+
+/**
+ * Why a non-admin key may not add `domain` (a validated name), or undefined. Wildcards and
+ * localhost names catch traffic meant for others; a name that equals, sits under or above a
+ * domain another app answers to would take its requests (or its certificates); names under a
+ * global domain are the `<app>.<domain>` names of apps to come. With a grant, only names under the
+ * granted suffixes; without one, any other name (as Dokku allows).
+ */
+export function tenantDomainRefusal(domain: string, claims: DomainClaims): string | undefined {
+  if (isWildcard(domain)) return `${domain}: wildcard domains are for admin keys`;
+  if (isAtOrUnder(domain, 'localhost')) return `${domain}: localhost names are for admin keys`;
+  for (const other of claims.others) {
+    const held = baseOf(other);
+    if (isAtOrUnder(domain, held)) return `${domain} is ${domain === held ? '' : 'under '}a domain of another app`;
+    if (isAtOrUnder(held, domain)) return `${domain} is a parent of a domain of another app`;
+  }
+  for (const g of claims.globals) {
+    if (isAtOrUnder(g, domain)) return `${domain} is ${domain === g ? '' : 'a parent of '}a global domain`;
+    if (isAtOrUnder(domain, g) && !claims.own.some((o) => isAtOrUnder(domain, o))) return `${domain}: names under the global domain ${g} are for apps named so (<app>.${g})`;
+  }
+  if (claims.granted.length && !claims.granted.some((s) => isAtOrUnder(domain, s))) return `${domain} is not under the domains granted to this key (${claims.granted.join(', ')})`;
+  return undefined;
+}

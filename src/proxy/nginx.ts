@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { processStartTicks } from '../runtime/deploy-lock.ts';
 import type { Settings } from '../settings.ts';
@@ -70,6 +70,27 @@ export function runWords(commandLine: string, timeoutMs = 60_000): Promise<Comma
   });
 }
 
+/**
+ * nginx quotes the offending text of whatever file it was made to read, and `nginx -t` runs with
+ * root's rights: a line that points into a file outside dokku's own configuration (`… in
+ * /etc/shadow:1`) is shown as its location only, never its text.
+ */
+export function shownNginxOutput(output: string, dirs: string[]): string {
+  const inside = (file: string) => dirs.some((d) => {
+    const rel = relative(resolve(d), resolve(file));
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  });
+  return output
+    .split('\n')
+    .map((line) => {
+      const at = / in (\/[^\s]*):(\d+)\s*$/.exec(line);
+      if (!at || inside(at[1]!)) return line;
+      const level = /\[(\w+)\]/.exec(line)?.[1] ?? 'emerg';
+      return `nginx: [${level}] an error in ${at[1]}:${at[2]} (not shown: outside dokku's configuration)`;
+    })
+    .join('\n');
+}
+
 export const globalIncludePath = (settings: Settings): string => join(settings.nginxConfDir, 'dokku.conf');
 
 export function readIfExists(path: string): string | null {
@@ -93,11 +114,23 @@ function putFile(change: FileChange): void {
   renameSync(tmp, change.path);
 }
 
+/** nginx reloaded but did not serve the new vhosts in time: it still serves the previous ones. */
+export class NginxNotServingError extends UserError {
+  constructor(readonly late: number) {
+    super(`nginx did not serve ${late === 1 ? 'the new vhost' : `${late} new vhosts`} within ${GENERATION_WAIT_MS / 1000} s of the reload (it keeps the previous configuration when it cannot apply one, e.g. a port it cannot bind: see its error log)`);
+    this.name = 'NginxNotServingError';
+  }
+}
+
 export interface Staged {
   /** False when every file already said this: no check, no reload needed. */
   changed: boolean;
-  /** Reloads nginx so it serves what was staged. */
-  commit(): Promise<void>;
+  /**
+   * Reloads nginx so it serves what was staged. With `confirm`, a reload nginx did not take
+   * within the wait throws NginxNotServingError (the files stay; the caller restores them);
+   * otherwise it says so on stderr.
+   */
+  commit(opts?: { confirm?: boolean }): Promise<void>;
   /** Puts every file back as it was. */
   restore(): void;
 }
@@ -130,17 +163,18 @@ export async function stageFiles(settings: Settings, changes: FileChange[], opts
   const test = await runWords(settings.nginxTest);
   if (test.code !== 0) {
     restore();
-    throw new NginxConfigError(test.output || `${settings.nginxTest} exited ${test.code}`);
+    throw new NginxConfigError(test.output ? shownNginxOutput(test.output, [settings.root, settings.nginxConfDir]) : `${settings.nginxTest} exited ${test.code}`);
   }
   return {
     changed: true,
     restore,
-    commit: async () => {
+    commit: async (commitOpts = {}) => {
       const reload = await runWords(settings.nginxReload);
       if (reload.code !== 0) throw new UserError(`nginx reload failed (${settings.nginxReload}):\n${indent(reload.output)}`);
       // A reload returns before nginx has loaded anything: wait until the new vhosts answer.
       const probes = toWrite.flatMap((c) => (c.text !== null && c.probe ? [c.probe] : []));
       const late = (await Promise.all(probes.map((p) => awaitGeneration(p)))).filter((ok) => !ok).length;
+      if (late && commitOpts.confirm) throw new NginxNotServingError(late);
       if (late) process.stderr.write(` !     nginx did not serve ${late} new vhost${late === 1 ? '' : 's'} within ${GENERATION_WAIT_MS / 1000} s of the reload; check its error log\n`);
     },
   };
@@ -179,6 +213,11 @@ export async function awaitGeneration(p: GenerationProbe, timeoutMs = GENERATION
     await new Promise((r) => setTimeout(r, 10));
   }
   return false;
+}
+
+/** Reloads nginx with what is on disk; false if the reload command failed. */
+export async function reload(settings: Settings): Promise<boolean> {
+  return (await runWords(settings.nginxReload)).code === 0;
 }
 
 /** Checks the configuration as it is on disk. */

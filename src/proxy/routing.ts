@@ -13,7 +13,7 @@ import type { EventStore } from '../state/store.ts';
 import type { Upstream } from '../types.ts';
 import { effectiveDomains, isWildcard } from './domains.ts';
 import { effectivePorts } from './ports.ts';
-import { readIfExists, stageFiles, withNginxLock, type FileChange } from './nginx.ts';
+import { readIfExists, reload, stageFiles, withNginxLock, type FileChange } from './nginx.ts';
 import { generationProbe, planServers, renderedVhost, type NginxOptions, type VhostInput } from './vhost.ts';
 
 /**
@@ -188,7 +188,7 @@ export async function decideAndRoute<S>(
  * TrafficSwitched, then nginx reloads, all before any old container retires. A refused
  * configuration throws before anything is recorded, so the old containers keep serving.
  */
-export async function switchTraffic(deps: RoutingDeps, appId: string, version: number, upstreams: Upstream[], record: () => void): Promise<void> {
+export async function switchTraffic(deps: RoutingDeps, appId: string, version: number, upstreams: Upstream[], record: () => void, undo: () => void = () => {}): Promise<void> {
   await withNginxLock(deps.settings, async () => {
     const app = findAppById(deps.store.db, appId);
     const staged = app ? await stageFiles(deps.settings, vhostChanges(deps, app, { upstreams, version })) : undefined;
@@ -198,7 +198,16 @@ export async function switchTraffic(deps: RoutingDeps, appId: string, version: n
       staged?.restore();
       throw err;
     }
-    await staged?.commit();
+    try {
+      await staged?.commit({ confirm: true });
+    } catch (err) {
+      // nginx did not take the switch: it serves the old upstreams still, so the files and the
+      // record go back to them (the caller removes the new containers and keeps the old ones).
+      staged?.restore();
+      await reload(deps.settings);
+      undo();
+      throw err;
+    }
   });
 }
 

@@ -1,4 +1,5 @@
 import { UserError } from '../errors.ts';
+import { isWildcard, validateDomain } from '../proxy/domains.ts';
 import { printable } from '../validate.ts';
 import type { DomainEvent } from './events.ts';
 
@@ -43,7 +44,19 @@ export type AccessCommand =
   | { type: 'ssh-keys:add'; name: string; key: ParsedKey; admin: boolean }
   | { type: 'ssh-keys:remove'; name?: string; fingerprint?: string }
   | { type: 'acl:add'; key: string; app: string; appId: string }
-  | { type: 'acl:remove'; key: string; app: string; appId: string };
+  | { type: 'acl:remove'; key: string; app: string; appId: string }
+  | { type: 'acl:set'; key: string; property: string; value: string | undefined; current: string[] };
+
+/** `example.org,example.net` → validated, distinct suffixes (hostnames, no wildcards); '' → []. */
+export function parseDomainGrant(value: string | undefined): string[] {
+  if (value === undefined || value === '') return [];
+  if (value.length > 4096) throw new UserError(`Too many domains (${value.length} characters, at most 4096)`);
+  const domains = [...new Set(value.split(',').map((d) => validateDomain(d.trim())))];
+  const wild = domains.find(isWildcard);
+  if (wild) throw new UserError(`A domain grant is a suffix, not a wildcard: use ${wild.slice(2)} (names under it are granted)`);
+  if (domains.length > 100) throw new UserError(`Too many domains (${domains.length}, at most 100)`);
+  return domains;
+}
 
 export function decideAccess(command: AccessCommand, state: AccessState): DomainEvent[] {
   switch (command.type) {
@@ -69,6 +82,14 @@ export function decideAccess(command: AccessCommand, state: AccessState): Domain
       if (key.admin) throw new UserError(`Key ${key.name} is an admin key: it may already use every app`);
       if (state.grants[key.name]?.includes(command.appId)) return [];
       return [{ type: 'AccessGranted', data: { key: key.name, app: command.app, appId: command.appId } }];
+    }
+    case 'acl:set': {
+      const key = requireKey(state, command.key);
+      if (command.property !== 'domains') throw new UserError(`Unknown ACL property '${printable(command.property)}': the one property is domains (acl:set KEY domains example.org[,example.net])`);
+      if (key.admin) throw new UserError(`Key ${key.name} is an admin key: it may already add any domain`);
+      const domains = parseDomainGrant(command.value);
+      const same = domains.length === command.current.length && domains.every((d) => command.current.includes(d));
+      return same ? [] : [{ type: 'KeyDomainsSet', data: { key: key.name, domains } }];
     }
     case 'acl:remove': {
       const key = requireKey(state, command.key);

@@ -63,3 +63,19 @@ export function loadAccessState(db: Database): AccessState {
   }
   return { keys: keys.map((k) => ({ name: k.name, fingerprint: k.fingerprint, admin: k.admin === 1 })), grants };
 }
+
+/**
+ * The domain suffixes an admin granted a key (`acl:set KEY domains …`), folded from the log: the
+ * last KeyDomainsSet since the key (by that name) was last removed. Empty: no grant.
+ */
+export function grantedDomains(db: Database, key: string): string[] {
+  let domains: string[] = [];
+  for (const r of db
+    .prepare("SELECT type, data FROM events WHERE type IN ('KeyDomainsSet', 'SshKeyRemoved') ORDER BY position")
+    .all<{ type: string; data: string }>()) {
+    const d = JSON.parse(r.data) as { key?: string; name?: string; domains?: string[] };
+    if (r.type === 'SshKeyRemoved' && d.name === key) domains = [];
+    if (r.type === 'KeyDomainsSet' && d.key === key) domains = d.domains ?? [];
+  }
+  return domains;
+}

@@ -64,6 +64,8 @@ export function summarize(e: StoredEvent): string {
       return `Gave key ${d.key} access to ${d.app}`;
     case 'AccessRevoked':
       return `Took access to ${d.app} from key ${d.key}`;
+    case 'KeyDomainsSet':
+      return (d.domains as string[]).length ? `Let key ${d.key} add domains under ${(d.domains as string[]).join(', ')}` : `Took the domain grant of key ${d.key} away`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:

@@ -77,6 +77,8 @@ export type DomainEvent =
   | { type: 'SshKeyRemoved'; data: { name: string; fingerprint: string } }
   | { type: 'AccessGranted'; data: { key: string; app: string; appId: string } }
   | { type: 'AccessRevoked'; data: { key: string; app: string; appId: string } }
+  /** The domain suffixes a non-admin key may add names under (`acl:set KEY domains …`); [] clears. */
+  | { type: 'KeyDomainsSet'; data: { key: string; domains: string[] } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];

@@ -54,12 +54,18 @@ function portsEvent(current: PortMapping[], next: PortMapping[]): DomainEvent[] 
   return same ? [] : [{ type: 'PortsSet', data: { ports: next.map(formatPortMapping) } }];
 }
 
+/** The only host ports below 1024 an app may listen on. */
+export const OPEN_PRIVILEGED_PORTS = new Set([80, 443]);
+
 function parsePorts(words: string[]): PortMapping[] {
   if (words.length === 0) throw new UserError('No port mappings given: use scheme:host-port:container-port, e.g. http:80:5000');
   const out: PortMapping[] = [];
   for (const m of words.map(parsePortMapping)) if (!out.some((o) => samePortMapping(o, m))) out.push(m);
   const hosts = new Set<number>();
   for (const m of out) {
+    if (m.host < 1024 && !OPEN_PRIVILEGED_PORTS.has(m.host)) {
+      throw new UserError(`Host port ${m.host} is refused: below 1024 only 80 and 443 are for apps (the rest belong to the host's own services)`);
+    }
     if (hosts.has(m.host)) throw new UserError(`Port ${m.host} is mapped twice: one host port serves one mapping`);
     hosts.add(m.host);
   }

@@ -15,6 +15,11 @@ export function getPorts(db: Database, appId: string): PortMapping[] {
   return db.prepare('SELECT mapping FROM ports WHERE app_id = ? ORDER BY position').all<{ mapping: string }>(appId).map((r) => parsePortMapping(r.mapping));
 }
 
+/** Every host port some app's own mappings name (nginx listens on them for dokku). */
+export function allMappedHostPorts(db: Database): number[] {
+  return db.prepare('SELECT mapping FROM ports').all<{ mapping: string }>().map((r) => parsePortMapping(r.mapping).host);
+}
+
 interface RawCert {
   source: CertInfo['source'];
   subject: string;
@@ -69,4 +74,12 @@ export function proxyContext(db: Database, appId: string): ProxyContext {
 /** True when another app added this domain itself (it then wins over a global `<app>.<domain>`). */
 export function domainTakenExplicitly(db: Database, domain: string, appId: string): boolean {
   return db.prepare(`SELECT 1 AS x FROM domains WHERE domain = ? AND scope <> '' AND scope <> ?`).get<{ x: number }>(domain, appId) !== undefined;
+}
+
+/** Every domain an app other than `appId` answers to (own ones, wildcards included, and `<app>.<global>`). */
+export function othersDomains(db: Database, appId: string): string[] {
+  const own = db.prepare(`SELECT domain FROM domains WHERE scope <> '' AND scope <> ?`).all<{ domain: string }>(appId).map((r) => r.domain);
+  const globals = listDomains(db, '');
+  const apps = db.prepare('SELECT name FROM apps WHERE id <> ?').all<{ name: string }>(appId).map((r) => r.name);
+  return [...own, ...apps.flatMap((a) => globals.map((g) => globalDomainFor(a, g)))];
 }

@@ -157,6 +157,7 @@ const ROWS: Row[] = [
   admin('ssh-keys:remove', 'matrix-nobody'),
   admin('acl:add', `${WEB} matrix-nobody`),
   admin('acl:remove', `${WEB} matrix-nobody`),
+  admin('acl:set', 'matrix-nobody domains example.org'),
   admin('acl:list'),
   admin('acl:list', WEB),
   row('version', 'open'),
