@@ -284,8 +284,10 @@ describe('memory', () => {
       let stdout = '';
       let stderr = '';
       let peakKiB = 0;
+      const started = Date.now();
       const poll = setInterval(() => {
-        for (const pid of [child.pid, ...childPids(child.pid!)]) {
+        const pids = [child.pid!, ...childPids(child.pid!)];
+        for (const pid of pids) {
           try {
             const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
             if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
@@ -293,6 +295,8 @@ describe('memory', () => {
             // gone already
           }
         }
+        // A run that grows without bound is stopped here (the assertion then fails), not left to eat the machine.
+        if (peakKiB > 400 * 1024 || Date.now() - started > 30_000) for (const pid of pids.reverse()) killQuietly(pid);
       }, 5);
       child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -306,6 +310,14 @@ describe('memory', () => {
       });
       child.stdin.end();
     });
+  }
+
+  function killQuietly(pid: number): void {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 
   function childPids(pid: number): number[] {
