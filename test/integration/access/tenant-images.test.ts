@@ -2,8 +2,11 @@
  * Another app's image, through a real sshd and a real Docker engine: a non-admin key may not
  * deploy an image dokku built for another app, by its `dokku/<app>` name, by id, by another tag of
  * the same image, or by an image labelled for that app; a failed build leaves no `dokku/<app>:build-N`
- * behind; and a tenant's `.buildpacks` naming a server path is refused at build time.
+ * behind; a tenant's `.buildpacks` naming a server path is refused at build time (archive and
+ * git push); and a tenant's certificate file paths are refused over sshd while stdin works.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +14,7 @@ import { file, writeTar } from '../../../src/build/tar.ts';
 import { TARGETS, eventRows, makeRoot, removeRoots, requireDist, run as runCli, withDb } from '../../helpers/cli.ts';
 import { expectOk, upstreamOf } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
-import { makeKeyPair, startSshd, type KeyPair, type TestSshd } from '../../helpers/sshd.ts';
+import { makeKeyPair, run, startSshd, workTree, type KeyPair, type TestSshd } from '../../helpers/sshd.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
@@ -168,8 +171,36 @@ describe('.buildpacks at build time', () => {
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr + r.stdout).toMatch(/Refused buildpack file:\/\/\S*#bp names a path on the server: only admin keys may/);
     expect(r.stderr + r.stdout).not.toMatch(/Fetching buildpack/);
+    // The same through git push: the hook's build knows the pusher is a tenant.
+    const tree = await workTree(undefined, join(scratch, 'push-tree'));
+    await tree.commit('file buildpack', { Procfile: 'web: httpd -f -p $PORT\n', '.buildpacks': buildpacks });
+    const pushed = await run('git', ['push', sshd.remote(web), 'main'], { cwd: tree.dir, env: { GIT_SSH_COMMAND: sshd.gitSsh(bob) } });
+    expect(pushed.code).not.toBe(0);
+    expect(pushed.stderr).toMatch(/Refused buildpack file:\/\/\S*#bp names a path on the server: only admin keys may/);
+    expect(pushed.stderr).not.toMatch(/Fetching buildpack/);
+
     const admin = await sshd.ssh(alice, `git:from-archive ${aliceApp} -`, { input: tar });
     expect(admin.code).toBe(1);
     expect(admin.stderr + admin.stdout).toMatch(/Fetching buildpack file:\/\//);
   }, 300_000);
+});
+
+describe('certificates over sshd', () => {
+  it("a tenant's certificate paths are refused; the pair on stdin installs", async () => {
+    const keyPath = join(scratch, 'web.key');
+    const crtPath = join(scratch, 'web.crt');
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyPath, '-out', crtPath, '-days', '30', '-subj', '/CN=web.example.org']);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const aliceId = withDb(root, (db) => (db.prepare('SELECT id FROM apps WHERE name = ?').get(aliceApp) as { id: string }).id);
+    const before = eventRows(root).length;
+    for (const command of [`certs:add ${web} ${crtPath} ${keyPath}`, `certs:update ${web} ${join(root, 'certs', aliceId, 'server.crt')} ${join(root, 'certs', aliceId, 'server.key')}`, `certs:add ${web} /dev/zero /dev/zero`]) {
+      const r = await sshd.ssh(bob, command);
+      expect(r.code, command).toBe(1);
+      expect(r.stderr.trimEnd().split('\n'), command).toEqual([expect.stringMatching(/^ !     Access denied for key bob: certificate and key files are paths on the server: pipe them on stdin/)]);
+    }
+    expect(eventRows(root).slice(before).map((e) => e.type)).toEqual(['AccessDenied', 'AccessDenied', 'AccessDenied']);
+    const r = await sshd.ssh(bob, `certs:add ${web}`, { input: readFileSync(crtPath, 'utf8') + readFileSync(keyPath, 'utf8') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`Added certificate for web.example.org to ${web}`);
+  }, 120_000);
 });
