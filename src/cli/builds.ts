@@ -10,6 +10,18 @@ import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
 import { forbidTenant, type Context } from './context.ts';
 import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
 
+/**
+ * A buildpack as a user sets it (`buildpacks:add|set`, `config:set BUILDPACK_URL=…`): malformed is
+ * an error for anyone; what only admins may name is refused to a tenant.
+ */
+export async function checkBuildpackWord(ctx: Context, command: string, app: string | undefined, url: string): Promise<string> {
+  const checked = checkBuildpack(url);
+  if (!checked.ok) throw new UserError(checked.problem);
+  const refusal = tenantBuildpackRefusal(checked.ref);
+  if (refusal) await forbidTenant(ctx, command, refusal, app);
+  return url;
+}
+
 export function registerBuilds(cli: CAC, ctx: Context): void {
   const { io } = ctx;
 
@@ -68,14 +80,7 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
     return { id: row.id, list: JSON.parse(getSettings(db, row.id, 'buildpacks').list ?? '[]') as string[] };
   };
   const saveList = async (app: string, list: string[]) => setSetting(ctx, app, 'buildpacks', 'list', list.length ? JSON.stringify(list) : null);
-  /** Malformed is an error for anyone; what only admins may name is refused to a tenant. */
-  const checkUrl = async (command: string, app: string, url: string): Promise<string> => {
-    const checked = checkBuildpack(url);
-    if (!checked.ok) throw new UserError(checked.problem);
-    const refusal = tenantBuildpackRefusal(checked.ref);
-    if (refusal) await forbidTenant(ctx, command, refusal, app);
-    return url;
-  };
+  const checkUrl = (command: string, app: string, url: string) => checkBuildpackWord(ctx, command, app, url);
 
   cli
     .command('buildpacks:add <app> <buildpack>', 'Add a buildpack (git URL or built-in name)')

@@ -263,6 +263,16 @@ describe.each(TARGETS)('a tenant and server paths ($name)', (target: Target) => 
       expect(r.code, r.stderr).toBe(0);
     });
 
+    it('BUILDPACK_URL in config:set is checked as buildpacks:set checks a buildpack', () => {
+      expectDenied(`config:set web ${q('BUILDPACK_URL=file:///home/dokku/web.git#bp')} --no-restart`, '', /names a path on the server/);
+      expectDenied('config:set web BUILDPACK_URL=/home/dokku/alice.git --no-restart', '', /names a path on the server/);
+      expectRefused(() => asKey('bob', `config:set web ${q('BUILDPACK_URL=https://x#--upload-pack=id')} --no-restart`), 'tenant option-like ref', /must not start with -/);
+      expectRefused(() => local(['config:set', 'alice-app', 'BUILDPACK_URL=nosuchbuiltin', '--no-restart']), 'admin unknown', /Unknown buildpack 'nosuchbuiltin'/);
+      ok(['config:set', 'alice-app', 'BUILDPACK_URL=file:///srv/bp.git', '--no-restart']);
+      const r = asKey('bob', `config:set web ${q('BUILDPACK_URL=https://example.com/bp.git#v1')} --no-restart`);
+      expect(r.code, r.stderr).toBe(0);
+    });
+
     it('a tenant may set built-ins, https://, ssh:// and git@host:path URLs', () => {
       for (const text of TENANT_BUILDPACKS) {
         const r = asKey('bob', `buildpacks:add web ${q(text)}`);
