@@ -130,6 +130,8 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
     if (effective.kind === 'archive' || effective.kind === 'git') keepSource(p.settings, app.id, effective.path);
     return result;
   } catch (err) {
+    // A failed build's image (committed before predeploy failed, say) must not stay deployable by tag.
+    await p.builder().then((b) => b.removeImage(imageTagFor(app.name, build))).catch(() => undefined);
     decide(p, app.id, { type: 'build:fail', build, reason: (err as Error).message.split('\n')[0]! });
     throw err;
   }

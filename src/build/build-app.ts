@@ -44,6 +44,8 @@ export interface BuildInput {
   buildpacksDir?: string;
   /** A buildpack build still running after this long is stopped (default 900, as Heroku). */
   timeoutSeconds?: number;
+  /** A non-admin key's deploy: only the buildpacks a tenant may name (no paths, no file://). */
+  tenant?: boolean;
   onLine: OnLine;
 }
 
@@ -69,6 +71,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
       buildpacks: input.buildpacks,
       buildpacksFile: source.buildFiles['.buildpacks'],
       env,
+      tenant: input.tenant ?? false,
     });
 
     if (plan.builder === 'null') {
@@ -98,6 +101,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
     const buildpacks = await fetchBuildpacks(plan.buildpacks, {
       builtinDir: input.buildpacksDir ?? builtinBuildpacksDir(),
       workDir: join(workDir, 'buildpacks'),
+      tenant: input.tenant ?? false,
       onLine,
     });
     const run = await runBuildpacks({

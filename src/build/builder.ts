@@ -10,7 +10,7 @@ import { cacheVolumeName } from './buildpacks.ts';
 import { buildFromImage } from './from-image.ts';
 import { runPredeploy } from './predeploy.ts';
 
-export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackImage?: string } = {}): Builder {
+export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackImage?: string; tenant?: boolean } = {}): Builder {
   return {
     build(req: BuildRequest): Promise<BuildResult> {
       const { source } = req;
@@ -26,6 +26,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         buildpacks: req.buildpacks,
         env: req.env,
         ...(opts.stackImage ? { stackImage: opts.stackImage } : {}),
+        tenant: opts.tenant ?? false,
         onLine: req.onLine,
       });
     },

@@ -42,7 +42,7 @@ function moduleRelative(rel: string): string | undefined {
   }
 }
 
-export async function fetchBuildpacks(refs: readonly BuildpackRef[], opts: { builtinDir: string; workDir: string; onLine: OnLine }): Promise<FetchedBuildpack[]> {
+export async function fetchBuildpacks(refs: readonly BuildpackRef[], opts: { builtinDir: string; workDir: string; tenant?: boolean; onLine: OnLine }): Promise<FetchedBuildpack[]> {
   const fetched: FetchedBuildpack[] = [];
   for (const [i, ref] of refs.entries()) {
     if (ref.kind === 'builtin') {
@@ -54,21 +54,20 @@ export async function fetchBuildpacks(refs: readonly BuildpackRef[], opts: { bui
     const dir = resolve(opts.workDir, `buildpack-${i}`);
     mkdirSync(opts.workDir, { recursive: true });
     opts.onLine(detail(`Fetching buildpack ${ref.ref}`));
-    await cloneBuildpack(ref.url, ref.commitish, dir);
+    await cloneBuildpack(ref.url, ref.commitish, dir, opts.tenant ? TENANT_PROTOCOLS : ALL_PROTOCOLS);
     if (!existsSync(join(dir, 'bin', 'compile'))) throw new BuildError('buildpack', `${ref.ref} is not a buildpack: it has no bin/compile`);
     fetched.push({ ref, dir });
   }
   return fetched;
 }
 
-const GIT_ENV = {
-  GIT_TERMINAL_PROMPT: '0',
-  // No `ext::` or other transports that run commands.
-  GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh',
-};
+// No `ext::` or other transports that run commands; a tenant's build not even the server's own files.
+const ALL_PROTOCOLS = 'file:git:http:https:ssh';
+const TENANT_PROTOCOLS = 'https:ssh';
 
-async function cloneBuildpack(url: string, commitish: string | undefined, dir: string): Promise<void> {
-  const git = (args: string[]) => execa('git', args, { reject: false, env: GIT_ENV, stdin: 'ignore' });
+async function cloneBuildpack(url: string, commitish: string | undefined, dir: string, protocols: string): Promise<void> {
+  const env = { GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: protocols };
+  const git = (args: string[]) => execa('git', args, { reject: false, env, stdin: 'ignore' });
   const shallow = await git(['clone', '--quiet', '--depth', '1', ...(commitish ? ['--branch', commitish] : []), '--', url, dir]);
   if (shallow.exitCode === 0) return;
   if (commitish) {

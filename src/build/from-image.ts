@@ -8,7 +8,7 @@ import type { AppJson, BuildResult, ProcessTypes } from '../types.ts';
 import { parseAppJson } from './app-json.ts';
 import { exposedTcpPorts } from './dockerfile.ts';
 import { BuildError } from './errors.ts';
-import { splitImageRef } from './image-ref.ts';
+import { splitImageRef, type ImageFacts } from './image-ref.ts';
 import { step, type OnLine } from './lines.ts';
 import { parseProcfile } from './procfile.ts';
 import { readTar } from './tar.ts';
@@ -34,15 +34,16 @@ export async function buildFromImage(input: FromImageInput): Promise<BuildResult
     throw err;
   }
   onLine(step(`Using image ${input.image} (${info.Id.slice(7, 19)})`));
-  if (input.imageTag !== input.image) {
-    const { repo, tag } = splitImageRef(input.imageTag);
-    await docker.getImage(input.image).tag({ repo, tag });
-  }
   const dir = info.Config?.WorkingDir || '/';
-  const procfileText = await readImageFile(docker, input.image, `${dir.replace(/\/$/, '')}/Procfile`);
-  const appJsonText = await readImageFile(docker, input.image, `${dir.replace(/\/$/, '')}/app.json`);
+  const procfileText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/Procfile`);
+  const appJsonText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/app.json`);
   const processTypes: ProcessTypes = procfileText !== undefined ? parseProcfile(procfileText) : { web: '' };
   const appJson: AppJson = appJsonText !== undefined ? parseAppJson(appJsonText) : { healthchecks: {} };
+  // Tagged last (by id, the image that was inspected), so a bad Procfile or app.json leaves no build tag.
+  if (input.imageTag !== input.image) {
+    const { repo, tag } = splitImageRef(input.imageTag);
+    await docker.getImage(info.Id).tag({ repo, tag });
+  }
   return {
     imageId: info.Id,
     imageTag: input.imageTag,
@@ -68,5 +69,16 @@ export async function readImageFile(docker: Docker, image: string, path: string)
     throw err;
   } finally {
     await container.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** An image's id, tags and labels if it is on this Docker host; undefined if it is not. */
+export async function inspectLocalImage(docker: Docker, ref: string): Promise<ImageFacts | undefined> {
+  try {
+    const info = await docker.getImage(ref).inspect();
+    return { id: info.Id, repoTags: info.RepoTags ?? [], labels: (info.Config?.Labels as Record<string, string> | null | undefined) ?? {} };
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
   }
 }

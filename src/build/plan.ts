@@ -3,18 +3,13 @@
  * the app's settings and its config, so they can be tested without Docker.
  */
 import { printable } from '../validate.ts';
+import { BUILTIN_BUILDPACKS, checkBuildpack, tenantBuildpackRefusal, type BuildpackRef } from './buildpack-ref.ts';
 import { BuildError } from './errors.ts';
 
 export type Builder = 'herokuish' | 'dockerfile' | 'null';
 export const BUILDERS: readonly Builder[] = ['herokuish', 'dockerfile', 'null'];
 
-/** Built-in buildpacks, in the order auto-detection tries them. `procfile` matches last. */
-export const BUILTIN_BUILDPACKS = ['nodejs', 'python', 'static', 'procfile'] as const;
-export type BuiltinBuildpack = (typeof BUILTIN_BUILDPACKS)[number];
-
-export type BuildpackRef =
-  | { kind: 'builtin'; name: BuiltinBuildpack; ref: string }
-  | { kind: 'git'; url: string; commitish?: string; ref: string };
+export { BUILTIN_BUILDPACKS, type BuildpackRef, type BuiltinBuildpack } from './buildpack-ref.ts';
 
 /**
  * Dokku's rule: an explicit selection wins; otherwise a `Dockerfile` at the root of the source
@@ -30,36 +25,25 @@ export function detectBuilder(files: readonly string[], selected?: string | null
   return files.includes('Dockerfile') ? 'dockerfile' : 'herokuish';
 }
 
-const GIT_URL = /^(https?:\/\/|git:\/\/|ssh:\/\/|file:\/\/|\/|[\w.-]+@[\w.-]+:)/;
-
-/** A built-in name (`nodejs`, `heroku/nodejs`) or a git URL with an optional `#branch-or-tag`. */
-export function parseBuildpackRef(text: string): BuildpackRef {
-  const ref = text.trim();
-  const name = ref.replace(/^heroku\//, '').replace(/^heroku-buildpack-/, '');
-  if ((BUILTIN_BUILDPACKS as readonly string[]).includes(name)) return { kind: 'builtin', name: name as BuiltinBuildpack, ref };
-  if (GIT_URL.test(ref) && !/[\s'"`$;&|<>\\]/.test(ref)) {
-    const hash = ref.indexOf('#');
-    const url = hash === -1 ? ref : ref.slice(0, hash);
-    const commitish = hash === -1 ? undefined : ref.slice(hash + 1);
-    if (commitish !== undefined && !/^[\w./-]+$/.test(commitish)) {
-      throw new BuildError('buildpack', `Invalid buildpack '${printable(ref)}': the part after '#' must be a branch, tag or commit`);
-    }
-    if (commitish?.startsWith('-') || url.startsWith('-')) throw new BuildError('buildpack', `Invalid buildpack '${printable(ref)}'`);
-    return commitish ? { kind: 'git', url, commitish, ref } : { kind: 'git', url, ref };
-  }
-  throw new BuildError(
-    'buildpack',
-    `Unknown buildpack '${printable(ref)}': use a built-in one (${BUILTIN_BUILDPACKS.join(', ')}) or a git URL`,
-  );
+/**
+ * A built-in name (`nodejs`, `heroku/nodejs`) or a git URL with an optional `#branch-or-tag`, as
+ * `checkBuildpack` allows; with `tenant`, only what a non-admin key may name.
+ */
+export function parseBuildpackRef(text: string, opts: { tenant?: boolean } = {}): BuildpackRef {
+  const checked = checkBuildpack(text.trim());
+  if (!checked.ok) throw new BuildError('buildpack', checked.problem);
+  const refusal = opts.tenant ? tenantBuildpackRefusal(checked.ref) : undefined;
+  if (refusal) throw new BuildError('buildpack', `Refused ${refusal}`);
+  return checked.ref;
 }
 
 /** A `.buildpacks` file: one buildpack per line; blank lines and `#` comments are skipped. */
-export function parseBuildpacksFile(text: string): BuildpackRef[] {
+export function parseBuildpacksFile(text: string, opts: { tenant?: boolean } = {}): BuildpackRef[] {
   return text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'))
-    .map(parseBuildpackRef);
+    .map((l) => parseBuildpackRef(l, opts));
 }
 
 export interface PlanInput {
@@ -73,6 +57,8 @@ export interface PlanInput {
   buildpacksFile?: string;
   /** The app's config; Heroku's `BUILDPACK_URL` names one buildpack. */
   env?: Readonly<Record<string, string>>;
+  /** The deploy is a non-admin key's: every buildpack must be one a tenant may name. */
+  tenant?: boolean;
 }
 
 export type BuildPlan =
@@ -88,18 +74,19 @@ export type BuildPlan =
 /** Precedence as in Dokku: the app's buildpack list, then `BUILDPACK_URL`, then `.buildpacks`, then detection. */
 export function buildPlan(input: PlanInput): BuildPlan {
   const builder = detectBuilder(input.files, input.selected);
+  const opts = { tenant: input.tenant ?? false };
   if (builder === 'null') return { builder };
   if (builder === 'dockerfile') {
     if (!input.files.includes('Dockerfile')) throw new BuildError('dockerfile', 'The dockerfile builder is selected but the source has no Dockerfile');
     return { builder, dockerfile: 'Dockerfile' };
   }
   if (input.buildpacks && input.buildpacks.length > 0) {
-    return { builder, from: 'app', buildpacks: input.buildpacks.map(parseBuildpackRef) };
+    return { builder, from: 'app', buildpacks: input.buildpacks.map((b) => parseBuildpackRef(b, opts)) };
   }
   const url = input.env?.BUILDPACK_URL?.trim();
-  if (url) return { builder, from: 'BUILDPACK_URL', buildpacks: [parseBuildpackRef(url)] };
+  if (url) return { builder, from: 'BUILDPACK_URL', buildpacks: [parseBuildpackRef(url, opts)] };
   if (input.buildpacksFile !== undefined) {
-    const list = parseBuildpacksFile(input.buildpacksFile);
+    const list = parseBuildpacksFile(input.buildpacksFile, opts);
     if (list.length > 0) return { builder, from: '.buildpacks', buildpacks: list };
   }
   return { builder, from: 'detect', buildpacks: BUILTIN_BUILDPACKS.map((name) => ({ kind: 'builtin', name, ref: name })) };

@@ -4,11 +4,23 @@ import { UserError } from '../errors.ts';
 import { buildLogPath } from '../settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSetting, getSettings, listBuilds } from '../state/release-queries.ts';
-import { checkBuildpackUrl } from '../state/settings-schema.ts';
+import { checkBuildpack, tenantBuildpackRefusal } from '../build/buildpack-ref.ts';
 import { escapeControls, parsePositiveInt, printable, validateAppName } from '../validate.ts';
 import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
-import type { Context } from './context.ts';
+import { forbidTenant, type Context } from './context.ts';
 import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
+
+/**
+ * A buildpack as a user sets it (`buildpacks:add|set`, `config:set BUILDPACK_URL=…`): malformed is
+ * an error for anyone; what only admins may name is refused to a tenant.
+ */
+export async function checkBuildpackWord(ctx: Context, command: string, app: string | undefined, url: string): Promise<string> {
+  const checked = checkBuildpack(url);
+  if (!checked.ok) throw new UserError(checked.problem);
+  const refusal = tenantBuildpackRefusal(checked.ref);
+  if (refusal) await forbidTenant(ctx, command, refusal, app);
+  return url;
+}
 
 export function registerBuilds(cli: CAC, ctx: Context): void {
   const { io } = ctx;
@@ -68,19 +80,16 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
     return { id: row.id, list: JSON.parse(getSettings(db, row.id, 'buildpacks').list ?? '[]') as string[] };
   };
   const saveList = async (app: string, list: string[]) => setSetting(ctx, app, 'buildpacks', 'list', list.length ? JSON.stringify(list) : null);
-  const checkUrl = (url: string): string => {
-    const problem = checkBuildpackUrl(url);
-    if (problem) throw new UserError(`Invalid buildpack '${printable(url)}': expected ${problem}`);
-    return url;
-  };
+  const checkUrl = (command: string, app: string, url: string) => checkBuildpackWord(ctx, command, app, url);
 
   cli
     .command('buildpacks:add <app> <buildpack>', 'Add a buildpack (git URL or built-in name)')
     .option('--index <n>', 'Insert at this 1-based position')
     .action(async (name: string, url: string, opts: { index?: unknown }) => {
       const app = validateAppName(name);
+      await checkUrl('buildpacks:add', app, url);
       const { list } = await listOf(app);
-      if (list.includes(checkUrl(url))) throw new UserError(`Buildpack ${url} is already set`);
+      if (list.includes(url)) throw new UserError(`Buildpack ${url} is already set`);
       const at = opts.index === undefined ? list.length : parsePositiveInt('--index', String(opts.index), list.length + 1) - 1;
       list.splice(at, 0, url);
       await saveList(app, list);
@@ -91,8 +100,8 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
     .option('--index <n>', 'Replace the buildpack at this 1-based position')
     .action(async (name: string, url: string, opts: { index?: unknown }) => {
       const app = validateAppName(name);
+      await checkUrl('buildpacks:set', app, url);
       const { list } = await listOf(app);
-      checkUrl(url);
       if (opts.index === undefined) await saveList(app, [url]);
       else {
         list[parsePositiveInt('--index', String(opts.index), Math.max(1, list.length)) - 1] = url;

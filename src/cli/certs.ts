@@ -1,41 +1,28 @@
-import { readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../errors.ts';
+import { certPairFromInput, MAX_CERT_INPUT_BYTES, MAX_PEM_BYTES, type CertPair } from '../proxy/cert-input.ts';
 import { certMaterial, changeCertificate, selfSignedCertificate } from '../proxy/certs.ts';
 import { isWildcard } from '../proxy/domains.ts';
 import { certPaths, routingView } from '../proxy/routing.ts';
 import { getCert } from '../state/proxy-queries.ts';
 import { requireApp } from '../state/queries.ts';
-import { validateAppName } from '../validate.ts';
+import { readFileCapped, readStreamCapped } from '../read-capped.ts';
+import { printable, validateAppName } from '../validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
-import type { Context } from './context.ts';
+import { forbidTenant, type Context } from './context.ts';
 import { step, type ReportFields } from './output.ts';
 import { routingDeps } from './proxy.ts';
 
-const MAX_INPUT = 1024 * 1024;
+/** Over SSH a certificate comes on stdin; only admins and local callers may name files on the server. */
+const PATHS_REFUSED = 'certificate and key files are paths on the server: pipe them on stdin (a tar of server.crt and server.key, or the PEM certificate and key concatenated)';
 
-async function readStdin(ctx: Context): Promise<Buffer> {
-  if (ctx.io.stdinIsTTY) throw new UsageError('Give CRT and KEY files, or pipe a tar with server.crt and server.key into stdin');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.io.stdin) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += b.length;
-    if (size > MAX_INPUT) throw new UserError('Certificate input is larger than 1 MiB');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
+async function readStdinPair(ctx: Context): Promise<CertPair> {
+  if (ctx.io.stdinIsTTY) throw new UsageError('Give CRT and KEY files, or pipe a tar of server.crt and server.key (or the PEM certificate and key) into stdin');
+  return certPairFromInput(await readStreamCapped(ctx.io.stdin, MAX_CERT_INPUT_BYTES, 'certificate input on stdin'));
 }
 
-function readPem(path: string, what: string): string {
-  try {
-    const text = readFileSync(path, 'utf8');
-    if (text.length > MAX_INPUT) throw new UserError(`${what} ${path} is larger than 1 MiB`);
-    return text;
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`Cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+function readPemFile(path: string, what: string): string {
+  return readFileCapped(path, MAX_PEM_BYTES, `${what} ${printable(path)}`).toString('utf8');
 }
 
 export function registerCerts(cli: CAC, ctx: Context): void {
@@ -43,32 +30,18 @@ export function registerCerts(cli: CAC, ctx: Context): void {
 
   for (const command of ['certs:add', 'certs:update']) {
     cli
-      .command(`${command} <app> [crt] [key]`, 'Install a certificate and key (files, or a tar of server.crt and server.key on stdin)')
+      .command(`${command} <app> [crt] [key]`, 'Install a certificate and key: CRT and KEY files (admin), or on stdin a tar of server.crt and server.key, or the PEM certificate and key')
       .action(async (name: string, crt: string | undefined, key: string | undefined) => {
         const app = validateAppName(name);
-        let certificate: string;
-        let privateKey: string;
-        if (crt !== undefined || key !== undefined) {
-          if (crt === undefined || key === undefined) throw new UsageError('Give both CRT and KEY files');
-          certificate = readPem(crt, 'certificate');
-          privateKey = readPem(key, 'key');
-        } else {
-          const { readTar } = await import('../build/tar.ts');
-          let entries;
-          try {
-            entries = readTar(await readStdin(ctx));
-          } catch (err) {
-            if (err instanceof UserError) throw err;
-            throw new UserError(`stdin is not a tar archive: ${(err as Error).message}`);
-          }
-          const find = (suffix: string) => entries.find((e) => e.type === 'file' && (e.path === suffix || e.path.endsWith(`/${suffix}`)))?.data?.toString('utf8');
-          const c = find('server.crt');
-          const k = find('server.key');
-          if (!c || !k) throw new UserError('The tar must hold server.crt and server.key');
-          certificate = c;
-          privateKey = k;
+        let pair: CertPair;
+        if (crt === undefined || (crt === '-' && key === undefined)) pair = await readStdinPair(ctx);
+        else {
+          // Refused before any file is opened: whether a path exists is not for a tenant to learn.
+          await forbidTenant(ctx, command, PATHS_REFUSED, app);
+          if (key === undefined) throw new UsageError('Give both CRT and KEY files (or - and the pair on stdin)');
+          pair = { certificate: readPemFile(crt, 'certificate'), key: readPemFile(key, 'key') };
         }
-        const material = certMaterial(certificate, privateKey, 'manual');
+        const material = certMaterial(pair.certificate, pair.key, 'manual');
         const events = await changeCertificate(await routingDeps(ctx), app, material);
         io.out(step(events.length ? `Added certificate for ${material.info.names.join(', ')} to ${app}` : `${app} already has this certificate`));
       });

@@ -11,6 +11,7 @@ import { runAppCommand } from './common.ts';
 import { EXPORT_FORMATS, quotedValue, renderExport, type ExportFormat } from './config-format.ts';
 import type { Context } from './context.ts';
 import { detail, section, step } from './output.ts';
+import { checkBuildpackWord } from './builds.ts';
 
 interface ScopeOpts {
   global?: boolean;
@@ -100,6 +101,8 @@ export function registerConfig(cli: CAC, ctx: Context): void {
         const [k, v] = parseAssignment(pair);
         vars[k] = opts.encoded ? decodeBase64Value(k, v) : v;
       }
+      // The build takes BUILDPACK_URL as its buildpack: checked as buildpacks:set checks one.
+      if (vars.BUILDPACK_URL) await checkBuildpackWord(ctx, 'config:set', app, vars.BUILDPACK_URL);
       await changeConfig(ctx, app, { type: 'config:set', vars }, opts.restart !== false, (changed) => {
         io.out(step(changed ? 'Setting config vars' : 'No config vars changed'));
         if (changed) for (const k of Object.keys(vars)) io.out(detail(k));

@@ -13,6 +13,7 @@ import { getSetting, getRelease, loadReleaseState } from '../state/release-queri
 import { printable, validateAppName } from '../validate.ts';
 import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
 import type { Context } from './context.ts';
+import { refuseForeignImage } from './image-access.ts';
 import { renderReport, reportJson, step, type ReportFields } from './output.ts';
 import { makePipeline } from './pipeline.ts';
 
@@ -42,6 +43,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
   cli.command('git:from-image <app> <image>', 'Deploy an existing Docker image without building').action(async (name: string, image: string) => {
     const app = validateAppName(name);
     if (!IMAGE_REF.test(image)) throw new UserError(`Invalid image reference '${printable(image)}'`);
+    await refuseForeignImage(ctx, 'git:from-image', app, image);
     const p = await makePipeline(ctx);
     await deploySource(p, app, { kind: 'image', image });
   });

@@ -19,8 +19,6 @@ const wholeNumber = (min: number, max: number) => (v: string) =>
 const bool = (v: string) => (v === 'true' || v === 'false' ? undefined : 'true or false');
 const oneOf = (...values: string[]) => (v: string) => (values.includes(v) ? undefined : values.join(', '));
 const imageRef = (v: string) => (/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(v) ? undefined : 'a Docker image reference');
-const gitUrl = (v: string) =>
-  /^(https?:\/\/|git:\/\/|ssh:\/\/|file:\/\/|\/)[^\s'"`$;&|<>]+$/.test(v) || /^[a-z][a-z0-9-]*$/.test(v) ? undefined : 'a git URL or a built-in buildpack name';
 
 export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
   builder: { selected: { default: '', check: (v) => (v === '' ? undefined : oneOf('herokuish', 'dockerfile', 'null')(v)) } },
@@ -41,8 +39,6 @@ export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
   git: { 'deploy-branch': { default: '', check: (v) => (v === '' || isBranchName(v) ? undefined : 'a git branch name') } },
   apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },
 };
-
-export { gitUrl as checkBuildpackUrl };
 
 /** What `git check-ref-format --branch` accepts, in the common alphabet (no spaces, ~, ^, :, ?, *, [). */
 export function isBranchName(v: string): boolean {

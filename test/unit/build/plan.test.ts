@@ -35,6 +35,7 @@ describe('buildpack references', () => {
       kind: 'git',
       url: 'https://github.com/heroku/heroku-buildpack-ruby.git',
       ref: 'https://github.com/heroku/heroku-buildpack-ruby.git',
+      transport: 'https',
     });
     expect(parseBuildpackRef('https://example.com/bp.git#v1.2')).toMatchObject({ url: 'https://example.com/bp.git', commitish: 'v1.2' });
     expect(parseBuildpackRef('file:///tmp/bp.git')).toMatchObject({ kind: 'git', url: 'file:///tmp/bp.git' });

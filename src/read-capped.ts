@@ -1,0 +1,53 @@
+/**
+ * Reading what a user hands over (a file named by an admin, stdin) with a byte limit: never more
+ * than `limit + 1` bytes are held, so `/dev/zero` or a huge file is refused at the cap in bounded
+ * memory instead of being read whole first.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { UserError } from './errors.ts';
+
+const CHUNK = 64 * 1024;
+
+export function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}
+
+/** The file's bytes, or a UserError naming `what` if it cannot be read or holds more than `limit`. */
+export function readFileCapped(path: string, limit: number, what: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new UserError(`Cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const buf = Buffer.allocUnsafe(limit + 1);
+    let size = 0;
+    while (size <= limit) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, size, Math.min(CHUNK, limit + 1 - size), null);
+      } catch (err) {
+        throw new UserError(`Cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      if (n === 0) return buf.subarray(0, size);
+      size += n;
+    }
+    throw new UserError(`${what[0]!.toUpperCase()}${what.slice(1)} is larger than ${formatBytes(limit)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A stream's bytes, refused (and no longer read) once they pass `limit`. */
+export async function readStreamCapped(stream: NodeJS.ReadableStream, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    size += b.length;
+    if (size > limit) throw new UserError(`${what[0]!.toUpperCase()}${what.slice(1)} is larger than ${formatBytes(limit)}`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
