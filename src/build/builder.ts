@@ -10,7 +10,8 @@ import { cacheVolumeName } from './buildpacks.ts';
 import { buildFromImage } from './from-image.ts';
 import { runPredeploy } from './predeploy.ts';
 
-export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackImage?: string } = {}): Builder {
+/** `untrusted`: the builds are a tenant's (a non-admin key's), see BuildInput.untrusted. */
+export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackImage?: string; untrusted?: boolean } = {}): Builder {
   return {
     build(req: BuildRequest): Promise<BuildResult> {
       const { source } = req;
@@ -25,6 +26,8 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         builder: req.builder,
         buildpacks: req.buildpacks,
         env: req.env,
+        limits: { maxBytes: settings.maxArchiveBytes },
+        ...(opts.untrusted ? { untrusted: true } : {}),
         ...(opts.stackImage ? { stackImage: opts.stackImage } : {}),
         onLine: req.onLine,
       });

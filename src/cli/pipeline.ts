@@ -30,7 +30,7 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     },
     builder: async () => {
       const [{ dockerBuilder }, { stackImage }] = await Promise.all([import('../build/builder.ts'), import('./stack.ts')]);
-      return dockerBuilder(docker, ctx.settings, { stackImage: await stackImage(ctx) });
+      return dockerBuilder(docker, ctx.settings, { stackImage: await stackImage(ctx), untrusted: Boolean(ctx.tenant) });
     },
   };
 }
