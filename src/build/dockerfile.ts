@@ -91,8 +91,19 @@ function daemonMessage(err: unknown): string {
  */
 export function remoteAdds(dockerfile: string): string[] {
   const found: string[] = [];
-  // Either escape character (`\\`, or a backtick after `# escape=\``) continues a line.
-  const logical = dockerfile.replace(/[\\`][ \t]*\r?\n/g, ' ').split(/\r?\n/);
+  // Either escape character (`\\`, or a backtick after `# escape=\``) continues a line; comments do not.
+  const logical: string[] = [];
+  let pending = '';
+  for (const raw of dockerfile.split(/\r?\n/)) {
+    if (pending === '' && /^\s*#/.test(raw)) continue;
+    const cont = /[\\`]\s*$/.exec(raw);
+    pending += cont ? `${raw.slice(0, cont.index)} ` : raw;
+    if (!cont) {
+      logical.push(pending);
+      pending = '';
+    }
+  }
+  if (pending) logical.push(pending);
   for (const line of logical) {
     const m = /^\s*ADD\s+(.*)$/i.exec(line);
     if (!m) continue;

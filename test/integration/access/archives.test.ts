@@ -259,7 +259,7 @@ describe('hole 6: memory stays bounded on huge entries', () => {
     await write(paddingFor(size));
     await write(TAR_END);
     gz.end();
-    await new Promise<void>((r) => out.on("close", () => r()));
+    await new Promise<void>((r) => out.on('close', () => r()));
     return path;
   }
 
