@@ -45,6 +45,7 @@ export async function buildDockerfile(input: DockerfileBuildInput): Promise<{ im
       ...(input.buildArgs && Object.keys(input.buildArgs).length ? { buildargs: input.buildArgs } : {}),
     });
   } catch (err) {
+    context.on('error', () => {}).destroy(); // not read: its late open must not fail once the source is gone
     // The daemon refuses a Dockerfile it cannot parse (`FROMM`) before the build starts: HTTP 400/500.
     if (err instanceof BuildError) throw err;
     const status = (err as { statusCode?: number }).statusCode;

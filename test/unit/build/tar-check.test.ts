@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
 import { isHostLocalAddress } from '../../../src/build/archive-upload.ts';
+import { buildApp } from '../../../src/build/build-app.ts';
 import { remoteAdds } from '../../../src/build/dockerfile.ts';
 import { SourceRootCheck } from '../../../src/build/tar-check.ts';
 import type { RawHeader } from '../../../src/build/tar.ts';
@@ -76,6 +81,15 @@ describe('remoteAdds: Dockerfile ADD with a URL', () => {
     expect(remoteAdds('# escape=`\nADD `\n  http://a/b /b')).toEqual(['http://a/b']);
     expect(remoteAdds('ADD git@github.com:x/y.git /src')).toEqual(['git@github.com:x/y.git']);
     expect(remoteAdds('ADD local.txt ftp://nope/ /dst/')).toEqual(['ftp://nope/']);
+  });
+
+  it("a tenant's build (a push) is refused before Docker is asked anything", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dokku-remote-add-'));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM x\nADD http://127.0.0.1:9/secret /s\n');
+    const docker = new Proxy({}, { get: () => { throw new Error('Docker was used'); } }) as unknown as Docker;
+    const input = { docker, settings: { caBundle: '', stackImage: 'x' }, app: 'web', source: dir, imageTag: 'dokku/web:build-1', onLine: () => {} };
+    await expect(buildApp({ ...input, untrusted: true })).rejects.toThrow(/ADD with a URL is not allowed for this key \(http:\/\/127\.0\.0\.1:9\/secret\)/);
+    await expect(buildApp(input)).rejects.toThrow(/Docker was used/);
   });
 
   it('leaves local ADD and COPY alone', () => {
