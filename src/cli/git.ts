@@ -18,8 +18,9 @@ import { makePipeline } from './pipeline.ts';
 
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/-]{0,200}(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/;
 
-/** Seconds a download of an archive URL may take, and what it may weigh (DOKKU_MAX_ARCHIVE_BYTES). */
+/** How long a download of an archive URL may take (what it may weigh is DOKKU_MAX_ARCHIVE_BYTES), and the longest argument. */
 const DOWNLOAD_TIMEOUT_MS = 600_000;
+const MAX_ARCHIVE_ARG = 4096;
 
 /**
  * The archive as a file on the host: stdin copied to `tmpPath`, a URL downloaded there, or (for
@@ -29,6 +30,7 @@ const DOWNLOAD_TIMEOUT_MS = 600_000;
 async function receiveArchive(ctx: Context, app: string, given: string, tmpPath: string): Promise<string> {
   const { copyInputToFile, downloadArchive, hostLocalReason } = await import('../build/archive-upload.ts');
   const max = ctx.settings.maxArchiveBytes;
+  if (given.length > MAX_ARCHIVE_ARG) throw new UserError(`The archive argument is longer than ${MAX_ARCHIVE_ARG} characters`);
   if (given === '-') {
     if (ctx.io.stdinIsTTY) throw new UserError('Pipe a tar archive into stdin, or give a file path');
     const bytes = ctx.io.stdin === process.stdin ? await copyInputToFile(0, tmpPath, max) : await copyStream(ctx.io.stdin, tmpPath);

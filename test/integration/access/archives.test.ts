@@ -148,7 +148,7 @@ describe('hole 1: a tenant names no server path', () => {
       expect(newEvents(before)).toEqual(Array(5).fill('AccessDenied'));
     });
 
-    it('an admin deploys from an http URL; a URL that answers garbage fails in one line', async () => {
+    it('an admin deploys from an http URL (redirects followed); a URL that cannot be fetched fails in one line', async () => {
       const before = eventRows(root).filter((e) => e.type === 'ReleaseCreated').length;
       const r = await runPiped(compiled, root, ['git:from-archive', web, `http://127.0.0.1:${port}/redirect`]);
       expect(r.code, r.stderr).toBe(0);
