@@ -14,7 +14,7 @@ import { entryBytes, file, headerBytes, paddingFor, symlink, TAR_END, writeTar, 
 import { eventRows, makeRoot, removeRoots, requireDist, run as runCli, STACK_TRACE, TARGETS, childEnv, type Target } from '../../helpers/cli.ts';
 import { expectOk, FIXTURES } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
-import { makeKeyPair, sshArgs, startSshd, type KeyPair, type TestSshd } from '../../helpers/sshd.ts';
+import { makeKeyPair, run, sshArgs, startSshd, workTree, type KeyPair, type TestSshd } from '../../helpers/sshd.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const node = TARGETS.find((t) => t.name === 'node')!;
@@ -241,6 +241,17 @@ describe('Dockerfiles', () => {
     const admin = await runPiped(compiled, root, ['git:from-archive', web, '-'], { input: dockerfileTar(text) });
     // The admin's build runs and the daemon's own fetch fails (nothing listens on port 9): one line.
     oneErrorLine(admin, /Dockerfile build failed/);
+  }, 120_000);
+});
+
+describe('hole 10 over git push', () => {
+  it("a tenant's push of a Dockerfile that ADDs a URL fails in the build, saying why, through the real sshd", async () => {
+    const tree = await workTree(undefined, join(scratch, 'push-add'));
+    await tree.commit('remote add', { Dockerfile: 'FROM dokku/stack:bookworm-base\nADD http://127.0.0.1:9/secret /secret\nCMD ["sleep", "1"]\n' });
+    const r = await run('git', ['push', sshd.remote(web), 'main'], { cwd: tree.dir, env: { GIT_SSH_COMMAND: sshd.gitSsh(bob) } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('ADD with a URL is not allowed for this key (http://127.0.0.1:9/secret)');
+    expect(r.stderr).not.toMatch(STACK_TRACE);
   }, 120_000);
 });
 
