@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { CAC } from 'cac';
+import { copyInputToFile, downloadArchive, hostLocalReason } from '../build/archive-upload.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { deploySource } from '../deploy.ts';
 import { deployBranchOf, runPreReceive } from '../git/hook.ts';
@@ -28,7 +29,6 @@ const MAX_ARCHIVE_ARG = 4096;
  * this server, is refused before anything is read.
  */
 async function receiveArchive(ctx: Context, app: string, given: string, tmpPath: string): Promise<string> {
-  const { copyInputToFile, downloadArchive, hostLocalReason } = await import('../build/archive-upload.ts');
   const max = ctx.settings.maxArchiveBytes;
   if (given.length > MAX_ARCHIVE_ARG) throw new UserError(`The archive argument is longer than ${MAX_ARCHIVE_ARG} characters`);
   if (given === '-') {
