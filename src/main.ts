@@ -63,12 +63,24 @@ function quietWhenClosed(stream: NodeJS.WriteStream): (text: string) => void {
   };
 }
 
+let settled = false;
 main().then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (err: unknown) => {
+    settled = true;
     process.stderr.write(`${err instanceof Error && err.stack ? err.stack : String(err)}\n`);
     process.exitCode = 70;
   },
 );
+
+// A command whose work stalled on something that can never happen (a stream that lost its end)
+// would otherwise exit 0 having done nothing: say so, and fail.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  process.stderr.write(' !     Internal error: the command stopped before it finished (nothing was left to wait for)\n');
+  process.exitCode = 70;
+});

@@ -24,6 +24,8 @@ export interface Settings {
   stackImage: string;
   /** The sshd file that `ssh-keys:*` rewrites (the dokku user's ~/.ssh/authorized_keys). */
   authorizedKeys: string;
+  /** Largest source archive accepted, uploaded and once uncompressed (a gzip bomb stops here). */
+  maxArchiveBytes: number;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -43,7 +45,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     nginxLogDir: env.DOKKU_NGINX_LOG_DIR || '/var/log/nginx',
     stackImage: env.DOKKU_STACK_IMAGE || 'dokku/stack:bookworm',
     authorizedKeys: env.DOKKU_AUTHORIZED_KEYS || join(root, '.ssh', 'authorized_keys'),
+    maxArchiveBytes: positiveInteger(env.DOKKU_MAX_ARCHIVE_BYTES) ?? 2 * 1024 ** 3,
   };
+}
+
+function positiveInteger(text: string | undefined): number | undefined {
+  if (!text || !/^\d{1,15}$/.test(text.trim())) return undefined;
+  const n = Number(text.trim());
+  return n > 0 ? n : undefined;
 }
 
 export function appDir(settings: Settings, app: string): string {

@@ -12,16 +12,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../settings.ts';
 import type { AppJson, BuildResult, ProcessTypes } from '../types.ts';
-import { validateAppName } from '../validate.ts';
+import { printable, validateAppName } from '../validate.ts';
 import { parseAppJson } from './app-json.ts';
 import { builtinBuildpacksDir, fetchBuildpacks } from './buildpack-fetch.ts';
 import { runBuildpacks } from './buildpacks.ts';
-import { buildDockerfile } from './dockerfile.ts';
+import { buildDockerfile, remoteAdds } from './dockerfile.ts';
 import { BuildError } from './errors.ts';
 import { step, type OnLine } from './lines.ts';
 import { buildPlan } from './plan.ts';
 import { parseProcfile } from './procfile.ts';
-import { prepareSource } from './source.ts';
+import { DEFAULT_SOURCE_LIMITS, prepareSource, type SourceLimits } from './source.ts';
 import { ensureStack, imageId } from './stack.ts';
 
 export interface BuildInput {
@@ -42,9 +42,14 @@ export interface BuildInput {
   stackImage?: string;
   /** Where the built-in buildpacks are; defaults to builtinBuildpacksDir(). */
   buildpacksDir?: string;
+  /** Size limits of the source (default: 2 GiB uncompressed). */
+  limits?: SourceLimits;
   /** A buildpack build still running after this long is stopped (default 900, as Heroku). */
   timeoutSeconds?: number;
-  /** A non-admin key's deploy: only the buildpacks a tenant may name (no paths, no file://). */
+  /**
+   * A non-admin key's deploy: only the buildpacks a tenant may name (no paths, no file://), and a
+   * Dockerfile may not make the daemon fetch a URL (`ADD https://…`, run on the host's network).
+   */
   tenant?: boolean;
   onLine: OnLine;
 }
@@ -62,7 +67,8 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
   const { onLine } = input;
   const workDir = mkdtempSync(join(tmpdir(), `dokku-build-${app}-`));
   try {
-    const source = await prepareSource(input.source, workDir);
+    const limits = input.limits ?? DEFAULT_SOURCE_LIMITS;
+    const source = await prepareSource(input.source, workDir, limits);
     const procfile: ProcessTypes | undefined = source.buildFiles.Procfile !== undefined ? parseProcfile(source.buildFiles.Procfile) : undefined;
     const appJson: AppJson = source.buildFiles['app.json'] !== undefined ? parseAppJson(source.buildFiles['app.json']) : { healthchecks: {} };
     const plan = buildPlan({
@@ -81,8 +87,12 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
 
     if (plan.builder === 'dockerfile') {
       // Config is for run time only, as in Dokku: a Dockerfile's build sees none of it.
+      const remote = input.tenant ? remoteAdds(source.buildFiles.Dockerfile ?? '') : [];
+      if (remote.length > 0) throw new BuildError('dockerfile', `ADD with a URL is not allowed for this key (${printable(remote[0]!)}): download it in a RUN step, or add the file to the source`);
       onLine(step(`Building ${app} from Dockerfile`));
       const built = await buildDockerfile({
+        limits,
+        needsCommand: procfile?.web === undefined,
         docker: input.docker,
         app,
         sourceTar: source.tarPath,
@@ -110,6 +120,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
       stackImage,
       imageTag: input.imageTag,
       sourceTar: source.tarPath,
+      limits,
       buildpacks,
       detect: plan.from === 'detect' ? 'first' : 'all',
       env,

@@ -10,6 +10,7 @@ import { cacheVolumeName } from './buildpacks.ts';
 import { buildFromImage } from './from-image.ts';
 import { runPredeploy } from './predeploy.ts';
 
+/** `tenant`: the builds are a non-admin key's, see BuildInput.tenant. */
 export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackImage?: string; tenant?: boolean } = {}): Builder {
   return {
     build(req: BuildRequest): Promise<BuildResult> {
@@ -25,6 +26,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         builder: req.builder,
         buildpacks: req.buildpacks,
         env: req.env,
+        limits: { maxBytes: settings.maxArchiveBytes },
         ...(opts.stackImage ? { stackImage: opts.stackImage } : {}),
         tenant: opts.tenant ?? false,
         onLine: req.onLine,

@@ -22,7 +22,7 @@ import { commitContainer, execCapture } from './exec.ts';
 import type { FetchedBuildpack } from './buildpack-fetch.ts';
 import { asBuildOutput, step, type OnLine } from './lines.ts';
 import { parseReleaseYaml } from './release-yaml.ts';
-import { directoryEntries, rewrittenSource } from './source.ts';
+import { directoryEntries, rewrittenSource, type SourceLimits } from './source.ts';
 import { STACK_USER } from './stack.ts';
 import { dir, entryBytes, file, TAR_END, type TarEntry } from './tar.ts';
 
@@ -73,6 +73,8 @@ export interface BuildpackRunInput {
   imageTag: string;
   /** Tar (or tar.gz) of the source. */
   sourceTar: string;
+  /** Size limits of the source, as scanSource checked them. */
+  limits?: SourceLimits;
   buildpacks: FetchedBuildpack[];
   /** Explicit buildpacks must all accept the app; otherwise the first that detects is used. */
   detect: 'first' | 'all';
@@ -150,7 +152,7 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
   try {
     await container.start();
     const ca = withCa ? readFileSync(input.caBundle!) : undefined;
-    await container.putArchive(Readable.from(containerArchive(input.sourceTar, input.buildpacks, input.env, ca)) as unknown as NodeJS.ReadableStream, { path: '/' });
+    await container.putArchive(Readable.from(containerArchive(input.sourceTar, input.buildpacks, input.env, ca, input.limits)) as unknown as NodeJS.ReadableStream, { path: '/' });
 
     const bpDirs = input.buildpacks.map((_, i) => `${BUILD_PATHS.buildpacks}/${i}`);
     const chosen = await selectBuildpacks(container, input.buildpacks, bpDirs, input.detect, { user, env });
@@ -228,7 +230,13 @@ async function selectBuildpacks(
  * (buildpacks, ENV_DIR, CA bundle), the launcher, the cache mount point and the source under /app,
  * all owned by the build user.
  */
-async function* containerArchive(sourceTar: string, buildpacks: FetchedBuildpack[], config: Record<string, string>, ca: Buffer | undefined): AsyncGenerator<Buffer> {
+async function* containerArchive(
+  sourceTar: string,
+  buildpacks: FetchedBuildpack[],
+  config: Record<string, string>,
+  ca: Buffer | undefined,
+  limits: SourceLimits | undefined,
+): AsyncGenerator<Buffer> {
   const owner = { uid: STACK_USER.uid, gid: STACK_USER.gid };
   const entries: TarEntry[] = [
     { ...dir('cache', 0o755), ...owner },
@@ -241,6 +249,6 @@ async function* containerArchive(sourceTar: string, buildpacks: FetchedBuildpack
   ];
   if (ca) entries.push({ ...file('tmp/dokku/ca.crt', ca, 0o644), ...owner });
   yield Buffer.concat(entries.map(entryBytes));
-  yield* rewrittenSource(sourceTar, { prefix: BUILD_PATHS.app.slice(1), owner });
+  yield* rewrittenSource(sourceTar, { prefix: BUILD_PATHS.app.slice(1), owner, ...(limits ? { limits } : {}) });
   yield TAR_END;
 }

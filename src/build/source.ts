@@ -8,11 +8,18 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { execa } from 'execa';
 import { BuildError } from './errors.ts';
-import { entryBytes, TarParser, type TarEntry } from './tar.ts';
+import { SourceRootCheck } from './tar-check.ts';
+import { entryBytes, headerBytes, paddingFor, TarParser, type TarEntry } from './tar.ts';
 
-/** Root files that steer the build; read whole while scanning (each at most 1 MiB). */
+/** Root files that steer the build; read whole while scanning (each at most 1 MiB, refused past it). */
 export const BUILD_FILES = ['Procfile', 'app.json', '.buildpacks', 'Dockerfile', '.dockerignore'] as const;
-const MAX_BUILD_FILE = 1024 * 1024;
+export const MAX_BUILD_FILE = 1024 * 1024;
+
+/** What a source may weigh once uncompressed (`DOKKU_MAX_ARCHIVE_BYTES`); a gzip bomb stops here. */
+export interface SourceLimits {
+  maxBytes: number;
+}
+export const DEFAULT_SOURCE_LIMITS: SourceLimits = { maxBytes: 2 * 1024 ** 3 };
 
 export interface ScannedSource {
   /** Names at the root of the source (files and directories). */
@@ -27,7 +34,7 @@ export interface PreparedSource extends ScannedSource {
 }
 
 /** A tar/tar.gz file is used as is; a directory is archived (without `.git`) into `workDir`. */
-export async function prepareSource(path: string, workDir: string): Promise<PreparedSource> {
+export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<PreparedSource> {
   let stat;
   try {
     stat = lstatSync(path);
@@ -43,36 +50,83 @@ export async function prepareSource(path: string, workDir: string): Promise<Prep
   } else if (!stat.isFile()) {
     throw new BuildError('source', `Source ${path} is neither a file nor a directory`);
   }
-  return { tarPath, ...(await scanSource(tarPath)) };
+  return { tarPath, ...(await scanSource(tarPath, limits)) };
 }
 
-export async function scanSource(tarPath: string): Promise<ScannedSource> {
+/**
+ * Reads the whole archive once, as a stream, before anything is built: it must be a complete tar
+ * (end marker included: a cut-off upload is refused, not built), every entry must stay inside the
+ * source root (tar-check.ts), the build files must be small, and the uncompressed total must stay
+ * under the limit. Only the build files are held in memory.
+ */
+export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<ScannedSource> {
   const files = new Set<string>();
   const buildFiles: ScannedSource['buildFiles'] = {};
   let entries = 0;
+  const root = new SourceRootCheck();
   const parser = new TarParser({
+    onHeader(header) {
+      const problem = root.check(header);
+      if (problem) throw new BuildError('source', `Refusing the archive: ${problem}`);
+    },
     onEntry(entry) {
       entries++;
       const top = entry.path.split('/')[0];
       if (top) files.add(top);
-      return entry.type === 'file' && (BUILD_FILES as readonly string[]).includes(entry.path);
+      const wanted = entry.type === 'file' && (BUILD_FILES as readonly string[]).includes(entry.path);
+      if (wanted && (entry.size ?? 0) > MAX_BUILD_FILE) throw new BuildError('source', `${entry.path} is larger than 1 MiB`);
+      return wanted;
     },
     onData(entry, data) {
-      if (data.length > MAX_BUILD_FILE) throw new BuildError('source', `${entry.path} is larger than 1 MiB`);
       buildFiles[entry.path as keyof ScannedSource['buildFiles']] = data.toString('utf8');
     },
   });
-  const input = createReadStream(tarPath);
-  const stream = isGzipFile(tarPath) ? input.pipe(createGunzip()) : input;
+  if (!isFileWithContent(tarPath)) throw new BuildError('source', 'The source archive is empty');
   try {
-    for await (const chunk of stream) parser.push(chunk as Buffer);
+    for await (const chunk of sourceStream(tarPath, limits)) parser.push(chunk);
     parser.end();
   } catch (err) {
     if (err instanceof BuildError) throw err;
     throw new BuildError('source', `The source is not a readable tar archive: ${(err as Error).message}`);
   }
+  if (!parser.complete) throw new BuildError('source', 'The source archive is truncated: it ends without the end-of-archive marker');
   if (entries === 0) throw new BuildError('source', 'The source archive is empty');
   return { files: [...files].sort(), buildFiles };
+}
+
+function isFileWithContent(path: string): boolean {
+  try {
+    return lstatSync(path).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The archive's tar bytes (gunzipped if need be), refused once they pass the limit. */
+async function* sourceStream(tarPath: string, limits: SourceLimits): AsyncGenerator<Buffer> {
+  const input = createReadStream(tarPath);
+  const gzip = isGzipFile(tarPath);
+  const stream = gzip ? input.pipe(createGunzip()) : input;
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      total += (chunk as Buffer).length;
+      if (total > limits.maxBytes) {
+        throw new BuildError('source', `The source archive is larger than ${formatBytes(limits.maxBytes)}${gzip ? ' once uncompressed' : ''} (DOKKU_MAX_ARCHIVE_BYTES)`);
+      }
+      yield chunk as Buffer;
+    }
+  } finally {
+    input.destroy();
+    if (stream !== input) (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  }
+}
+
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size) return `${Math.round((n / size) * 10) / 10} ${unit}`;
+  }
+  return `${n} bytes`;
 }
 
 function isGzipFile(path: string): boolean {
@@ -115,6 +169,8 @@ export function directoryEntries(root: string, prefix: string, owner: { uid: num
 }
 
 export interface RewriteOptions {
+  /** Stops a source that grows past this once uncompressed (checked by scanSource before). */
+  limits?: SourceLimits;
   /** Move every entry under this directory (which is emitted first). */
   prefix?: string;
   /** Own every entry by this user; setuid/setgid bits are dropped along the way. */
@@ -129,25 +185,28 @@ export interface RewriteOptions {
  * `.dockerignore` leaves out. Yields archive bytes without the end marker, so more can follow.
  */
 export async function* rewrittenSource(tarPath: string, opts: RewriteOptions): AsyncGenerator<Buffer> {
+  // Each entry's header goes out, then its content as it arrives: nothing is held whole.
   const out: Buffer[] = [];
   const { prefix, owner, keep } = opts;
   const parser = new TarParser({
-    onEntry: (entry) => !keep || keep(entry.path),
-    onData(entry, data) {
+    onEntry(entry) {
+      if (keep && !keep(entry.path)) return false;
       const moved: TarEntry = { ...entry };
+      delete moved.size;
       if (prefix) moved.path = entry.path === '' ? prefix : `${prefix}/${entry.path}`;
       if (owner) Object.assign(moved, owner, { mode: entry.mode & 0o1777 });
-      if (entry.type === 'file') moved.data = data;
       if (prefix && entry.type === 'hardlink' && entry.linkname) moved.linkname = `${prefix}/${entry.linkname.replace(/^\.?\/+/, '')}`;
-      out.push(entryBytes(moved));
+      out.push(headerBytes(moved, entry.type === 'file' ? (entry.size ?? 0) : 0));
+      return entry.type === 'file' && (entry.size ?? 0) > 0 ? 'stream' : false;
     },
+    onChunk: (_entry, chunk) => void out.push(chunk),
+    onEnd: (entry) => void out.push(paddingFor(entry.size ?? 0)),
   });
   if (prefix) yield entryBytes({ path: prefix, type: 'dir', mode: 0o755, ...(owner ?? {}) });
-  const input = createReadStream(tarPath);
-  const stream = isGzipFile(tarPath) ? input.pipe(createGunzip()) : input;
-  for await (const chunk of stream) {
-    parser.push(chunk as Buffer);
+  for await (const chunk of sourceStream(tarPath, opts.limits ?? DEFAULT_SOURCE_LIMITS)) {
+    parser.push(chunk);
     if (out.length > 0) yield Buffer.concat(out.splice(0));
   }
   parser.end();
+  if (out.length > 0) yield Buffer.concat(out.splice(0));
 }

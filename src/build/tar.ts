@@ -1,7 +1,7 @@
 /**
- * A small in-memory tar reader and writer (POSIX ustar with pax headers for long names).
- * Build contexts and the archives put into build containers are a handful of files; sources and
- * root filesystems, which can be large, go through the system `tar` instead (see source.ts).
+ * A small tar reader and writer (POSIX ustar with pax headers for long names). Small archives
+ * (certificates, buildpacks, the stack's runtimes) are read whole; sources, which can be large,
+ * are streamed through TarParser entry by entry, their contents chunk by chunk (see source.ts).
  */
 import { gunzipSync } from 'node:zlib';
 
@@ -19,9 +19,23 @@ export interface TarEntry {
   data?: Buffer;
   /** Target of a symlink or hard link. */
   linkname?: string;
+  /** Size of the content as the header declares it (set by the parser). */
+  size?: number;
+}
+
+/** A header as it stands in the archive, before its name is normalised (for the source-root check). */
+export interface RawHeader {
+  /** The name as given (pax path, GNU long name, or prefix + name). */
+  name: string;
+  /** The ustar type flag: '0' file, '1' hard link, '2' symlink, '3'/'4' devices, '5' dir, '6' fifo, ... */
+  typeflag: string;
+  linkname: string;
+  size: number;
 }
 
 const BLOCK = 512;
+/** pax and GNU long-name records are a few names long; anything bigger is not a real archive. */
+const MAX_META = 1024 * 1024;
 const TYPE_FLAGS: Record<TarEntryType, string> = { file: '0', dir: '5', symlink: '2', hardlink: '1' };
 
 export function file(path: string, data: string | Buffer, mode = 0o644): TarEntry {
@@ -45,8 +59,20 @@ export const TAR_END = Buffer.alloc(BLOCK * 2);
 
 /** One entry as it appears in an archive: its header(s), then its content padded to 512 bytes. */
 export function entryBytes(entry: TarEntry): Buffer {
-  const blocks: Buffer[] = [];
   const data = entry.type === 'file' ? (entry.data ?? Buffer.alloc(0)) : Buffer.alloc(0);
+  const head = headerBytes(entry, data.length);
+  return data.length > 0 ? Buffer.concat([head, padded(data)]) : head;
+}
+
+/** Zero bytes that pad `size` bytes of content to a whole block. */
+export function paddingFor(size: number): Buffer {
+  return Buffer.alloc((BLOCK - (size % BLOCK)) % BLOCK);
+}
+
+/** An entry's header block(s) for `size` bytes of content that the caller writes after it, then paddingFor(size). */
+export function headerBytes(entry: TarEntry, size: number): Buffer {
+  const blocks: Buffer[] = [];
+  const contentSize = entry.type === 'file' ? size : 0;
   const name = entry.type === 'dir' ? `${entry.path}/` : entry.path;
   const linkname = entry.linkname ?? '';
   const split = splitName(name);
@@ -64,14 +90,13 @@ export function entryBytes(entry: TarEntry): Buffer {
         name: split?.name ?? name.slice(-100),
         prefix: split?.prefix ?? '',
         type: TYPE_FLAGS[entry.type],
-        size: data.length,
+        size: contentSize,
         mode: entry.mode,
         linkname: pax.linkpath ? '' : linkname,
       },
       entry,
     ),
   );
-  if (data.length > 0) blocks.push(padded(data));
   return Buffer.concat(blocks);
 }
 
@@ -88,10 +113,19 @@ export function readTar(archive: Buffer): TarEntry[] {
 }
 
 export interface TarParserHandlers {
-  /** Called for each entry's header; return true to receive its content through onData. */
-  onEntry(entry: TarEntry): boolean;
+  /** Every header as it stands in the archive (devices and fifos included): throw to refuse it. */
+  onHeader?(header: RawHeader): void;
+  /**
+   * Called for each entry's header; return true to receive its content through onData, or
+   * 'stream' to receive it through onChunk as it arrives and then onEnd (never held whole).
+   */
+  onEntry(entry: TarEntry): boolean | 'stream';
   /** Called once per wanted entry with its whole content (empty for non-files). */
   onData?(entry: TarEntry, data: Buffer): void;
+  /** A piece of a streamed entry's content. */
+  onChunk?(entry: TarEntry, chunk: Buffer): void;
+  /** A streamed entry is complete. */
+  onEnd?(entry: TarEntry): void;
 }
 
 /**
@@ -101,7 +135,9 @@ export interface TarParserHandlers {
 export class TarParser {
   private buf: Buffer = Buffer.alloc(0);
   private offset = 0; // bytes consumed so far, for error messages
-  private current: { entry: TarEntry | undefined; meta: string | undefined; remaining: number; padding: number; chunks: Buffer[] | undefined } | undefined;
+  private current:
+    | { entry: TarEntry | undefined; meta: string | undefined; remaining: number; padding: number; chunks: Buffer[] | undefined; stream: boolean }
+    | undefined;
   private pax: Record<string, string> = {};
   private globalPax: Record<string, string> = {};
   private longName: string | undefined;
@@ -133,6 +169,11 @@ export class TarParser {
     if (this.current) throw new Error('Truncated tar archive');
   }
 
+  /** Whether the end-of-archive marker was seen (an archive cut off between entries has none). */
+  get complete(): boolean {
+    return this.ended;
+  }
+
   private take(n: number): Buffer {
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
@@ -146,7 +187,8 @@ export class TarParser {
     const typeflag = String.fromCharCode(block[156] || 48);
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-      this.current = { entry: undefined, meta: typeflag, remaining: size, padding, chunks: [] };
+      if (size > MAX_META) throw new Error(`Tar metadata entry of ${size} bytes is too large`);
+      this.current = { entry: undefined, meta: typeflag, remaining: size, padding, chunks: [], stream: false };
       return;
     }
     const pax = { ...this.globalPax, ...this.pax };
@@ -156,6 +198,7 @@ export class TarParser {
     this.pax = {};
     this.longName = undefined;
     this.longLink = undefined;
+    this.handlers.onHeader?.({ name: rawName, typeflag, linkname, size });
     const type = entryType(typeflag);
     const entry: TarEntry | undefined = type && {
       path: normalizePath(rawName),
@@ -164,10 +207,12 @@ export class TarParser {
       uid: readNumber(block.subarray(108, 116)),
       gid: readNumber(block.subarray(116, 124)),
       mtime: readNumber(block.subarray(136, 148)),
+      size: type === 'file' ? size : 0,
       ...(type === 'symlink' || type === 'hardlink' ? { linkname } : {}),
     };
     const wanted = entry ? this.handlers.onEntry(entry) : false;
-    this.current = { entry: wanted ? entry : undefined, meta: undefined, remaining: size, padding, chunks: wanted ? [] : undefined };
+    const stream = wanted === 'stream';
+    this.current = { entry: wanted ? entry : undefined, meta: undefined, remaining: size, padding, chunks: wanted && !stream ? [] : undefined, stream };
   }
 
   /** Consumes as much of the current entry's content as has arrived; true when it is complete. */
@@ -176,7 +221,8 @@ export class TarParser {
     if (cur.remaining > 0) {
       const n = Math.min(cur.remaining, this.buf.length);
       const part = this.take(n);
-      cur.chunks?.push(Buffer.from(part));
+      if (cur.stream && cur.entry) this.handlers.onChunk?.(cur.entry, Buffer.from(part));
+      else cur.chunks?.push(Buffer.from(part));
       cur.remaining -= n;
       if (cur.remaining > 0) return false;
     }
@@ -192,6 +238,7 @@ export class TarParser {
     else if (cur.meta === 'g') this.globalPax = { ...this.globalPax, ...parsePax(data) };
     else if (cur.meta === 'L') this.longName = cString(data);
     else if (cur.meta === 'K') this.longLink = cString(data);
+    else if (cur.entry && cur.stream) this.handlers.onEnd?.(cur.entry);
     else if (cur.entry) this.handlers.onData?.(cur.entry, data);
     return true;
   }

@@ -1,8 +1,9 @@
-import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { CAC } from 'cac';
+import { copyInputToFile, downloadArchive, hostLocalReason } from '../build/archive-upload.ts';
 import { UsageError, UserError } from '../errors.ts';
 import { deploySource } from '../deploy.ts';
 import { deployBranchOf, runPreReceive } from '../git/hook.ts';
@@ -12,31 +13,82 @@ import { listApps, requireApp } from '../state/queries.ts';
 import { getSetting, getRelease, loadReleaseState } from '../state/release-queries.ts';
 import { printable, validateAppName } from '../validate.ts';
 import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
-import type { Context } from './context.ts';
+import { forbidTenant, type Context } from './context.ts';
 import { refuseForeignImage } from './image-access.ts';
 import { renderReport, reportJson, step, type ReportFields } from './output.ts';
 import { makePipeline } from './pipeline.ts';
 
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/-]{0,200}(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/;
 
+/** How long a download of an archive URL may take (what it may weigh is DOKKU_MAX_ARCHIVE_BYTES), and the longest argument. */
+const DOWNLOAD_TIMEOUT_MS = 600_000;
+const MAX_ARCHIVE_ARG = 4096;
+
+/**
+ * The archive as a file on the host: stdin copied to `tmpPath`, a URL downloaded there, or (for
+ * admins and local callers only) a file named by its path. A tenant naming a path, or a URL of
+ * this server, is refused before anything is read.
+ */
+async function receiveArchive(ctx: Context, app: string, given: string, tmpPath: string): Promise<string> {
+  const max = ctx.settings.maxArchiveBytes;
+  if (given.length > MAX_ARCHIVE_ARG) throw new UserError(`The archive argument is longer than ${MAX_ARCHIVE_ARG} characters`);
+  if (given === '-') {
+    if (ctx.io.stdinIsTTY) throw new UserError('Pipe a tar archive into stdin, or give a file path');
+    const bytes = ctx.io.stdin === process.stdin ? await copyInputToFile(0, tmpPath, max) : await copyStream(ctx.io.stdin, tmpPath);
+    if (bytes === 0) throw new UserError('The archive on stdin is empty: nothing was sent');
+    return tmpPath;
+  }
+  if (/^https?:\/\//i.test(given)) {
+    let url: URL;
+    try {
+      url = new URL(given);
+    } catch {
+      throw new UserError(`Invalid archive URL '${printable(given.slice(0, 200))}'`);
+    }
+    if (ctx.tenant) {
+      const local = await hostLocalReason(url);
+      if (local) await forbidTenant(ctx, 'git:from-archive', local, app);
+    }
+    const bytes = await downloadArchive(url, tmpPath, { maxBytes: max, timeoutMs: DOWNLOAD_TIMEOUT_MS, noRedirects: Boolean(ctx.tenant) });
+    if (bytes === 0) throw new UserError(`The archive at ${url.protocol}//${url.host}${url.pathname} is empty`);
+    return tmpPath;
+  }
+  await forbidTenant(ctx, 'git:from-archive', 'a path on the server may not be named: send the archive on stdin (-) or give an http(s) URL', app);
+  const path = resolve(given);
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    throw new UserError(`Archive ${printable(given)} does not exist`);
+  }
+  if (stat.isDirectory()) throw new UserError(`${printable(given)} is a directory: give a tar or tar.gz file, or - to read one from stdin`);
+  if (!stat.isFile()) throw new UserError(`${printable(given)} is not a regular file: give a tar or tar.gz file, or - to read one from stdin`);
+  return path;
+}
+
+async function copyStream(input: NodeJS.ReadableStream, path: string): Promise<number> {
+  await pipeline(input, createWriteStream(path, { mode: 0o600 }));
+  return statSync(path).size;
+}
+
 export function registerGit(cli: CAC, ctx: Context): void {
   cli
-    .command('git:from-archive <app> [archive]', 'Deploy from a tar or tar.gz file (or - for stdin)')
+    .command('git:from-archive <app> [archive]', 'Deploy from a tar or tar.gz: a file, - for stdin (the default), or an http(s) URL')
     .action(async (name: string, archive: string | undefined) => {
       const app = validateAppName(name);
-      const p = await makePipeline(ctx);
-      let path = archive ?? '-';
-      let tmp: string | undefined;
-      if (path === '-') {
-        if (ctx.io.stdinIsTTY) throw new UserError('Pipe a tar archive into stdin, or give a file path');
-        tmp = mkdtempSync(join(tmpdir(), 'dokku-archive-'));
-        path = join(tmp, 'source.tar');
-        await pipeline(ctx.io.stdin, createWriteStream(path, { mode: 0o600 }));
-      } else path = resolve(path);
+      const given = archive ?? '-';
+      const tmp = mkdtempSync(join(tmpdir(), 'dokku-archive-'));
       try {
+        const path = await receiveArchive(ctx, app, given, join(tmp, 'source.tar'));
+        const { scanSource } = await import('../build/source.ts');
+        const scanned = await scanSource(path, { maxBytes: ctx.settings.maxArchiveBytes });
+        const { remoteAdds } = await import('../build/dockerfile.ts');
+        const remote = scanned.files.includes('Dockerfile') ? remoteAdds(scanned.buildFiles.Dockerfile ?? '') : [];
+        if (remote.length > 0) await forbidTenant(ctx, 'git:from-archive', `the Dockerfile ADDs a URL (${printable(remote[0]!)}); download it in a RUN step, or add the file to the source`, app);
+        const p = await makePipeline(ctx);
         await deploySource(p, app, { kind: 'archive', path });
       } finally {
-        if (tmp) rmSync(tmp, { recursive: true, force: true });
+        rmSync(tmp, { recursive: true, force: true });
       }
     });
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BuildError } from '../../../src/build/errors.ts';
 import { prepareSource, rewrittenSource, scanSource } from '../../../src/build/source.ts';
-import { readTar, TAR_END } from '../../../src/build/tar.ts';
+import { entryBytes, file, headerBytes, readTar, symlink, TAR_END, writeTar } from '../../../src/build/tar.ts';
+import { gzipSync } from 'node:zlib';
 
 const tmp = mkdtempSync(join(tmpdir(), 'dokku-source-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -75,5 +76,35 @@ describe('sources', () => {
     expect(paths).toContain('server.js');
     expect(paths.some((p) => p.startsWith('lib'))).toBe(false);
     expect(src.buildFiles['.dockerignore']).toBeUndefined();
+  });
+
+  it('streams a large entry through in pieces, never as one buffer, and it comes out whole', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i, i);
+    const path = join(tmp, 'big.tar');
+    writeFileSync(path, writeTar([file('Procfile', 'web: x\n'), file('big.bin', big), file('after', 'z')]));
+    const chunks: Buffer[] = [];
+    for await (const c of rewrittenSource(path, { prefix: 'app' })) chunks.push(c);
+    expect(chunks.length).toBeGreaterThan(8);
+    expect(Math.max(...chunks.map((c) => c.length))).toBeLessThan(big.length / 4);
+    const entries = readTar(Buffer.concat([...chunks, TAR_END]));
+    expect(entries.map((e) => e.path)).toEqual(['app', 'app/Procfile', 'app/big.bin', 'app/after']);
+    expect(entries.find((e) => e.path === 'app/big.bin')!.data!.equals(big)).toBe(true);
+  });
+
+  it('refuses a build file by its declared size, a gzip bomb at the limit, and an archive without its end', async () => {
+    const procfile = join(tmp, 'huge-procfile.tar');
+    writeFileSync(procfile, Buffer.concat([headerBytes(file('Procfile', ''), 2 * 1024 * 1024), Buffer.alloc(2 * 1024 * 1024), TAR_END]));
+    await expect(scanSource(procfile)).rejects.toThrow(/Procfile is larger than 1 MiB/);
+    const bomb = join(tmp, 'bomb.tar.gz');
+    writeFileSync(bomb, gzipSync(writeTar([file('zeros', Buffer.alloc(3 * 1024 * 1024))])));
+    await expect(scanSource(bomb, { maxBytes: 1024 * 1024 })).rejects.toThrow(/larger than 1 MiB once uncompressed \(DOKKU_MAX_ARCHIVE_BYTES\)/);
+    await expect(scanSource(bomb, { maxBytes: 4 * 1024 * 1024 })).resolves.toMatchObject({ files: ['zeros'] });
+    const cut = join(tmp, 'cut.tar');
+    writeFileSync(cut, entryBytes(file('a', 'x')));
+    await expect(scanSource(cut)).rejects.toThrow(/truncated: it ends without the end-of-archive marker/);
+    const escaping = join(tmp, 'escaping.tar');
+    writeFileSync(escaping, writeTar([file('ok', 'x'), symlink('etc', '/etc')]));
+    await expect(scanSource(escaping)).rejects.toThrow(/Refusing the archive: symlink 'etc' points outside the source root/);
   });
 });
