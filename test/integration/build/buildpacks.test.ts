@@ -184,7 +184,7 @@ describe('buildpacks: by git URL, .buildpacks, failures', () => {
   it('leaves out of a Dockerfile build context what .dockerignore names', async () => {
     const app = uniqueName('bt-ignore');
     const src = source('ignore-app', {
-      Dockerfile: `FROM ${settings.stackImage}\nCOPY . /ctx/\n`,
+      Dockerfile: `FROM ${settings.stackImage}\nCOPY . /ctx/\nCMD ["true"]\n`,
       '.dockerignore': '# not for the image\nsecret.txt\nnode_modules\n',
       'secret.txt': 'do not ship',
       'node_modules/x.js': '',
