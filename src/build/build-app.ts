@@ -16,6 +16,7 @@ import { validateAppName } from '../validate.ts';
 import { parseAppJson } from './app-json.ts';
 import { builtinBuildpacksDir, fetchBuildpacks } from './buildpack-fetch.ts';
 import { runBuildpacks } from './buildpacks.ts';
+import { workDirPrefix } from './cleanup.ts';
 import { buildDockerfile } from './dockerfile.ts';
 import { BuildError } from './errors.ts';
 import { step, type OnLine } from './lines.ts';
@@ -58,7 +59,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
     if (!CONFIG_KEY.test(key)) throw new BuildError('source', `Invalid config key '${key}' for a build environment`);
   }
   const { onLine } = input;
-  const workDir = mkdtempSync(join(tmpdir(), `dokku-build-${app}-`));
+  const workDir = mkdtempSync(join(tmpdir(), workDirPrefix(app)));
   try {
     const source = await prepareSource(input.source, workDir);
     const procfile: ProcessTypes | undefined = source.buildFiles.Procfile !== undefined ? parseProcfile(source.buildFiles.Procfile) : undefined;

@@ -14,9 +14,8 @@
 import type Docker from 'dockerode';
 import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import type { ProcessTypes } from '../types.ts';
-import { removeInBackground } from './cleanup.ts';
+import { buildContainerName, removeInBackground } from './cleanup.ts';
 import { BuildError } from './errors.ts';
 import { commitContainer, execCapture } from './exec.ts';
 import type { FetchedBuildpack } from './buildpack-fetch.ts';
@@ -131,7 +130,7 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
   await docker.createVolume({ Name: volume, Labels: { [LABEL_APP]: input.app } });
 
   const container = await docker.createContainer({
-    name: `dokku-build.${input.app}.${randomBytes(3).toString('hex')}`,
+    name: buildContainerName(input.app),
     Image: input.stackImage,
     Entrypoint: ['sleep'],
     Cmd: ['86400'],
