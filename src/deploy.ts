@@ -252,6 +252,7 @@ export async function recoverInterrupted(p: Pipeline, app: AppRow, died?: { pid:
   const ports = getRuntime(db, app.id).upstreams.map((u) => u.port);
   await scheduler.removeInterrupted?.(app.name, ports);
   await (await p.builder()).removeLeftovers?.(app.name, { everyBuild: true });
+  rmSync(`${sourcePath(p.settings, app.id)}.tmp`, { force: true }); // keepSource's copy, if it died mid-copy
   return { found: said, reason };
 }
 

@@ -1,0 +1,72 @@
+/** What the fault suites share: an app whose build, release command and start can be made slow, and a CLI run that can be killed. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { childEnv, type Target } from '../../helpers/cli.ts';
+import { ensureTestImage } from '../../helpers/test-image.ts';
+
+export type Slow = 'build' | 'release' | 'start';
+
+const WEB = 'if [ -f /www/slow-start ]; then sleep 8; fi; echo "$MESSAGE $DOKKU_RELEASE_VERSION" > /www/index.html && exec httpd -f -p "$PORT" -h /www';
+
+/**
+ * A Dockerfile app on the offline busybox image answering `$MESSAGE v<N>`. Each call's tar differs
+ * (a stamp file), so Docker's cache never skips the build; `slow` makes one step take seconds.
+ */
+export async function faultAppSource(docker: Docker, slow?: Slow): Promise<string> {
+  const image = await ensureTestImage(docker);
+  const dir = mkdtempSync(join(tmpdir(), 'dokku-fault-src-'));
+  writeFileSync(
+    join(dir, 'Dockerfile'),
+    [`FROM ${image}`, 'COPY www /www', 'RUN if [ -f /www/slow-build ]; then sleep 8; fi', 'EXPOSE 5000', `CMD ["/bin/sh", "-c", ${JSON.stringify(WEB)}]`, ''].join('\n'),
+  );
+  writeFileSync(join(dir, 'Procfile'), `web: ${WEB}\nrelease: if [ -f /www/slow-release ]; then sleep 8; fi; echo released\n`);
+  mkdirSync(join(dir, 'www'));
+  writeFileSync(join(dir, 'www/stamp'), `${process.hrtime.bigint()}\n`);
+  if (slow) writeFileSync(join(dir, `www/slow-${slow}`), '');
+  const out = join(mkdtempSync(join(tmpdir(), 'dokku-fault-tar-')), 'app.tar');
+  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
+  rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
+  return out;
+}
+
+export interface Killed {
+  pid: number;
+  /** The process's start time in clock ticks, read just before the kill. */
+  ticks: number;
+  stdout: string;
+}
+
+function startTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+/** Runs the CLI and SIGKILLs it once a line of its output matches `at`; fails if it ends first. */
+export function killWhen(target: Target, root: string, words: string[], env: Record<string, string>, at: RegExp, delayMs = 0): Promise<Killed> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(target.command, [...target.args, ...words], { env: childEnv(root, env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let fired = false;
+    let ticks = 0;
+    const onData = (d: string) => {
+      stdout += d;
+      if (!fired && at.test(stdout)) {
+        fired = true;
+        ticks = startTicks(child.pid!);
+        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      }
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (signal === 'SIGKILL' && fired) resolve({ pid: child.pid!, ticks, stdout });
+      else reject(new Error(`dokku ${words.join(' ')} ended (code ${code}, signal ${signal}) before it was killed at ${at}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    });
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * kill -9 of a deploy at each step (build, release command, start, checks), with the app served
+ * through a real nginx: the old release keeps answering, the next command marks the killed build
+ * or deploy failed and removes what it left, the next deploy succeeds, and the log still verifies.
+ */
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheVolumeName } from '../../../src/build/buildpacks.ts';
+import { TARGETS, makeRoot, removeRoots, requireDist, run, withDb } from '../../helpers/cli.ts';
+import { expectOk } from '../../helpers/deploy.ts';
+import { connectDocker, uniqueName } from '../../helpers/docker.ts';
+import { ensureTestImage } from '../../helpers/test-image.ts';
+import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
+import { viaNginx } from '../proxy/helpers.ts';
+import { faultAppSource, killWhen, type Slow } from './helpers.ts';
+
+const compiled = TARGETS.find((t) => t.name === 'compiled')!;
+const nginxBin = requireNginx();
+
+describe('kill -9 during a deploy', () => {
+  const root = makeRoot('dokku-faults-');
+  // The CLI's own temp directory, so a leftover work directory is seen.
+  const tmp = mkdtempSync(join(tmpdir(), 'dokku-faults-tmp-'));
+  let nginx: TestNginx;
+  let docker: Docker;
+  let env: Record<string, string>;
+  const app = uniqueName('fault');
+  const dokku = (...words: string[]) => run(compiled, root, words, { env });
+  const ok = async (...words: string[]) => {
+    const r = await dokku(...words);
+    expectOk(r, words.join(' '));
+    return r;
+  };
+  const get = () => viaNginx(nginx.httpPort, `${app}.test`);
+  const current = () =>
+    withDb(root, (db) => (db.prepare('SELECT r.current_release AS v FROM app_runtime r JOIN apps a ON a.id = r.app_id WHERE a.name = ?').get(app) as { v: number }).v);
+  const containerNames = async (name: string) =>
+    (await docker.listContainers({ all: true })).map((c) => (c.Names[0] ?? '').replace(/^\//, '')).filter((n) => n.startsWith(`${name}.`) || n.startsWith(`dokku-build.${name}.`));
+
+  beforeAll(async () => {
+    requireDist();
+    docker = await connectDocker();
+    await ensureTestImage(docker);
+    nginx = await startNginx(nginxBin);
+    env = { ...nginx.env, TMPDIR: tmp };
+    await ok('apps:create', app);
+    await ok('domains:add', app, `${app}.test`);
+    await ok('config:set', app, 'MESSAGE=hello', '--no-restart');
+    await ok('checks:set', app, 'wait-to-retire', '0');
+    await ok('git:from-archive', app, await faultAppSource(docker));
+    expect((await eventually(get)).body).toBe('hello v1\n');
+  }, 300_000);
+
+  afterAll(async () => {
+    await dokku('apps:destroy', app, '--force');
+    nginx?.stop();
+    removeRoots();
+  }, 120_000);
+
+  /** After a kill: the old release answers; then a deploy succeeds and nothing of the killed one is left. */
+  async function survives(killedVersion: number): Promise<void> {
+    expect((await get()).body).toBe(`hello v${killedVersion}\n`);
+    await ok('git:from-archive', app, await faultAppSource(docker));
+    const now = current();
+    expect(now).toBeGreaterThan(killedVersion);
+    expect((await eventually(get)).body).toBe(`hello v${now}\n`);
+    expect(await containerNames(app)).toEqual([`${app}.web.1`]);
+    expect(existsSync(join(root, app, 'deploy.lock'))).toBe(false);
+    expect(readdirSync(join(root, app)).filter((f) => f.startsWith('deploy.lock'))).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect((await dokku('events:verify')).code).toBe(0);
+  }
+
+  const steps: Array<{ step: string; slow: Slow; at: RegExp; delayMs: number }> = [
+    { step: 'build', slow: 'build', at: /slow-build/, delayMs: 1500 },
+    { step: 'release command', slow: 'release', at: /Running release command/, delayMs: 1500 },
+    { step: 'start', slow: 'start', at: /Starting v\d+ of/, delayMs: 0 },
+    { step: 'checks', slow: 'start', at: /Running checks/, delayMs: 1500 },
+  ];
+
+  for (const s of steps) {
+    it(`at the ${s.step} step: the old release keeps serving, the next command marks it failed, the next deploy succeeds`, async () => {
+      const before = current();
+      const killed = await killWhen(compiled, root, ['git:from-archive', app, await faultAppSource(docker, s.slow)], env, s.at, s.delayMs);
+      expect((await get()).body).toBe(`hello v${before}\n`);
+
+      // The next command that looks tells the truth.
+      const builds = JSON.parse((await ok('builds:list', app, '--format', 'json')).stdout) as Array<{ status: string; reason: string | null }>;
+      expect(builds[0]!.status).not.toBe('running');
+      if (s.step === 'build') expect(builds[0]).toMatchObject({ status: 'failed', reason: `interrupted: process ${killed.pid} died` });
+      else {
+        await ok('ps:report', app);
+        const release = withDb(root, (db) =>
+          db.prepare('SELECT r.version, r.status FROM releases r JOIN apps a ON a.id = r.app_id WHERE a.name = ? ORDER BY r.version DESC LIMIT 1').get(app),
+        ) as { version: number; status: string };
+        expect(release.version).toBeGreaterThan(before);
+        expect(release.status).toBe('failed');
+        const reason = withDb(root, (db) =>
+          db.prepare("SELECT data FROM events WHERE type = 'DeployFailed' ORDER BY id DESC LIMIT 1").get(),
+        ) as { data: string };
+        expect(JSON.parse(reason.data)).toMatchObject({ version: release.version, reason: `interrupted: process ${killed.pid} died` });
+      }
+      // ...and has removed the killed deploy's containers already.
+      expect((await containerNames(app)).filter((n) => n !== `${app}.web.1`)).toEqual([]);
+      await survives(before);
+    }, 180_000);
+  }
+
+  it('apps:destroy --force removes a killed build\'s container holding the build cache volume', async () => {
+    const other = uniqueName('fault-d');
+    await ok('apps:create', other);
+    const killed = await killWhen(compiled, root, ['git:from-archive', other, await faultAppSource(docker, 'build')], env, /slow-build/, 1500);
+    // What a killed buildpack build leaves: its `sleep` container, named for its creator, holding the cache volume.
+    const volume = cacheVolumeName(other);
+    await docker.createVolume({ Name: volume, Labels: { 'com.dokku.app': other } });
+    const build = await docker.createContainer({
+      name: `dokku-build.${other}.${killed.pid}-${killed.ticks}.abc123`,
+      Image: await ensureTestImage(docker),
+      Entrypoint: ['sleep'],
+      Cmd: ['86400'],
+      HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/cache' }] },
+    });
+    await build.start();
+    await ok('apps:destroy', other, '--force');
+    expect(await containerNames(other)).toEqual([]);
+    await expect(docker.getVolume(volume).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await dokku('events:verify')).code).toBe(0);
+  }, 180_000);
+});
