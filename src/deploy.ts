@@ -261,6 +261,11 @@ export async function recoverInterrupted(p: Pipeline, app: AppRow, died?: { pid:
  * lock is free or its holder died, so what they show is the truth; a live deploy is left alone.
  */
 export async function recoverIfIdle(p: Pipeline, app: AppRow): Promise<void> {
+  // Only a build or deploy still in flight by the log is worth the lock (a reader holding it would
+  // turn a deploy starting at that moment away).
+  const { db } = p.store;
+  const inFlight = listBuilds(db, app.id).some((b) => b.status === 'running') || listReleases(db, app.id).some((r) => r.status === 'deploying');
+  if (!inFlight) return;
   let lock: DeployLock;
   try {
     lock = p.lock(app.name);
