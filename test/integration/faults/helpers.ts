@@ -70,3 +70,33 @@ export function killWhen(target: Target, root: string, words: string[], env: Rec
     });
   });
 }
+
+/** A buildpack in a local git repository whose compile prints a line, then takes `seconds`. */
+export function slowBuildpack(seconds: number): string {
+  const repo = mkdtempSync(join(tmpdir(), 'dokku-fault-bp-'));
+  mkdirSync(join(repo, 'bin'));
+  const scripts: Record<string, string> = {
+    detect: '#!/bin/sh\n[ -f "$1/hello.txt" ] || exit 1\necho Slow\n',
+    compile: `#!/bin/sh\necho "-----> Compiling slowly"\nsleep ${seconds}\n`,
+    release: '#!/bin/sh\necho "---"\necho "default_process_types: {}"\n',
+  };
+  for (const [name, text] of Object.entries(scripts)) writeFileSync(join(repo, 'bin', name), text, { mode: 0o755 });
+  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' };
+  for (const args of [['init', '--quiet', '--initial-branch=main'], ['add', '.'], ['commit', '--quiet', '-m', 'slow']]) {
+    const r = spawnSync('git', ['-C', repo, ...args], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args[0]} failed: ${r.stderr}`);
+  }
+  return `file://${repo}`;
+}
+
+/** The source a buildpack build takes: a marker file for the slow buildpack and a Procfile. */
+export function buildpackAppSource(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dokku-fault-bpsrc-'));
+  writeFileSync(join(dir, 'hello.txt'), 'hello\n');
+  writeFileSync(join(dir, 'Procfile'), 'web: sleep 3600\n');
+  const out = join(mkdtempSync(join(tmpdir(), 'dokku-fault-tar-')), 'app.tar');
+  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
+  rmSync(dir, { recursive: true, force: true });
+  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
+  return out;
+}

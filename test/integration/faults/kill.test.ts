@@ -15,7 +15,7 @@ import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
 import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
 import { viaNginx } from '../proxy/helpers.ts';
-import { faultAppSource, killWhen, type Slow } from './helpers.ts';
+import { buildpackAppSource, faultAppSource, killWhen, slowBuildpack, type Slow } from './helpers.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const nginxBin = requireNginx();
@@ -110,6 +110,23 @@ describe('kill -9 during a deploy', () => {
       await survives(before);
     }, 180_000);
   }
+
+  it('a killed buildpack build leaves its container holding the cache volume; apps:destroy --force removes it and the volume', async () => {
+    const other = uniqueName('fault-bp');
+    await ok('apps:create', other);
+    await ok('buildpacks:add', other, slowBuildpack(120));
+    const killed = await killWhen(compiled, root, ['git:from-archive', other, buildpackAppSource()], env, /Compiling slowly/, 500);
+    // The hole: the build container outlives the killed CLI, `sleep`ing with the cache volume mounted.
+    const left = await containerNames(other);
+    expect(left.length).toBe(1);
+    expect(left[0]).toMatch(new RegExp(`^dokku-build\\.${other}\\.${killed.pid}-${killed.ticks}\\.`));
+    const r = await dokku('apps:destroy', other, '--force');
+    expect(r.code, r.stderr).toBe(0);
+    expect(await containerNames(other)).toEqual([]);
+    await expect(docker.getVolume(cacheVolumeName(other)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect(readdirSync(tmp).filter((f) => !/^\.bun-.*\.node$/.test(f))).toEqual([]);
+    expect((await dokku('events:verify')).code).toBe(0);
+  }, 300_000);
 
   it('apps:destroy --force removes a killed build\'s container holding the build cache volume', async () => {
     const other = uniqueName('fault-d');
