@@ -45,8 +45,19 @@ function startTicks(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
 }
 
-/** Runs the CLI and SIGKILLs it once a line of its output matches `at`; fails if it ends first. */
-export function killWhen(target: Target, root: string, words: string[], env: Record<string, string>, at: RegExp, delayMs = 0): Promise<Killed> {
+/**
+ * Runs the CLI and SIGKILLs it once a line of its output matches `at` (and then, with `andThen`,
+ * once that resolves: e.g. a Docker event); fails if it ends first.
+ */
+export function killWhen(
+  target: Target,
+  root: string,
+  words: string[],
+  env: Record<string, string>,
+  at: RegExp,
+  delayMs = 0,
+  andThen?: () => Promise<unknown>,
+): Promise<Killed> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(target.command, [...target.args, ...words], { env: childEnv(root, env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -58,7 +69,7 @@ export function killWhen(target: Target, root: string, words: string[], env: Rec
       if (!fired && at.test(stdout)) {
         fired = true;
         ticks = startTicks(child.pid!);
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
+        void (andThen ?? (() => Promise.resolve()))().then(() => setTimeout(() => child.kill('SIGKILL'), delayMs));
       }
     };
     child.stdout!.setEncoding('utf8').on('data', onData);
@@ -99,4 +110,30 @@ export function buildpackAppSource(): string {
   rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
   return out;
+}
+
+/** Resolves at the first Docker event of `action` on a container whose name starts with `prefix`. */
+export async function dockerEvent(docker: Docker, action: string, prefix: string): Promise<() => Promise<void>> {
+  const stream = (await docker.getEvents({ filters: { type: ['container'], event: [action] } })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+  const seen = new Promise<void>((resolve) => {
+    let buf = '';
+    stream.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          const name = (JSON.parse(line) as { Actor?: { Attributes?: { name?: string } } }).Actor?.Attributes?.name ?? '';
+          if (name.startsWith(prefix)) {
+            stream.destroy();
+            resolve();
+          }
+        } catch {
+          // a partial line
+        }
+      }
+    });
+  });
+  return () => seen;
 }
