@@ -115,6 +115,22 @@ describe('kill -9 during a deploy', () => {
     }, 180_000);
   }
 
+  it('the next deploy itself marks a deploy killed at its checks failed and clears its containers', async () => {
+    const before = current();
+    const killed = await killWhen(compiled, root, ['git:from-archive', app, await faultAppSource(docker, 'start')], env, /Running checks/, 1500);
+    const killedVersion = before + 1;
+    const next = await ok('git:from-archive', app, await faultAppSource(docker));
+    expect(next.stdout).toContain(`deploy of v${killedVersion} of ${app} was interrupted: process ${killed.pid} died; marked failed`);
+    const status = withDb(root, (db) =>
+      db.prepare('SELECT r.status FROM releases r JOIN apps a ON a.id = r.app_id WHERE a.name = ? AND r.version = ?').get(app, killedVersion),
+    ) as { status: string };
+    expect(status.status).toBe('failed');
+    expect((await eventually(get)).body).toBe(`hello v${current()}\n`);
+    expect(await containerNames(app)).toEqual([`${app}.web.1`]);
+    expect(readdirSync(join(root, app)).filter((f) => f.startsWith('deploy.lock'))).toEqual([]);
+    expect((await dokku('events:verify')).code).toBe(0);
+  }, 180_000);
+
   it('a killed buildpack build leaves its container holding the cache volume; apps:destroy --force removes it and the volume', async () => {
     const other = uniqueName('fault-bp');
     await ok('apps:create', other);
