@@ -8,7 +8,7 @@ import { appStream } from './state/events.ts';
 import { execute } from './state/execute.ts';
 import { findAppById, requireApp, type AppRow } from './state/queries.ts';
 import { decideRelease, defaultFormation, type ReleaseCommand, type ReleaseRecord } from './state/release-decider.ts';
-import { getFormation, getRelease, getRuntime, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from './state/release-queries.ts';
+import { getFormation, getRelease, getRuntime, getSetting, getSettings, listBuilds, listReleases, loadReleaseState, releaseContext } from './state/release-queries.ts';
 import { checkSettingsFrom, settingDefault } from './state/settings-schema.ts';
 import type { EventStore } from './state/store.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from './types.ts';
@@ -43,9 +43,13 @@ export interface Builder {
   removeImage(image: string): Promise<void>;
   /** Every image and build cache volume of the app. */
   removeAppArtifacts(app: string): Promise<void>;
+  /** Build containers and work directories whose creator died (every build container of the app with `everyBuild`). */
+  removeLeftovers?(app: string, opts?: { everyBuild?: boolean }): Promise<string[]>;
 }
 
 export interface DeployLock {
+  /** Set when the lock was taken over from a holder that died: its deploy was interrupted. */
+  readonly takenOverFrom?: { pid: number };
   release(): void;
 }
 
@@ -86,7 +90,7 @@ function append(p: Pipeline, appId: string, events: DomainEvent[]): void {
 /** Build from source (or take an image), record the release, deploy it. Returns the release. */
 export async function deploySource(p: Pipeline, appName: string, source: Source): Promise<ReleaseRecord> {
   const app = requireApp(p.store.db, appName);
-  const lock = p.lock(app.name);
+  const lock = await lockApp(p, app);
   let log: WriteStream | undefined;
   try {
     const sha = source.kind === 'git' || source.kind === 'archive' ? source.sha : undefined;
@@ -206,6 +210,78 @@ export async function deployRelease(p: Pipeline, app: AppRow, version: number, o
   return result;
 }
 
+/**
+ * Takes the app's deploy lock and, holding it, clears up after a deploy that was killed: nothing
+ * else can be building or deploying the app now, so a build still "running" or a release still
+ * "deploying" was interrupted.
+ */
+export async function lockApp(p: Pipeline, app: AppRow): Promise<DeployLock> {
+  const lock = p.lock(app.name);
+  try {
+    const { found, reason } = await recoverInterrupted(p, app, lock.takenOverFrom);
+    if (found.length) p.onLine(` !     ${found.join(' and ')} of ${app.name} ${found.length === 1 ? 'was' : 'were'} ${reason}; marked failed`);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  return lock;
+}
+
+/**
+ * For a caller holding the app's deploy lock: records the interrupted build or deploy as failed
+ * and removes what it left (build containers, upcoming containers, work directories). Returns
+ * what was found, for the caller's output.
+ */
+export async function recoverInterrupted(p: Pipeline, app: AppRow, died?: { pid: number }): Promise<{ found: string[]; reason: string }> {
+  const { db } = p.store;
+  const reason = died ? `interrupted: process ${died.pid} died` : 'interrupted';
+  const said: string[] = [];
+  for (const b of listBuilds(db, app.id).filter((r) => r.status === 'running')) {
+    decide(p, app.id, { type: 'build:fail', build: b.number, reason });
+    said.push(`build ${b.number}`);
+  }
+  const deploying = listReleases(db, app.id).filter((r) => r.status === 'deploying');
+  if (deploying.length) append(p, app.id, deploying.map((r) => ({ type: 'DeployFailed' as const, data: { version: r.version, reason } })));
+  for (const r of deploying) said.push(`deploy of v${r.version}`);
+  if (!died && said.length === 0) {
+    // Nothing was interrupted by what the lock knows; still, a build container or work directory
+    // whose creator died (a kill outside any deploy lock) goes.
+    const builder = await p.builder();
+    await builder.removeLeftovers?.(app.name);
+    return { found: said, reason };
+  }
+  const scheduler = await p.scheduler();
+  const ports = getRuntime(db, app.id).upstreams.map((u) => u.port);
+  await scheduler.removeInterrupted?.(app.name, ports);
+  await (await p.builder()).removeLeftovers?.(app.name, { everyBuild: true });
+  rmSync(`${sourcePath(p.settings, app.id)}.tmp`, { force: true }); // keepSource's copy, if it died mid-copy
+  return { found: said, reason };
+}
+
+/**
+ * For commands that only read (ps:report): recovers an interrupted deploy when the app's deploy
+ * lock is free or its holder died, so what they show is the truth; a live deploy is left alone.
+ */
+export async function recoverIfIdle(p: Pipeline, app: AppRow): Promise<void> {
+  // Only a build or deploy still in flight by the log is worth the lock (a reader holding it would
+  // turn a deploy starting at that moment away).
+  const { db } = p.store;
+  const inFlight = listBuilds(db, app.id).some((b) => b.status === 'running') || listReleases(db, app.id).some((r) => r.status === 'deploying');
+  if (!inFlight) return;
+  let lock: DeployLock;
+  try {
+    lock = p.lock(app.name);
+  } catch (err) {
+    if (err instanceof UserError) return; // held by a live deploy
+    throw err;
+  }
+  try {
+    await recoverInterrupted(p, app, lock.takenOverFrom);
+  } finally {
+    lock.release();
+  }
+}
+
 /** Records the new upstreams; with a proxy, nginx is checked before and reloaded after the record. */
 async function switchTraffic(p: Pipeline, appId: string, version: number, upstreams: Upstream[]): Promise<void> {
   const record = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version, upstreams } }]);
@@ -222,7 +298,7 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
   const state = loadReleaseState(db, app.id);
   if (state.current === undefined || state.stopped) return;
   const release = getRelease(db, app.id, state.current)!;
-  const lock = p.lock(app.name);
+  const lock = await lockApp(p, app);
   try {
     await (await p.scheduler()).scale({
       app: app.name,
@@ -296,7 +372,7 @@ export async function decideAndDeploy(
   onDecided: (events: StoredEvent[]) => void = () => {},
 ): Promise<{ events: StoredEvent[]; deployed?: number }> {
   const app = requireApp(p.store.db, appName);
-  const lock = p.lock(app.name);
+  const lock = await lockApp(p, app);
   try {
     const events = decide(p, app.id, command);
     if (events.length) onDecided(events);

@@ -16,6 +16,7 @@ import { printable, validateAppName } from '../validate.ts';
 import { parseAppJson } from './app-json.ts';
 import { builtinBuildpacksDir, fetchBuildpacks } from './buildpack-fetch.ts';
 import { runBuildpacks } from './buildpacks.ts';
+import { workDirPrefix } from './cleanup.ts';
 import { buildDockerfile, remoteAdds } from './dockerfile.ts';
 import { BuildError } from './errors.ts';
 import { step, type OnLine } from './lines.ts';
@@ -65,7 +66,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
     if (!CONFIG_KEY.test(key)) throw new BuildError('source', `Invalid config key '${key}' for a build environment`);
   }
   const { onLine } = input;
-  const workDir = mkdtempSync(join(tmpdir(), `dokku-build-${app}-`));
+  const workDir = mkdtempSync(join(tmpdir(), workDirPrefix(app)));
   try {
     const limits = input.limits ?? DEFAULT_SOURCE_LIMITS;
     const source = await prepareSource(input.source, workDir, limits);

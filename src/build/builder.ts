@@ -9,6 +9,7 @@ import { buildApp } from './build-app.ts';
 import { cacheVolumeName } from './buildpacks.ts';
 import { buildFromImage } from './from-image.ts';
 import { runPredeploy } from './predeploy.ts';
+import { reapBuildContainers, reapWorkDirs } from './cleanup.ts';
 
 /** `tenant`: the builds are a non-admin key's, see BuildInput.tenant. */
 export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackImage?: string; tenant?: boolean } = {}): Builder {
@@ -40,6 +41,10 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         // Already gone, or still used by a container (it is removed with that container's release).
         if (![404, 409].includes((err as { statusCode?: number }).statusCode ?? 0)) throw err;
       }
+    },
+    async removeLeftovers(app: string, opts: { everyBuild?: boolean } = {}): Promise<string[]> {
+      const containers = await reapBuildContainers(docker, { app, everyOfApp: opts.everyBuild ?? false });
+      return [...containers, ...reapWorkDirs()];
     },
     async removeAppArtifacts(app: string): Promise<void> {
       const images = await docker.listImages({ filters: { reference: [`dokku/${app}`] } });

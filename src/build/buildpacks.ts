@@ -14,9 +14,8 @@
 import type Docker from 'dockerode';
 import { existsSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import type { ProcessTypes } from '../types.ts';
-import { removeInBackground } from './cleanup.ts';
+import { buildContainerName, removeInBackground } from './cleanup.ts';
 import { BuildError } from './errors.ts';
 import { commitContainer, execCapture } from './exec.ts';
 import type { FetchedBuildpack } from './buildpack-fetch.ts';
@@ -132,11 +131,14 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
   const volume = cacheVolumeName(input.app);
   await docker.createVolume({ Name: volume, Labels: { [LABEL_APP]: input.app } });
 
+  const timeout = input.timeoutSeconds ?? 900;
   const container = await docker.createContainer({
-    name: `dokku-build.${input.app}.${randomBytes(3).toString('hex')}`,
+    name: buildContainerName(input.app),
     Image: input.stackImage,
+    // Kept alive for the build's execs, and no longer than the build may take: one whose creator
+    // was killed stops by itself (and the next call on the app removes it, see cleanup.ts).
     Entrypoint: ['sleep'],
-    Cmd: ['86400'],
+    Cmd: [String(timeout + 60)],
     User: 'root',
     WorkingDir: BUILD_PATHS.app,
     Labels: { [LABEL_APP]: input.app },
@@ -144,7 +146,6 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
   });
   let committed = false;
   let timedOut = false;
-  const timeout = input.timeoutSeconds ?? 900;
   const timer = setTimeout(() => {
     timedOut = true;
     container.kill().catch(() => {}); // ends the running exec; its step then fails below

@@ -7,6 +7,7 @@
  * in the committed image; the image keeps its own entrypoint, command, user and environment.
  */
 import type Docker from 'dockerode';
+import { buildContainerName } from './cleanup.ts';
 import { BuildError } from './errors.ts';
 import { commitContainer, execCapture } from './exec.ts';
 import { asBuildOutput, type OnLine } from './lines.ts';
@@ -21,6 +22,7 @@ export async function runPredeploy(
   const config = (await docker.getImage(image).inspect()).Config;
   const entrypoint = config?.Entrypoint ?? [];
   const container = await docker.createContainer({
+    name: buildContainerName(/^dokku\/([a-z0-9-]+):/.exec(image)?.[1] ?? 'predeploy'),
     Image: image,
     // Kept alive while the command runs by exec, so the command's environment is not the container's.
     Entrypoint: ['sleep'],

@@ -101,9 +101,9 @@ export function registerApps(cli: CAC, ctx: Context): void {
       await removeRouting({ store: await ctx.store(), settings: ctx.settings }, row);
       if (listBuilds(db, row.id).length > 0) {
         // Something may run or be stored in Docker: remove it under the deploy lock, then record.
-        const [{ makePipeline }, { removeAppResources }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
+        const [{ makePipeline }, { lockApp, removeAppResources }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
         const p = await makePipeline(ctx);
-        const lock = p.lock(name);
+        const lock = await lockApp(p, row);
         try {
           await removeAppResources(p, row);
           await runAppCommand(ctx, name, { type: 'apps:destroy' });

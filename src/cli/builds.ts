@@ -32,6 +32,11 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const { db } = await ctx.store();
       const app = requireApp(db, validateAppName(name));
+      if (listBuilds(db, app.id).some((b) => b.status === 'running')) {
+        // A build still running may belong to a process that died: find out before showing it.
+        const [{ makePipeline }, { recoverIfIdle }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
+        await recoverIfIdle(await makePipeline(ctx), app);
+      }
       const builds = listBuilds(db, app.id);
       if (format === 'json') {
         io.out(toJson(builds));

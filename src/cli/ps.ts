@@ -1,6 +1,6 @@
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../errors.ts';
-import { applyScale, deployRelease, deploySource } from '../deploy.ts';
+import { applyScale, deployRelease, deploySource, lockApp, recoverIfIdle } from '../deploy.ts';
 import { appStream } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import { listApps, requireApp } from '../state/queries.ts';
@@ -60,7 +60,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
     const app = validateAppName(name);
     const p = await makePipeline(ctx);
     const row = requireApp(p.store.db, app);
-    const lock = p.lock(app);
+    const lock = await lockApp(p, row);
     try {
       await (await p.scheduler()).stop(app);
       execute(p.store, appStream(row.id), () => loadReleaseState(p.store.db, row.id), (s) => decideRelease({ type: 'ps:stop' }, s, releaseContext(p.store.db, row.id)), ctx.actor);
@@ -80,7 +80,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
     if (state.current === undefined) throw new UserError(`${app} has not been deployed`);
     io.out(step(`Starting ${app}`));
     execute(p.store, appStream(row.id), () => loadReleaseState(p.store.db, row.id), (s) => decideRelease({ type: 'ps:start' }, s, releaseContext(p.store.db, row.id)), ctx.actor);
-    const lock = p.lock(app);
+    const lock = await lockApp(p, row);
     try {
       await deployRelease(p, row, state.current);
     } finally {
@@ -94,7 +94,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
     const row = requireApp(p.store.db, app);
     const state = loadReleaseState(p.store.db, row.id);
     if (state.current === undefined) throw new UserError(`${app} has not been deployed`);
-    const lock = p.lock(app);
+    const lock = await lockApp(p, row);
     try {
       await deployRelease(p, row, state.current);
     } finally {
@@ -127,6 +127,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
       const p = await makePipeline(ctx);
       let failed = 0;
       for (const app of listApps(p.store.db)) {
+        await recoverIfIdle(p, app);
         const state = loadReleaseState(p.store.db, app.id);
         if (state.current === undefined || state.stopped) continue;
         const running = await (await p.scheduler()).status(app.name);
@@ -136,7 +137,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
         }
         io.out(step(`Restoring ${app.name} v${state.current}`));
         try {
-          const lock = p.lock(app.name);
+          const lock = await lockApp(p, app);
           try {
             await deployRelease(p, app, state.current);
           } finally {
@@ -159,6 +160,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
       const p = await makePipeline(ctx);
       const scheduler = await p.scheduler();
       await printAppReports(ctx, p.store.db, name, format, 'ps information', async (app) => {
+        await recoverIfIdle(p, app);
         const state = loadReleaseState(p.store.db, app.id);
         const containers = (await scheduler.status(app.name)).filter((c) => !c.oneOff);
         const running = containers.filter((c) => c.state === 'running').length;

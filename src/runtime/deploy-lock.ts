@@ -40,6 +40,8 @@ export class DeployLockedError extends UserError {
 export interface DeployLock {
   readonly path: string;
   readonly holder: LockHolder;
+  /** The dead holder this lock was taken over from: its deploy was interrupted and left things behind. */
+  readonly takenOverFrom?: LockHolder;
   /** Removes the lock if it is still ours. Safe to call twice. */
   release(): void;
 }
@@ -61,7 +63,7 @@ export function processStartTicks(pid: number): number | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -175,17 +177,18 @@ export function acquireDeployLock(root: string, app: string, actor: string): Dep
     const current = readLock(path);
     if (current === undefined) continue; // released between our create and our read
     if (lockIsHeld(current)) throw new DeployLockedError(app, current.holder, path);
-    if (takeOver(path, current, content)) return heldLock(path, holder, content);
+    if (takeOver(path, current, content)) return heldLock(path, holder, content, current.unreadable ? undefined : current.holder);
   }
   // Lost every race: someone else holds it now.
   throw new DeployLockedError(app, readLock(path)?.holder ?? holder, path);
 }
 
-function heldLock(path: string, holder: LockHolder, content: string): DeployLock {
+function heldLock(path: string, holder: LockHolder, content: string, takenOverFrom?: LockHolder): DeployLock {
   let released = false;
   return {
     path,
     holder,
+    ...(takenOverFrom ? { takenOverFrom } : {}),
     release() {
       if (released) return;
       released = true;

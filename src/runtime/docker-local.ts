@@ -184,6 +184,16 @@ export class DockerLocalScheduler implements Scheduler {
     await Promise.all(all.map((c) => removeContainer(this.docker, c.id)));
   }
 
+  async removeInterrupted(app: string, servingPorts: number[]): Promise<string[]> {
+    const serving = new Set(servingPorts);
+    const all = await listContainers(this.docker, app, { oneOffs: true });
+    const leftovers = all.filter(
+      (c) => (c.name.includes('.upcoming-') || (c.oneOff && c.processType === RELEASE_PHASE)) && !(c.hostPort !== undefined && serving.has(c.hostPort)),
+    );
+    await this.removeAll(leftovers);
+    return leftovers.map((c) => c.name);
+  }
+
   logs(app: string, opts: LogsOptions, onLine: (line: LogLine) => void): Promise<void> {
     return appLogs(this.docker, app, opts, onLine);
   }

@@ -90,6 +90,11 @@ export interface Scheduler {
   upstreams(app: string): Promise<Upstream[]>;
   /** Removes every container of the app, one-offs included. */
   destroy(app: string): Promise<void>;
+  /**
+   * After an interrupted deploy: removes its upcoming containers and release-phase one-offs,
+   * except those publishing one of `servingPorts` (traffic already switched to them). Returns their names.
+   */
+  removeInterrupted?(app: string, servingPorts: number[]): Promise<string[]>;
   logs(app: string, opts: LogsOptions, onLine: (line: LogLine) => void): Promise<void>;
   /** One-off container; resolves with its exit code. */
   run(app: string, release: ReleaseSpec, command: string[], opts: RunOptions): Promise<number>;
