@@ -48,9 +48,12 @@ export function buildContainerName(app: string): string {
   return `dokku-build.${app}.${creatorTag()}.${randomBytes(3).toString('hex')}`;
 }
 
-/** The prefix of a build's work directory under the temp dir. */
-export function workDirPrefix(app: string): string {
-  return `dokku-build-${app}-${creatorTag()}-`;
+/**
+ * The prefix of a scratch directory under the temp dir: a build's work directory, an uploaded
+ * archive, a pushed revision's tar. A SIGKILL leaves it behind; its name says whose it was.
+ */
+export function workDirPrefix(app: string, purpose: 'build' | 'archive' | 'push' = 'build'): string {
+  return `dokku-${purpose}-${app}-${creatorTag()}-`;
 }
 
 /**
@@ -77,9 +80,9 @@ export async function reapBuildContainers(docker: Docker, opts: { app?: string; 
   return removed;
 }
 
-const WORK_DIR = /^dokku-build-.+-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
+const WORK_DIR = /^dokku-(?:build|archive|push)-.+-(\d+)-(\d+)-[A-Za-z0-9]{6}$/;
 
-/** Removes build work directories under `dir` whose creator died. */
+/** Removes scratch directories (`workDirPrefix`) under `dir` whose creator died. */
 export function reapWorkDirs(dir = tmpdir()): string[] {
   let entries: string[];
   try {

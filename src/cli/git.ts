@@ -1,3 +1,4 @@
+import { workDirPrefix } from '../build/cleanup.ts';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,7 +78,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
     .action(async (name: string, archive: string | undefined) => {
       const app = validateAppName(name);
       const given = archive ?? '-';
-      const tmp = mkdtempSync(join(tmpdir(), 'dokku-archive-'));
+      const tmp = mkdtempSync(join(tmpdir(), workDirPrefix(app, 'archive')));
       try {
         const path = await receiveArchive(ctx, app, given, join(tmp, 'source.tar'));
         const { scanSource } = await import('../build/source.ts');

@@ -1,3 +1,4 @@
+import { workDirPrefix } from '../build/cleanup.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +49,7 @@ export async function runPreReceive(ctx: Context, app: string, input: string): P
     return;
   }
   io.out(step(`Deploying ${app} from ${plan.deployBranch} (${target.new.slice(0, 7)})`));
-  const dir = mkdtempSync(join(tmpdir(), 'dokku-push-'));
+  const dir = mkdtempSync(join(tmpdir(), workDirPrefix(app, 'push')));
   try {
     const tar = join(dir, 'source.tar');
     // The pushed objects are still in git's quarantine: git archive finds them through the

@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +193,28 @@ describe('buildpacks: by git URL, .buildpacks, failures', () => {
     });
     const result = await buildApp(input(app, src));
     expect(await run(result.imageTag, app, 'ls -A /ctx')).toBe('.dockerignore\nDockerfile\nkeep.txt\n');
+  });
+
+  it("a buildpack build (a tenant's runs the same way) cannot reach the host's loopback services", async () => {
+    // A service of the host's on 127.0.0.1, as dokku's own tests and many databases listen.
+    const seen: string[] = [];
+    const server = createServer((socket) => {
+      seen.push(String(socket.remoteAddress));
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const probe = `for (const h of ['127.0.0.1', 'localhost']) { const s = require('net').connect(${port}, h); s.on('connect', () => { console.log('reached ' + h); s.destroy(); }); s.on('error', () => console.log('unreachable ' + h)); }`;
+      const url = await makeGitBuildpack(tmp, 'probe-buildpack', { compile: `#!/bin/sh\nnode -e "${probe}"\n` });
+      const app = uniqueName('bt-loopback');
+      const lines: string[] = [];
+      await buildApp(input(app, source('probe-app', { 'hello.txt': 'hi' }), { buildpacks: [url] }, lines));
+      expect(lines.filter((l) => /reached|unreachable/.test(l)).map((l) => l.trim()).sort()).toEqual(['unreachable 127.0.0.1', 'unreachable localhost']);
+      expect(seen).toEqual([]);
+    } finally {
+      server.close();
+    }
   });
 
   it('stops a build that runs past its time limit', async () => {

@@ -14,6 +14,8 @@ describe('leftovers of a killed build', () => {
     const tag = `${process.pid}-${processStartTicks(process.pid)}`;
     expect(buildContainerName('my-app')).toMatch(new RegExp(`^dokku-build\\.my-app\\.${tag}\\.[0-9a-f]{6}$`));
     expect(workDirPrefix('my-app')).toBe(`dokku-build-my-app-${tag}-`);
+    expect(workDirPrefix('my-app', 'archive')).toBe(`dokku-archive-my-app-${tag}-`);
+    expect(workDirPrefix('my-app', 'push')).toBe(`dokku-push-my-app-${tag}-`);
   });
 
   it('removes the work directories of a dead creator, or of a pid now another process, and keeps a live one\'s', () => {
@@ -24,9 +26,10 @@ describe('leftovers of a killed build', () => {
     const live = `dokku-build-app-${process.pid}-${ticks}-AbC123`;
     const gone = `dokku-build-app-${dead}-${ticks}-AbC123`;
     const reused = `dokku-build-app-${process.pid}-${ticks + 1}-AbC123`;
+    const upload = `dokku-archive-app-${dead}-${ticks}-AbC123`;
     const other = 'dokku-push-AbC123';
-    for (const d of [live, gone, reused, other]) mkdirSync(join(dir, d));
-    expect(reapWorkDirs(dir).sort()).toEqual([gone, reused].sort());
+    for (const d of [live, gone, reused, upload, other]) mkdirSync(join(dir, d));
+    expect(reapWorkDirs(dir).sort()).toEqual([gone, reused, upload].sort());
     expect(readdirSync(dir).sort()).toEqual([live, other].sort());
   });
 });
