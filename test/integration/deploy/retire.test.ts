@@ -2,26 +2,14 @@
  * A redeploy returns once traffic has switched; the old container is retired after
  * `wait-to-retire` by a detached `ps:retire`, for both builds of the CLI.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, TARGETS, makeRoot, removeRoots, requireDist, run, type RunResult } from '../../helpers/cli.ts';
+import { REPO, TARGETS, makeRoot, removeRoots, requireDist, run } from '../../helpers/cli.ts';
+import { expectOk, tarOf } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 
 const docker = await connectDocker();
 
-function tarOf(dir: string): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'dokku-src-')), 'app.tar');
-  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
-  return out;
-}
-
-function expectOk(r: RunResult, what: string): void {
-  if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-}
 
 const webContainers = async (app: string) =>
   (await docker!.listContainers({ all: true, filters: { label: [`com.dokku.app=${app}`, 'com.dokku.process-type=web'] } }))

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { childEnv, type Target } from '../../helpers/cli.ts';
+import { tarOf } from '../../helpers/deploy.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
 
 export type Slow = 'build' | 'release' | 'start';
@@ -26,10 +27,8 @@ export async function faultAppSource(docker: Docker, slow?: Slow): Promise<strin
   mkdirSync(join(dir, 'www'));
   writeFileSync(join(dir, 'www/stamp'), `${process.hrtime.bigint()}\n`);
   if (slow) writeFileSync(join(dir, `www/slow-${slow}`), '');
-  const out = join(mkdtempSync(join(tmpdir(), 'dokku-fault-tar-')), 'app.tar');
-  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
+  const out = tarOf(dir);
   rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
   return out;
 }
 
@@ -105,10 +104,8 @@ export function buildpackAppSource(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dokku-fault-bpsrc-'));
   writeFileSync(join(dir, 'hello.txt'), 'hello\n');
   writeFileSync(join(dir, 'Procfile'), 'web: sleep 3600\n');
-  const out = join(mkdtempSync(join(tmpdir(), 'dokku-fault-tar-')), 'app.tar');
-  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
+  const out = tarOf(dir);
   rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
   return out;
 }
 

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { tarOf } from '../../helpers/deploy.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
 
 /**
@@ -27,10 +28,8 @@ export async function webAppSource(docker: Docker, opts: { expose?: number } = {
   mkdirSync(join(dir, 'www/cgi-bin'), { recursive: true });
   writeFileSync(join(dir, 'www/cgi-bin/env'), '#!/bin/sh\necho "Content-Type: text/plain"\necho\nenv | grep ^HTTP_ | sort\n');
   chmodSync(join(dir, 'www/cgi-bin/env'), 0o755);
-  const out = join(mkdtempSync(join(tmpdir(), 'dokku-proxy-tar-')), 'app.tar');
-  const r = spawnSync('tar', ['-C', dir, '-cf', out, '.']);
+  const out = tarOf(dir);
   rmSync(dir, { recursive: true, force: true });
-  if (r.status !== 0) throw new Error(`tar failed: ${r.stderr}`);
   return out;
 }
 
