@@ -6,6 +6,7 @@ import { buildLogPath, sourcePath, type Settings } from './settings.ts';
 import type { DomainEvent, StoredEvent } from './state/events.ts';
 import { appStream } from './state/events.ts';
 import { execute } from './state/execute.ts';
+import { ownNames } from './state/image-queries.ts';
 import { findAppById, requireApp, type AppRow } from './state/queries.ts';
 import { decideRelease, defaultFormation, type ReleaseCommand, type ReleaseRecord } from './state/release-decider.ts';
 import { getFormation, getRelease, getRuntime, getSetting, getSettings, listBuilds, listReleases, loadReleaseState, releaseContext } from './state/release-queries.ts';
@@ -339,11 +340,7 @@ export async function removeAppResources(p: Pipeline, app: AppRow): Promise<void
   for (const r of listReleases(p.store.db, app.id)) for (const ref of [r.imageTag, r.image]) await builder.removeImage(ref).catch(() => undefined);
   // Images and build caches carry the name the app had when they were made: clear each earlier
   // name too, unless another app has taken it since.
-  const names = p.store.db
-    .prepare('SELECT n.name FROM app_names n WHERE n.app_id = ? AND NOT EXISTS (SELECT 1 FROM apps a WHERE a.name = n.name AND a.id <> n.app_id)')
-    .all<{ name: string }>(app.id)
-    .map((r) => r.name);
-  for (const name of new Set([app.name, ...names])) await builder.removeAppArtifacts(name);
+  for (const name of new Set([app.name, ...ownNames(p.store.db, app.id)])) await builder.removeAppArtifacts(name);
   rmSync(sourcePath(p.settings, app.id), { force: true });
   rmSync(dirname(buildLogPath(p.settings, app.id, 0)), { recursive: true, force: true });
 }

@@ -8,8 +8,16 @@ import { UserError } from './errors.ts';
 
 const CHUNK = 64 * 1024;
 
+/** `1 MiB`, `2 GiB`, `1.5 KiB`: a size as a limit is said to a user. */
 export function formatBytes(n: number): string {
-  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+    if (n >= size) return `${Math.round((n / size) * 10) / 10} ${unit}`;
+  }
+  return `${n} bytes`;
+}
+
+function tooLarge(what: string, limit: number): UserError {
+  return new UserError(`${what[0]!.toUpperCase()}${what.slice(1)} is larger than ${formatBytes(limit)}`);
 }
 
 /** The file's bytes, or a UserError naming `what` if it cannot be read or holds more than `limit`. */
@@ -33,7 +41,7 @@ export function readFileCapped(path: string, limit: number, what: string): Buffe
       if (n === 0) return buf.subarray(0, size);
       size += n;
     }
-    throw new UserError(`${what[0]!.toUpperCase()}${what.slice(1)} is larger than ${formatBytes(limit)}`);
+    throw tooLarge(what, limit);
   } finally {
     closeSync(fd);
   }
@@ -46,7 +54,7 @@ export async function readStreamCapped(stream: NodeJS.ReadableStream, limit: num
   for await (const chunk of stream) {
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
     size += b.length;
-    if (size > limit) throw new UserError(`${what[0]!.toUpperCase()}${what.slice(1)} is larger than ${formatBytes(limit)}`);
+    if (size > limit) throw tooLarge(what, limit);
     chunks.push(b);
   }
   return Buffer.concat(chunks);

@@ -7,7 +7,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { BuildError } from './errors.ts';
-import { formatBytes } from './source.ts';
+import { formatBytes } from '../read-capped.ts';
 
 /**
  * Copies file descriptor `fd` (standard input) to `path` with plain reads, until end of file.

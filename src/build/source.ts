@@ -7,6 +7,7 @@ import { createReadStream, lstatSync, mkdirSync, openSync, readSync, closeSync, 
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { execa } from 'execa';
+import { formatBytes } from '../read-capped.ts';
 import { BuildError } from './errors.ts';
 import { SourceRootCheck } from './tar-check.ts';
 import { entryBytes, headerBytes, paddingFor, TarParser, type TarEntry } from './tar.ts';
@@ -120,13 +121,6 @@ async function* sourceStream(tarPath: string, limits: SourceLimits): AsyncGenera
     input.destroy();
     if (stream !== input) (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
   }
-}
-
-export function formatBytes(n: number): string {
-  for (const [unit, size] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
-    if (n >= size) return `${Math.round((n / size) * 10) / 10} ${unit}`;
-  }
-  return `${n} bytes`;
 }
 
 function isGzipFile(path: string): boolean {
