@@ -1,9 +1,9 @@
-import { createContext } from './cli/context.ts';
-import { errorLine } from './cli/output.ts';
-import { UserError } from './errors.ts';
-import { loadSettings } from './settings.ts';
-import { splitCommandWords } from './ssh/words.ts';
-import { runSession } from './ssh/session.ts';
+import { createContext } from './app/context.ts';
+import { errorLine } from './lib/output.ts';
+import { UserError } from './lib/errors.ts';
+import { loadSettings } from './lib/settings.ts';
+import { splitCommandWords } from './lib/words.ts';
+import { runSession } from './entry/session.ts';
 
 /**
  * Entry point. Called with arguments, they are the command. Called with none under an SSH forced

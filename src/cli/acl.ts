@@ -2,10 +2,10 @@ import type { CAC } from 'cac';
 import { parseDomainGrant } from '../state/access-decider.ts';
 import { grantedDomains, listKeys } from '../state/access-queries.ts';
 import { requireApp } from '../state/queries.ts';
-import { validateAppName } from '../validate.ts';
+import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
-import type { Context } from './context.ts';
-import { section, step } from './output.ts';
+import type { Context } from '../app/context.ts';
+import { section, step } from '../lib/output.ts';
 import { runAccessCommand } from './ssh-keys.ts';
 
 /** Which non-admin keys may act on which apps. Admin keys need no entry: they may use every app. */

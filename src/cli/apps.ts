@@ -1,16 +1,16 @@
+import { createApp, runAppCommand } from '../app/lifecycle.ts';
+import { setSetting } from '../app/settings.ts';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { UsageError, UserError } from '../errors.ts';
-import { appDir, gitRepoPath } from '../settings.ts';
-import { decideApp, initialAppState } from '../state/deciders.ts';
-import { appStream } from '../state/events.ts';
-import { findApp, listApps, requireApp } from '../state/queries.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
+import { appDir, gitRepoPath } from '../lib/settings.ts';
+import { listApps, requireApp } from '../state/queries.ts';
 import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
-import { validateAppName } from '../validate.ts';
-import { forgetCertificates, rebuildApp, removeRouting } from '../proxy/routing.ts';
-import { appOrGlobal, parseFormat, printAppReports, requireArg, runAppCommand, setSetting, toJson } from './common.ts';
-import type { Context } from './context.ts';
-import { errorLine, section, step } from './output.ts';
+import { validateAppName } from '../lib/validate.ts';
+import { forgetCertificates, rebuildApp, removeRouting } from '../app/routing.ts';
+import { appOrGlobal, parseFormat, printAppReports, requireArg, toJson } from './common.ts';
+import type { Context } from '../app/context.ts';
+import { errorLine, section, step } from '../lib/output.ts';
 
 export function registerApps(cli: CAC, ctx: Context): void {
   const { io } = ctx;
@@ -20,17 +20,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .example('  $ dokku apps:create myapp')
     .action(async (name: string) => {
       validateAppName(name);
-      const store = await ctx.store();
-      const id = crypto.randomUUID();
-      // A fresh stream; the UNIQUE name column settles a race between two creates of one name.
-      const state = initialAppState();
-      const events = decideApp({ type: 'apps:create', name }, state, { nameTaken: (n) => findApp(store.db, n) !== undefined });
-      try {
-        store.append(appStream(id), 0, events, ctx.actor);
-      } catch (err) {
-        if (String((err as Error).message).includes('UNIQUE')) throw new UserError(`Name is already taken: ${name}`);
-        throw err;
-      }
+      await createApp(ctx, name);
       io.out(step(`Creating ${name}...`));
     });
 
@@ -82,7 +72,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
       return;
     }
     // Containers carry the name: start the release under the new one, then retire the old ones.
-    const [{ makePipeline }, { renameRunningApp }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
+    const [{ makePipeline }, { renameRunningApp }] = await Promise.all([import('../app/wiring.ts'), import('../app/lifecycle.ts')]);
     await renameRunningApp(await makePipeline(ctx), row, to, () => runAppCommand(ctx, from, { type: 'apps:rename', to }));
     moveRepo(ctx, from, to);
     io.out(step(`Renaming ${from} to ${to}... done`));
@@ -101,7 +91,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
       await removeRouting({ store: await ctx.store(), settings: ctx.settings }, row);
       if (listBuilds(db, row.id).length > 0) {
         // Something may run or be stored in Docker: remove it under the deploy lock, then record.
-        const [{ makePipeline }, { lockApp, removeAppResources }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
+        const [{ makePipeline }, { lockApp }, { removeAppResources }] = await Promise.all([import('../app/wiring.ts'), import('../app/recovery.ts'), import('../app/lifecycle.ts')]);
         const p = await makePipeline(ctx);
         const lock = await lockApp(p, row);
         try {

@@ -1,14 +1,15 @@
+import { setSetting } from '../app/settings.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { UserError } from '../errors.ts';
-import { buildLogPath } from '../settings.ts';
+import { UserError } from '../lib/errors.ts';
+import { buildLogPath } from '../lib/settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSetting, getSettings, listBuilds } from '../state/release-queries.ts';
-import { checkBuildpack, tenantBuildpackRefusal } from '../build/buildpack-ref.ts';
-import { escapeControls, parsePositiveInt, printable, validateAppName } from '../validate.ts';
-import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
-import { forbidTenant, type Context } from './context.ts';
-import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
+import { checkBuildpack, tenantBuildpackRefusal } from '../builder/buildpack-ref.ts';
+import { escapeControls, parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
+import { appOrGlobal, parseFormat, toJson } from './common.ts';
+import { forbidTenant, type Context } from '../app/context.ts';
+import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
 
 /**
  * A buildpack as a user sets it (`buildpacks:add|set`, `config:set BUILDPACK_URL=…`): malformed is
@@ -34,7 +35,7 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       const app = requireApp(db, validateAppName(name));
       if (listBuilds(db, app.id).some((b) => b.status === 'running')) {
         // A build still running may belong to a process that died: find out before showing it.
-        const [{ makePipeline }, { recoverIfIdle }] = await Promise.all([import('./pipeline.ts'), import('../deploy.ts')]);
+        const [{ makePipeline }, { recoverIfIdle }] = await Promise.all([import('../app/wiring.ts'), import('../app/recovery.ts')]);
         await recoverIfIdle(await makePipeline(ctx), app);
       }
       const builds = listBuilds(db, app.id);

@@ -1,16 +1,16 @@
 import type { CAC } from 'cac';
-import { UsageError, UserError } from '../errors.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
 import { certPairFromInput, MAX_CERT_INPUT_BYTES, MAX_PEM_BYTES, type CertPair } from '../proxy/cert-input.ts';
-import { certMaterial, changeCertificate, selfSignedCertificate } from '../proxy/certs.ts';
-import { isWildcard } from '../proxy/domains.ts';
-import { certPaths, routingView } from '../proxy/routing.ts';
+import { certMaterial, changeCertificate, selfSignedCertificate } from '../app/certs.ts';
+import { isWildcard } from '../lib/domains.ts';
+import { certPaths, routingView } from '../app/routing.ts';
 import { getCert } from '../state/proxy-queries.ts';
 import { requireApp } from '../state/queries.ts';
-import { readFileCapped, readStreamCapped } from '../read-capped.ts';
-import { printable, validateAppName } from '../validate.ts';
+import { readFileCapped, readStreamCapped } from '../lib/read-capped.ts';
+import { printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
-import { forbidTenant, type Context } from './context.ts';
-import { step, type ReportFields } from './output.ts';
+import { forbidTenant, type Context } from '../app/context.ts';
+import { step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 /** Over SSH a certificate comes on stdin; only admins and local callers may name files on the server. */
@@ -62,7 +62,7 @@ export function registerCerts(cli: CAC, ctx: Context): void {
       if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError(`Invalid --days '${opts.days}': use 1 to 3650`);
       const deps = await routingDeps(ctx);
       const row = requireApp(deps.store.db, app);
-      const { validateDomain } = await import('../proxy/domains.ts');
+      const { validateDomain } = await import('../lib/domains.ts');
       const names = given.length ? given.map(validateDomain) : routingView(deps, row).domains;
       if (names.length === 0) throw new UserError(`${app} has no domains: add one first, or name the domains to generate for`);
       const pair = await selfSignedCertificate(names, days);

@@ -1,12 +1,13 @@
+import { setSetting } from '../app/settings.ts';
 import type { CAC } from 'cac';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSettings } from '../state/release-queries.ts';
 import { checkSettingsFrom } from '../state/settings-schema.ts';
-import { validateAppName } from '../validate.ts';
-import { parseFormat, setSetting, toJson } from './common.ts';
-import type { Context } from './context.ts';
-import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { validateAppName } from '../lib/validate.ts';
+import { parseFormat, toJson } from './common.ts';
+import type { Context } from '../app/context.ts';
+import { renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
 
 export function registerChecks(cli: CAC, ctx: Context): void {
   const { io } = ctx;

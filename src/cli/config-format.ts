@@ -1,4 +1,4 @@
-import { quoteWord } from '../ssh/words.ts';
+import { quoteWord } from '../lib/words.ts';
 import type { ConfigVars } from '../state/deciders.ts';
 
 /** Renderers for `config:export`: each reads back to exactly the stored bytes in its own consumer. */

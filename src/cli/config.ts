@@ -1,16 +1,16 @@
+import { runAppCommand } from '../app/lifecycle.ts';
 import type { CAC } from 'cac';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { decideConfig, type ConfigCommand, type ConfigVars } from '../state/deciders.ts';
 import { GLOBAL_STREAM } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
 import { loadReleaseState } from '../state/release-queries.ts';
 import type { EventStore } from '../state/store.ts';
-import { decodeBase64Value, escapeControls, parseAssignment, validateAppName, validateConfigKey } from '../validate.ts';
-import { runAppCommand } from './common.ts';
+import { decodeBase64Value, escapeControls, parseAssignment, validateAppName, validateConfigKey } from '../lib/validate.ts';
 import { EXPORT_FORMATS, quotedValue, renderExport, type ExportFormat } from './config-format.ts';
-import type { Context } from './context.ts';
-import { detail, section, step } from './output.ts';
+import type { Context } from '../app/context.ts';
+import { detail, section, step } from '../lib/output.ts';
 import { checkBuildpackWord } from './builds.ts';
 
 interface ScopeOpts {
@@ -42,8 +42,8 @@ async function changeConfig(ctx: Context, app: string | undefined, command: Conf
     const { db } = await ctx.store();
     const row = requireApp(db, app);
     if (!restart || loadReleaseState(db, row.id).current === undefined) return announce((await runAppCommand(ctx, app, command)).events.length > 0);
-    const { makePipeline } = await import('./pipeline.ts');
-    const { decideAndDeploy } = await import('../deploy.ts');
+    const { makePipeline } = await import('../app/wiring.ts');
+    const { decideAndDeploy } = await import('../app/deploy.ts');
     const { events } = await decideAndDeploy(await makePipeline(ctx), app, { type: 'config:change', command, restart }, (decided) => announce(decided.length > 0));
     if (events.length === 0) announce(false);
     return;

@@ -1,14 +1,14 @@
 import type { CAC } from 'cac';
-import { changeAppRouting, changeGlobalDomains } from '../proxy/changes.ts';
-import { globalDomainFor, tenantDomainRefusal, validateDomain, type DomainClaims } from '../proxy/domains.ts';
-import { routingView, type RoutingDeps } from '../proxy/routing.ts';
+import { changeAppRouting, changeGlobalDomains } from '../app/routing-changes.ts';
+import { globalDomainFor, tenantDomainRefusal, validateDomain, type DomainClaims } from '../lib/domains.ts';
+import { routingView, type RoutingDeps } from '../app/routing.ts';
 import { grantedDomains } from '../state/access-queries.ts';
 import { listDomains, othersDomains } from '../state/proxy-queries.ts';
 import { listApps, requireApp, type AppRow } from '../state/queries.ts';
-import { validateAppName } from '../validate.ts';
+import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
-import { forbidTenant, type Context } from './context.ts';
-import { renderReport, reportJson, step, type ReportFields } from './output.ts';
+import { forbidTenant, type Context } from '../app/context.ts';
+import { renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerDomains(cli: CAC, ctx: Context): void {

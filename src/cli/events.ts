@@ -1,13 +1,13 @@
 import type { CAC } from 'cac';
-import { UserError } from '../errors.ts';
-import { maskedData, summarize } from '../state/audit.ts';
+import { UserError } from '../lib/errors.ts';
+import { maskedData, summarize } from './audit.ts';
 import { appIdOf, appStream } from '../state/events.ts';
 import { findAppById } from '../state/queries.ts';
 import type { EventStore } from '../state/store.ts';
-import { escapeControls, parsePositiveInt, printable, validateAppName } from '../validate.ts';
+import { escapeControls, parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
-import type { Context } from './context.ts';
-import { step } from './output.ts';
+import type { Context } from '../app/context.ts';
+import { step } from '../lib/output.ts';
 
 
 /** `--since` takes an ISO time or a span back from now: 30s, 15m, 2h, 7d. */

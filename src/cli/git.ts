@@ -1,23 +1,24 @@
-import { workDirPrefix } from '../build/cleanup.ts';
+import { setSetting } from '../app/settings.ts';
+import { workDirPrefix } from '../builder/cleanup.ts';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { CAC } from 'cac';
-import { copyInputToFile, downloadArchive, hostLocalReason } from '../build/archive-upload.ts';
-import { UsageError, UserError } from '../errors.ts';
-import { deploySource } from '../deploy.ts';
-import { deployBranchOf, runPreReceive } from '../git/hook.ts';
+import { copyInputToFile, downloadArchive, hostLocalReason } from '../builder/archive-upload.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
+import { deploySource } from '../app/deploy.ts';
+import { deployBranchOf, runPreReceive } from '../app/push.ts';
 import { listBranches } from '../git/repo.ts';
-import { gitRepoPath } from '../settings.ts';
+import { gitRepoPath } from '../lib/settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { getSetting, getRelease, loadReleaseState } from '../state/release-queries.ts';
-import { printable, validateAppName } from '../validate.ts';
-import { appOrGlobal, parseFormat, setSetting, toJson } from './common.ts';
-import { forbidTenant, type Context } from './context.ts';
-import { refuseForeignImage } from './image-access.ts';
-import { renderReport, reportJson, step, type ReportFields } from './output.ts';
-import { makePipeline } from './pipeline.ts';
+import { printable, validateAppName } from '../lib/validate.ts';
+import { appOrGlobal, parseFormat, toJson } from './common.ts';
+import { forbidTenant, type Context } from '../app/context.ts';
+import { refuseForeignImage } from '../app/image-access.ts';
+import { renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
+import { makePipeline } from '../app/wiring.ts';
 
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/-]{0,200}(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/;
 
@@ -81,9 +82,9 @@ export function registerGit(cli: CAC, ctx: Context): void {
       const tmp = mkdtempSync(join(tmpdir(), workDirPrefix(app, 'archive')));
       try {
         const path = await receiveArchive(ctx, app, given, join(tmp, 'source.tar'));
-        const { scanSource } = await import('../build/source.ts');
+        const { scanSource } = await import('../builder/source.ts');
         const scanned = await scanSource(path, { maxBytes: ctx.settings.maxArchiveBytes });
-        const { remoteAdds } = await import('../build/dockerfile.ts');
+        const { remoteAdds } = await import('../builder/dockerfile.ts');
         const remote = scanned.files.includes('Dockerfile') ? remoteAdds(scanned.buildFiles.Dockerfile ?? '') : [];
         if (remote.length > 0) await forbidTenant(ctx, 'git:from-archive', `the Dockerfile ADDs a URL (${printable(remote[0]!)}); download it in a RUN step, or add the file to the source`, app);
         const p = await makePipeline(ctx);

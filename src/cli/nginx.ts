@@ -1,19 +1,19 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { UsageError, UserError } from '../errors.ts';
-import { changeRoutingSetting } from '../proxy/changes.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
+import { changeRoutingSetting } from '../app/routing-changes.ts';
 import { checkConfig, readIfExists } from '../proxy/nginx.ts';
-import { accessLogPath, errorLogPath, nginxOptions } from '../proxy/routing.ts';
-import { vhostPath } from '../settings.ts';
+import { accessLogPath, errorLogPath, nginxOptions } from '../app/routing.ts';
+import { vhostPath } from '../lib/settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSetting } from '../state/release-queries.ts';
 import { PROXY_SETTINGS } from '../state/proxy-settings.ts';
 import { settingDefault } from '../state/settings-schema.ts';
-import { validateAppName } from '../validate.ts';
+import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
-import type { Context } from './context.ts';
-import { step, type ReportFields } from './output.ts';
+import type { Context } from '../app/context.ts';
+import { step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerNginx(cli: CAC, ctx: Context): void {

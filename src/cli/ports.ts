@@ -1,15 +1,15 @@
 import type { CAC } from 'cac';
-import { changeAppRouting } from '../proxy/changes.ts';
+import { changeAppRouting } from '../app/routing-changes.ts';
 import { assertHostPortsFree } from '../proxy/host-ports.ts';
-import { effectivePorts, formatPortMapping, parsePortMapping } from '../proxy/ports.ts';
-import { certPaths, routingView } from '../proxy/routing.ts';
+import { effectivePorts, formatPortMapping, parsePortMapping } from '../lib/ports.ts';
+import { certPaths, routingView } from '../app/routing.ts';
 import { planServers } from '../proxy/vhost.ts';
 import { allMappedHostPorts, getCert, getPorts } from '../state/proxy-queries.ts';
 import { requireApp, type AppRow } from '../state/queries.ts';
-import { validateAppName } from '../validate.ts';
+import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
-import { forbidTenant, type Context } from './context.ts';
-import { renderReport, reportJson, section, step, type ReportFields } from './output.ts';
+import { forbidTenant, type Context } from '../app/context.ts';
+import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerPorts(cli: CAC, ctx: Context): void {

@@ -1,6 +1,6 @@
 import { cac, type CAC, type Command } from 'cac';
 import pkg from '../../package.json' with { type: 'json' };
-import { UsageError, UserError } from '../errors.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
 import { registerApps } from './apps.ts';
 import { registerBuilds } from './builds.ts';
 import { registerChecks } from './checks.ts';
@@ -19,9 +19,9 @@ import { registerPorts } from './ports.ts';
 import { registerProxy } from './proxy.ts';
 import { registerUrls } from './urls.ts';
 import { registerConfig } from './config.ts';
-import type { Context } from './context.ts';
+import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
-import { errorLine } from './output.ts';
+import { errorLine } from '../lib/output.ts';
 
 export const VERSION: string = pkg.version;
 

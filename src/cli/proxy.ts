@@ -1,15 +1,15 @@
 import type { CAC } from 'cac';
-import { UsageError } from '../errors.ts';
-import { changeRoutingSetting } from '../proxy/changes.ts';
+import { UsageError } from '../lib/errors.ts';
+import { changeRoutingSetting } from '../app/routing-changes.ts';
 import { globalIncludePath } from '../proxy/nginx.ts';
-import { rebuildAll, rebuildApp, routingView, type RoutingDeps } from '../proxy/routing.ts';
-import { vhostPath } from '../settings.ts';
+import { rebuildAll, rebuildApp, routingView, type RoutingDeps } from '../app/routing.ts';
+import { vhostPath } from '../lib/settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { getRuntime } from '../state/release-queries.ts';
-import { validateAppName } from '../validate.ts';
+import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
-import type { Context } from './context.ts';
-import { step, type ReportFields } from './output.ts';
+import type { Context } from '../app/context.ts';
+import { step, type ReportFields } from '../lib/output.ts';
 import { existsSync } from 'node:fs';
 
 export async function routingDeps(ctx: Context): Promise<RoutingDeps> {

@@ -1,17 +1,19 @@
 import type { CAC } from 'cac';
-import { UsageError, UserError } from '../errors.ts';
-import { applyScale, deployRelease, deploySource, lockApp, recoverIfIdle } from '../deploy.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
+import { deployRelease, deploySource } from '../app/deploy.ts';
+import { applyScale } from '../app/processes.ts';
+import { lockApp, recoverIfIdle } from '../app/recovery.ts';
 import { appStream } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { defaultFormation, decideRelease } from '../state/release-decider.ts';
 import { getRelease, getRuntime, loadReleaseState, releaseContext } from '../state/release-queries.ts';
-import { printable, validateAppName } from '../validate.ts';
+import { printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
-import type { Context } from './context.ts';
-import { step, type ReportFields } from './output.ts';
-import { makePipeline } from './pipeline.ts';
-import { rebuildApp } from '../proxy/routing.ts';
+import type { Context } from '../app/context.ts';
+import { step, type ReportFields } from '../lib/output.ts';
+import { makePipeline } from '../app/wiring.ts';
+import { rebuildApp } from '../app/routing.ts';
 
 /** `web=2 worker=1` → { web: 2, worker: 1 }. */
 export function parseFormation(words: string[]): Record<string, number> {

@@ -1,15 +1,16 @@
+import { setSetting } from '../app/settings.ts';
 import type { CAC } from 'cac';
-import { decideAndDeploy } from '../deploy.ts';
-import { UserError } from '../errors.ts';
+import { decideAndDeploy } from '../app/deploy.ts';
+import { UserError } from '../lib/errors.ts';
 import { requireApp } from '../state/queries.ts';
-import { diffReleases, renderDiff } from '../state/release-diff.ts';
+import { diffReleases, renderDiff } from './release-diff.ts';
 import { getRelease, getRuntime, getSetting, listReleases } from '../state/release-queries.ts';
 import { settingDefault } from '../state/settings-schema.ts';
-import { escapeControls, printable, validateAppName } from '../validate.ts';
-import { parseFormat, setSetting, toJson } from './common.ts';
-import type { Context } from './context.ts';
-import { renderReport, section, step } from './output.ts';
-import { makePipeline } from './pipeline.ts';
+import { escapeControls, printable, validateAppName } from '../lib/validate.ts';
+import { parseFormat, toJson } from './common.ts';
+import type { Context } from '../app/context.ts';
+import { renderReport, section, step } from '../lib/output.ts';
+import { makePipeline } from '../app/wiring.ts';
 
 /** `v12` or `12` → 12. */
 export function parseVersion(text: string): number {

@@ -1,11 +1,11 @@
 import type { CAC } from 'cac';
-import { UserError } from '../errors.ts';
-import { releaseSpec } from '../deploy.ts';
+import { UserError } from '../lib/errors.ts';
+import { releaseSpec } from '../app/deploy.ts';
 import { requireApp } from '../state/queries.ts';
 import { getRelease, loadReleaseState } from '../state/release-queries.ts';
-import { parsePositiveInt, validateAppName } from '../validate.ts';
-import type { Context } from './context.ts';
-import { makePipeline } from './pipeline.ts';
+import { parsePositiveInt, validateAppName } from '../lib/validate.ts';
+import type { Context } from '../app/context.ts';
+import { makePipeline } from '../app/wiring.ts';
 
 export function registerRun(cli: CAC, ctx: Context): void {
   cli

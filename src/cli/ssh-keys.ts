@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CAC } from 'cac';
-import { UsageError, UserError } from '../errors.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
 import { forcedCommandEnv, renderAuthorizedKeys, writeAuthorizedKeys } from '../ssh/authorized-keys.ts';
 import { inspectPublicKey } from '../ssh/public-key.ts';
-import { selfCommand } from '../ssh/self.ts';
+import { selfCommand } from '../lib/self.ts';
 import { decideAccess, validateKeyName, type AccessCommand } from '../state/access-decider.ts';
 import { listKeys, loadAccessState } from '../state/access-queries.ts';
 import { ACCESS_STREAM, type StoredEvent } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import { parseFormat, toJson } from './common.ts';
-import type { Context } from './context.ts';
-import { detail, section, step } from './output.ts';
+import type { Context } from '../app/context.ts';
+import { detail, section, step } from '../lib/output.ts';
 
 /** Appends an access command's events (keys, grants) through its decider. */
 export async function runAccessCommand(ctx: Context, command: AccessCommand): Promise<StoredEvent[]> {

@@ -1,9 +1,9 @@
 import type { CAC } from 'cac';
-import { UserError } from '../errors.ts';
-import { appUrls } from '../proxy/routing.ts';
+import { UserError } from '../lib/errors.ts';
+import { appUrls } from '../app/routing.ts';
 import { requireApp } from '../state/queries.ts';
-import { validateAppName } from '../validate.ts';
-import type { Context } from './context.ts';
+import { validateAppName } from '../lib/validate.ts';
+import type { Context } from '../app/context.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerUrls(cli: CAC, ctx: Context): void {

@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { UserError } from '../lib/errors.ts';
 
 /**
  * What a push asks for, as values: the `old new ref` lines git hands the pre-receive hook, and

@@ -1,9 +1,9 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
-import { quoteWord } from '../ssh/words.ts';
-import { validateAppName } from '../validate.ts';
-import { loadExeca } from './execa.ts';
+import { UserError } from '../lib/errors.ts';
+import { quoteWord } from '../lib/words.ts';
+import { validateAppName } from '../lib/validate.ts';
+import { loadExeca } from '../lib/execa.ts';
 
 /**
  * The app's bare repository, `$DOKKU_ROOT/<app>.git`, and its pre-receive hook. The hook is one

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { UserError } from '../errors.ts';
-import { printable } from '../validate.ts';
+import { UserError } from '../lib/errors.ts';
+import { printable } from '../lib/validate.ts';
 
 /**
  * ACME (Let's Encrypt) through acme-client: an account key per directory URL, HTTP-01 answered by

@@ -4,9 +4,9 @@
  * this is the only way in: a non-admin key may not name files on the server.
  */
 import { gunzipSync } from 'node:zlib';
-import { isGzip, readTar } from '../build/tar.ts';
-import { UserError } from '../errors.ts';
-import { formatBytes } from '../read-capped.ts';
+import { isGzip, readTar } from '../lib/tar.ts';
+import { UserError } from '../lib/errors.ts';
+import { formatBytes } from '../lib/read-capped.ts';
 
 /** Each of the certificate and the key. */
 export const MAX_PEM_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { UserError } from '../errors.ts';
-import type { PortMapping } from './ports.ts';
+import { UserError } from '../lib/errors.ts';
+import type { PortMapping } from '../lib/ports.ts';
 
 /**
  * Which TCP ports something on this host already listens on, from /proc/net/tcp and tcp6 (every

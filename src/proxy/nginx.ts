@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { UserError } from '../errors.ts';
-import { processStartTicks } from '../runtime/deploy-lock.ts';
-import type { Settings } from '../settings.ts';
-import { splitCommandWords } from '../ssh/words.ts';
+import { UserError } from '../lib/errors.ts';
+import { processStartTicks } from '../lib/lock.ts';
+import type { Settings } from '../lib/settings.ts';
+import { splitCommandWords } from '../lib/words.ts';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { GENERATION_PATH, renderGlobalInclude } from './vhost.ts';

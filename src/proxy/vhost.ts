@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PortMapping } from './ports.ts';
+import type { PortMapping } from '../lib/ports.ts';
 
 /**
  * An app's nginx vhost as text, from plain data: no files, no processes. The apply layer writes

@@ -1,4 +1,4 @@
-import type { CheckSettings, Healthcheck, ReleaseSpec } from '../types.ts';
+import type { CheckSettings, Healthcheck, ReleaseSpec } from '../lib/types.ts';
 
 /**
  * Is a freshly started container fit to receive traffic? The decision (which checks, with which

@@ -1,5 +1,5 @@
 import type { ContainerCreateOptions } from 'dockerode';
-import type { ReleaseSpec } from '../types.ts';
+import type { ReleaseSpec } from '../lib/types.ts';
 
 /**
  * What a container of an app looks like, as data: dockerode's create options, computed without

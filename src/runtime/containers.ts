@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { Upstream } from '../types.ts';
+import type { Upstream } from '../lib/types.ts';
 import { containerName, LABEL } from './container-spec.ts';
 import type { ContainerState, ContainerStatus } from './scheduler.ts';
 

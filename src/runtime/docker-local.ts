@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type Docker from 'dockerode';
-import { detail, step } from '../cli/output.ts';
-import type { CheckSettings, ReleaseSpec, Upstream } from '../types.ts';
+import { detail, step } from '../lib/output.ts';
+import type { CheckSettings, ReleaseSpec, Upstream } from '../lib/types.ts';
 import { CheckFailure, planChecks, runChecks, type CheckTarget } from './checks.ts';
 import { containerName, containerSpec, isWeb, oneOffSpec, procfileCommand, upcomingName } from './container-spec.ts';
 import { listContainers, removeContainer, stopContainer, upstreamsFrom } from './containers.ts';
 import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor, type Slot } from './formation.ts';
 import { appLogs, dynoName, logTail } from './logs.ts';
-import { DemuxedLines } from './log-frames.ts';
+import { DemuxedLines } from '../lib/log-frames.ts';
 import { execIn, oneOffId, runOneOff } from './one-off.ts';
 import { dockerProbe, sleep } from './probes.ts';
 import {

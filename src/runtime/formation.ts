@@ -1,4 +1,4 @@
-import type { Formation, ReleaseSpec } from '../types.ts';
+import type { Formation, ReleaseSpec } from '../lib/types.ts';
 
 /**
  * Which containers should exist, and what to add or remove to get there: pure arithmetic over

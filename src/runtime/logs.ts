@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { listContainers } from './containers.ts';
-import { DemuxedLines, demuxLines, splitTimestamp } from './log-frames.ts';
+import { DemuxedLines, demuxLines, splitTimestamp } from '../lib/log-frames.ts';
 import type { ContainerStatus, LogLine, LogsOptions } from './scheduler.ts';
 
 /** An app's container logs, demultiplexed and labelled by dyno, as `heroku logs` shows them. */

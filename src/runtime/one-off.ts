@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import type { ReleaseSpec } from '../types.ts';
+import type { ReleaseSpec } from '../lib/types.ts';
 import { oneOffSpec } from './container-spec.ts';
 import { removeContainer } from './containers.ts';
 import type { Terminal } from './scheduler.ts';

@@ -1,5 +1,5 @@
-import { UserError } from '../errors.ts';
-import type { CheckSettings, Formation, ReleaseSpec, Upstream } from '../types.ts';
+import { UserError } from '../lib/errors.ts';
+import type { CheckSettings, Formation, ReleaseSpec, Upstream } from '../lib/types.ts';
 
 /**
  * What every scheduler (docker-local today, swarm later) offers the deploy pipeline and the `ps`,

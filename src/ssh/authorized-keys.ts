@@ -1,7 +1,7 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UserError } from '../errors.ts';
-import { quoteWord } from './words.ts';
+import { UserError } from '../lib/errors.ts';
+import { quoteWord } from '../lib/words.ts';
 
 /**
  * `authorized_keys` as a projection of the key events: one line per key, each forcing our own

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../errors.ts';
+import { UserError } from '../lib/errors.ts';
 import type { ParsedKey } from '../state/access-decider.ts';
-import { printable } from '../validate.ts';
-import { loadExeca } from '../git/execa.ts';
+import { printable } from '../lib/validate.ts';
+import { loadExeca } from '../lib/execa.ts';
 
 /** Key types OpenSSH accepts in authorized_keys today (DSA is gone from OpenSSH 9.8). */
 export const KEY_TYPES = [

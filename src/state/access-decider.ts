@@ -1,6 +1,6 @@
-import { UserError } from '../errors.ts';
-import { isWildcard, validateDomain } from '../proxy/domains.ts';
-import { printable } from '../validate.ts';
+import { UserError } from '../lib/errors.ts';
+import { isWildcard, validateDomain } from '../lib/domains.ts';
+import { printable } from '../lib/validate.ts';
 import type { DomainEvent } from './events.ts';
 
 /**

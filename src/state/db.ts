@@ -1,6 +1,6 @@
 import { closeSync, chmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { NotADokkuDatabase } from '../errors.ts';
+import { NotADokkuDatabase } from '../lib/errors.ts';
 
 /** Positional parameters only: both drivers bind `?` the same way. */
 export type SqlParam = string | number | bigint | null | Uint8Array;

@@ -1,5 +1,5 @@
-import { UserError } from '../errors.ts';
-import { validateAppName, validateConfigKey } from '../validate.ts';
+import { UserError } from '../lib/errors.ts';
+import { validateAppName, validateConfigKey } from '../lib/validate.ts';
 import type { DomainEvent } from './events.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { AppJson, Formation, ProcessTypes, Upstream } from '../types.ts';
+import type { AppJson, Formation, ProcessTypes, Upstream } from '../lib/types.ts';
 
 export type BuildSource = 'archive' | 'image' | 'git' | 'rebuild';
 

@@ -1,4 +1,4 @@
-import { ConcurrencyError } from '../errors.ts';
+import { ConcurrencyError } from '../lib/errors.ts';
 import type { DomainEvent, StoredEvent } from './events.ts';
 import type { EventStore } from './store.ts';
 

@@ -1,4 +1,4 @@
-import { UserError } from '../errors.ts';
+import { UserError } from '../lib/errors.ts';
 import type { Database } from './db.ts';
 import { migrationFiles, type MigrationFile } from './migration-files.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { NotADokkuDatabase } from '../errors.ts';
+import { NotADokkuDatabase } from '../lib/errors.ts';
 import { openDatabase, type Database } from './db.ts';
 import { migrate } from './migrate.ts';
 import { PROJECTION_TABLES } from './projections.ts';

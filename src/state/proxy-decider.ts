@@ -1,6 +1,6 @@
-import { UserError } from '../errors.ts';
-import { validateDomain } from '../proxy/domains.ts';
-import { formatPortMapping, parsePortMapping, samePortMapping, type PortMapping } from '../proxy/ports.ts';
+import { UserError } from '../lib/errors.ts';
+import { validateDomain } from '../lib/domains.ts';
+import { formatPortMapping, parsePortMapping, samePortMapping, type PortMapping } from '../lib/ports.ts';
 import type { CertInfo, DomainEvent } from './events.ts';
 
 /**

@@ -1,5 +1,5 @@
-import { parsePortMapping, type PortMapping } from '../proxy/ports.ts';
-import { globalDomainFor } from '../proxy/domains.ts';
+import { parsePortMapping, type PortMapping } from '../lib/ports.ts';
+import { globalDomainFor } from '../lib/domains.ts';
 import type { Database } from './db.ts';
 import type { CertInfo } from './events.ts';
 import type { ProxyContext, ProxyState } from './proxy-decider.ts';

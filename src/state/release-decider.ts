@@ -1,5 +1,5 @@
-import { UserError } from '../errors.ts';
-import type { BuildResult, Formation } from '../types.ts';
+import { UserError } from '../lib/errors.ts';
+import type { BuildResult, Formation } from '../lib/types.ts';
 import { decideConfig, evolveConfig, type ConfigCommand, type ConfigVars } from './deciders.ts';
 import type { BuildSource, DomainEvent, ReleaseData } from './events.ts';
 

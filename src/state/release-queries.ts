@@ -1,4 +1,4 @@
-import type { Formation, Upstream } from '../types.ts';
+import type { Formation, Upstream } from '../lib/types.ts';
 import type { Database } from './db.ts';
 import type { ReleaseContext, ReleaseRecord, ReleaseState } from './release-decider.ts';
 import { getConfig } from './queries.ts';

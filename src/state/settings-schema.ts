@@ -1,6 +1,6 @@
-import { UserError } from '../errors.ts';
-import type { CheckSettings } from '../types.ts';
-import { printable } from '../validate.ts';
+import { UserError } from '../lib/errors.ts';
+import type { CheckSettings } from '../lib/types.ts';
+import { printable } from '../lib/validate.ts';
 import type { DomainEvent } from './events.ts';
 import { PROXY_SETTINGS } from './proxy-settings.ts';
 

@@ -1,4 +1,4 @@
-import { ConcurrencyError, UserError } from '../errors.ts';
+import { ConcurrencyError, UserError } from '../lib/errors.ts';
 import type { Database } from './db.ts';
 import type { DomainEvent, StoredEvent } from './events.ts';
 import { PROJECTION_TABLES, project } from './projections.ts';

@@ -10,8 +10,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.ts';
-import type { Context } from '../../src/cli/context.ts';
-import { GIT_COMMANDS } from '../../src/ssh/session.ts';
+import type { Context } from '../../src/app/context.ts';
+import { GIT_COMMANDS } from '../../src/entry/session.ts';
 import { bindCli, eventRows, makeRoot, projectionRows, removeRoots, requireDist, runSync, TARGETS, type RunResult } from '../helpers/cli.ts';
 import { makeKeyPair, type KeyPair } from '../helpers/sshd.ts';
 

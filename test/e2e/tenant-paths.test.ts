@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dir, file, symlink, writeTar } from '../../src/build/tar.ts';
+import { dir, file, symlink, writeTar } from '../../src/lib/tar.ts';
 import { childEnv, eventRows, makeRoot, removeRoots, requireDist, STACK_TRACE, TARGETS, withDb, type RunResult, type Target } from '../helpers/cli.ts';
 import { makeKeyPair, type KeyPair } from '../helpers/sshd.ts';
 import { ADMIN_ONLY_BUILDPACKS, MALFORMED_BUILDPACKS, TENANT_BUILDPACKS } from '../fixtures/buildpack-inputs.ts';

@@ -7,7 +7,7 @@
  * Runs under Bun as it is (bun:sqlite) and under Node once bundled (better-sqlite3).
  */
 import { existsSync } from 'node:fs';
-import { ConcurrencyError } from '../../src/errors.ts';
+import { ConcurrencyError } from '../../src/lib/errors.ts';
 import { openDatabase } from '../../src/state/db.ts';
 import { EventStore } from '../../src/state/store.ts';
 

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { demuxLines } from '../../src/runtime/log-frames.ts';
+import { demuxLines } from '../../src/lib/log-frames.ts';
 
 /**
  * Connects to the Docker daemon for an integration test. These tests exist to exercise the real

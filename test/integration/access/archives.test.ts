@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { createGzip, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryBytes, file, headerBytes, paddingFor, symlink, TAR_END, writeTar, type TarEntry } from '../../../src/build/tar.ts';
+import { entryBytes, file, headerBytes, paddingFor, symlink, TAR_END, writeTar, type TarEntry } from '../../../src/lib/tar.ts';
 import { eventRows, makeRoot, removeRoots, requireDist, run as runCli, STACK_TRACE, TARGETS, childEnv, type Target } from '../../helpers/cli.ts';
 import { expectOk, FIXTURES } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';

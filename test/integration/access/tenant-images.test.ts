@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { file, writeTar } from '../../../src/build/tar.ts';
+import { file, writeTar } from '../../../src/lib/tar.ts';
 import { TARGETS, eventRows, makeRoot, removeRoots, requireDist, run as runCli, withDb } from '../../helpers/cli.ts';
 import { expectOk, upstreamOf } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
@@ -45,7 +45,7 @@ async function makeImage(ref: string, opts: { page: string; extra?: string; labe
     await c.start();
     await c.wait();
     const [repo, tag] = ref.split(':');
-    // As src/build/exec.ts commits: the query and the body travel apart (docker-modem's _query/_body).
+    // As src/builder/exec.ts commits: the query and the body travel apart (docker-modem's _query/_body).
     await c.commit({ _query: { container: c.id, repo, tag, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/', Env: ['PATH=/bin'], Labels: opts.labels ?? {} } } as never);
   } finally {
     await c.remove({ force: true });

@@ -4,9 +4,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type BuildInput } from '../../../src/build/build-app.ts';
-import { BuildError } from '../../../src/build/errors.ts';
-import { UserError } from '../../../src/errors.ts';
+import { buildApp, type BuildInput } from '../../../src/builder/build-app.ts';
+import { BuildError } from '../../../src/builder/errors.ts';
+import { UserError } from '../../../src/lib/errors.ts';
 import { connectDocker, runInImage, uniqueName } from '../../helpers/docker.ts';
 import { fetchBody, FIXTURES, leftovers, removeApp, serve, settings, stackForTests } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import { buildContainersRemoved } from '../../../src/build/cleanup.ts';
-import { ensureStack } from '../../../src/build/stack.ts';
-import { loadSettings, type Settings } from '../../../src/settings.ts';
+import { buildContainersRemoved } from '../../../src/builder/cleanup.ts';
+import { ensureStack } from '../../../src/builder/stack.ts';
+import { loadSettings, type Settings } from '../../../src/lib/settings.ts';
 
 export const settings: Settings = loadSettings();
 export const FIXTURES = new URL('../../fixtures/apps/', import.meta.url).pathname;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/build/build-app.ts';
+import { buildApp } from '../../../src/builder/build-app.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { fetchBody, removeApp, serve, settings, stackForTests } from './helpers.ts';
 

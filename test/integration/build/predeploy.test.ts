@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/build/build-app.ts';
-import { dockerBuilder } from '../../../src/build/builder.ts';
-import { BuildError } from '../../../src/build/errors.ts';
-import { buildFromImage } from '../../../src/build/from-image.ts';
-import { runPredeploy } from '../../../src/build/predeploy.ts';
+import { buildApp } from '../../../src/builder/build-app.ts';
+import { dockerBuilder } from '../../../src/builder/builder.ts';
+import { BuildError } from '../../../src/builder/errors.ts';
+import { buildFromImage } from '../../../src/builder/from-image.ts';
+import { runPredeploy } from '../../../src/builder/predeploy.ts';
 import { connectDocker, runInImage, uniqueName } from '../../helpers/docker.ts';
 import { FIXTURES, removeApp, settings, stackForTests } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/build/build-app.ts';
-import type { BuildResult } from '../../../src/types.ts';
+import { buildApp } from '../../../src/builder/build-app.ts';
+import type { BuildResult } from '../../../src/lib/types.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { fetchBody, FIXTURES, leftovers, removeApp, serve, settings, stackForTests } from './helpers.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ensureStack } from '../../../src/build/stack.ts';
+import { ensureStack } from '../../../src/builder/stack.ts';
 import { connectDocker } from '../../helpers/docker.ts';
 import { settings, stackForTests } from './helpers.ts';
-import { demuxLines } from '../../../src/runtime/log-frames.ts';
+import { demuxLines } from '../../../src/lib/log-frames.ts';
 
 const docker = await connectDocker();
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheVolumeName } from '../../../src/build/buildpacks.ts';
+import { cacheVolumeName } from '../../../src/builder/buildpacks.ts';
 import { TARGETS, makeRoot, removeRoots, requireDist, run, withDb } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';

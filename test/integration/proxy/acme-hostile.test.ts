@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.ts';
+import { UserError } from '../../../src/lib/errors.ts';
 import { challengeFile, orderCertificate } from '../../../src/proxy/acme.ts';
 import { TARGETS, errorLines, makeRoot, removeRoots, requireDist, run } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDeployLock, DeployLockedError, lockPath, processStartTicks, withDeployLock, type LockHolder } from '../../../src/runtime/deploy-lock.ts';
+import { acquireDeployLock, DeployLockedError, lockPath, processStartTicks, withDeployLock, type LockHolder } from '../../../src/lib/lock.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dokku-lock-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -80,7 +80,7 @@ describe('deploy lock', () => {
   it('only one of many simultaneous takers of a dead lock wins', async () => {
     writeHolder('six', { pid: 2 ** 22 + 7, host: hostname(), actor: 'ghost', startedAt: '2020-01-01T00:00:00Z' });
     const script = `
-      import { acquireDeployLock } from ${JSON.stringify(join(process.cwd(), 'src/runtime/deploy-lock.ts'))};
+      import { acquireDeployLock } from ${JSON.stringify(join(process.cwd(), 'src/lib/lock.ts'))};
       try { acquireDeployLock(process.env.LOCK_ROOT, 'six', 'p' + process.pid); process.stdout.write('won'); setTimeout(() => {}, 1500); }
       catch (e) { process.stdout.write(e.name); }
     `;

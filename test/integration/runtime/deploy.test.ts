@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CHECK_SETTINGS } from '../../../src/runtime/checks.ts';
 import { DockerLocalScheduler } from '../../../src/runtime/docker-local.ts';
 import { DeployError, type DeployRequest } from '../../../src/runtime/scheduler.ts';
-import type { CheckSettings, ReleaseSpec, Upstream } from '../../../src/types.ts';
+import type { CheckSettings, ReleaseSpec, Upstream } from '../../../src/lib/types.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
 import { docker, removeApp, uniqueApp } from './docker.ts';
 import { get, requestLoop } from './load.ts';

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { Upstream } from '../../../src/types.ts';
+import type { Upstream } from '../../../src/lib/types.ts';
 
 /** One GET with a fresh connection; resolves with the body or rejects. */
 export function get(host: string, port: number, path = '/', timeoutMs = 2000): Promise<{ status: number; body: string }> {

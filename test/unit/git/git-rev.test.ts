@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent, ReleaseData } from '../../../src/state/events.ts';
 import { decideRelease, evolveRelease, initialReleaseState, type ReleaseContext, type ReleaseRecord, type ReleaseState } from '../../../src/state/release-decider.ts';
-import type { BuildResult } from '../../../src/types.ts';
+import type { BuildResult } from '../../../src/lib/types.ts';
 
 const result = (image: string): BuildResult => ({
   imageId: image,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.ts';
+import { UserError } from '../../../src/lib/errors.ts';
 import { parseRefUpdates, planPush, describeRef } from '../../../src/git/push.ts';
 import { appFromRepoPath, ensureRepo, listBranches, renderPreReceiveHook } from '../../../src/git/repo.ts';
 import { isBranchName } from '../../../src/state/settings-schema.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { file, symlink, writeTar } from '../../../src/build/tar.ts';
-import { UserError } from '../../../src/errors.ts';
+import { file, symlink, writeTar } from '../../../src/lib/tar.ts';
+import { UserError } from '../../../src/lib/errors.ts';
 import { certPairFromInput } from '../../../src/proxy/cert-input.ts';
 
 const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';

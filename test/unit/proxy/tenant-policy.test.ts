@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.ts';
-import { tenantDomainRefusal, type DomainClaims } from '../../../src/proxy/domains.ts';
+import { UserError } from '../../../src/lib/errors.ts';
+import { tenantDomainRefusal, type DomainClaims } from '../../../src/lib/domains.ts';
 import { assertHostPortsFree, listeningPortsIn } from '../../../src/proxy/host-ports.ts';
 import { decideProxy, initialProxyState } from '../../../src/state/proxy-decider.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectivePorts, parsePortMapping } from '../../../src/proxy/ports.ts';
+import { effectivePorts, parsePortMapping } from '../../../src/lib/ports.ts';
 import { GENERATION_PATH, generationProbe, planServers, renderedVhost, renderGlobalInclude, renderVhost, vhostHeader, type VhostInput } from '../../../src/proxy/vhost.ts';
 
 const input = (over: Partial<VhostInput> = {}): VhostInput => ({

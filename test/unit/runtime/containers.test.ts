@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { statusFromSummary, upstreamsFrom } from '../../../src/runtime/containers.ts';
-import { dockerOptions } from '../../../src/runtime/docker-client.ts';
+import { dockerOptions } from '../../../src/lib/docker-client.ts';
 
 const summary = (over: Partial<Docker.ContainerInfo> & { labels?: Record<string, string> }): Docker.ContainerInfo => ({
   Id: 'abc',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeFormation, desiredProcesses, planScale, runnableTypes, slotsFor } from '../../../src/runtime/formation.ts';
-import type { ReleaseSpec } from '../../../src/types.ts';
+import type { ReleaseSpec } from '../../../src/lib/types.ts';
 
 const release = (processTypes: Record<string, string>): ReleaseSpec => ({
   app: 'a', version: 1, image: 'i', env: {}, processTypes, webPort: 5000, healthchecks: {},

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.ts';
+import { UserError } from '../../../src/lib/errors.ts';
 import {
   forcedCommandEnv,
   forcedCommandLine,
@@ -12,7 +12,7 @@ import {
   writeAuthorizedKeys,
 } from '../../../src/ssh/authorized-keys.ts';
 import { inspectPublicKey, parsePublicKeyLine } from '../../../src/ssh/public-key.ts';
-import { selfCommand } from '../../../src/ssh/self.ts';
+import { selfCommand } from '../../../src/lib/self.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dokku-keys-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NotADokkuDatabase, UserError } from '../../../src/errors.ts';
+import { NotADokkuDatabase, UserError } from '../../../src/lib/errors.ts';
 import { unreadableReason } from '../../../src/state/db.ts';
 import { createdMarkerPath, decideOpen, missingTables, openStateDatabase } from '../../../src/state/open.ts';
 import { PROJECTION_TABLES } from '../../../src/state/projections.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.ts';
+import { UserError } from '../../../src/lib/errors.ts';
 import type { DomainEvent, ReleaseData } from '../../../src/state/events.ts';
 import {
   decideRelease,
@@ -10,7 +10,7 @@ import {
   type ReleaseRecord,
   type ReleaseState,
 } from '../../../src/state/release-decider.ts';
-import type { BuildResult } from '../../../src/types.ts';
+import type { BuildResult } from '../../../src/lib/types.ts';
 
 const build = (image: string, processTypes: Record<string, string> = { web: 'node server.js' }): BuildResult => ({
   imageId: image,

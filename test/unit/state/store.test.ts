@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConcurrencyError, UserError } from '../../../src/errors.ts';
+import { ConcurrencyError, UserError } from '../../../src/lib/errors.ts';
 import { openDatabase, type Database } from '../../../src/state/db.ts';
 import { appStream, GLOBAL_STREAM, type DomainEvent } from '../../../src/state/events.ts';
 import { migrate } from '../../../src/state/migrate.ts';

@@ -1,0 +1,233 @@
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, renameSync, type WriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { UserError } from '../lib/errors.ts';
+import { buildLogPath, sourcePath, type Settings } from '../lib/settings.ts';
+import type { StoredEvent } from '../state/events.ts';
+import { findAppById, requireApp, type AppRow } from '../state/queries.ts';
+import { defaultFormation, type ReleaseCommand, type ReleaseRecord } from '../state/release-decider.ts';
+import { getFormation, getRelease, getRuntime, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from '../state/release-queries.ts';
+import { checkSettingsFrom, settingDefault } from '../state/settings-schema.ts';
+import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
+import type { DeployResult, Scheduler } from '../runtime/scheduler.ts';
+import type { Builder, Source } from '../builder/port.ts';
+
+import { append, decide, imageTagFor, type Pipeline } from './pipeline.ts';
+import { lockApp } from './recovery.ts';
+
+export type { Source } from '../builder/port.ts';
+
+/**
+ * The deploy pipeline, top to bottom: lock → build → release → start → check → switch → retire.
+ * Every step that changes anything is an event; the effects (Docker) are behind `Builder` and
+ * `Scheduler`, handed in by the caller.
+ */
+
+
+/** Build from source (or take an image), record the release, deploy it. Returns the release. */
+export async function deploySource(p: Pipeline, appName: string, source: Source): Promise<ReleaseRecord> {
+  const app = requireApp(p.store.db, appName);
+  const lock = await lockApp(p, app);
+  let log: WriteStream | undefined;
+  try {
+    const sha = source.kind === 'git' || source.kind === 'archive' ? source.sha : undefined;
+    const [started] = decide(p, app.id, { type: 'build:start', source: source.kind, ...(sha ? { sha } : {}) });
+    const build = (started!.data as { build: number }).build;
+    log = openLog(buildLogPath(p.settings, app.id, build));
+    const onLine = tee(p.onLine, log);
+    const result = await buildStep(p, app, build, source, onLine);
+    const events = decide(p, app.id, { type: 'release:from-build', build, result, ...(sha ? { sha } : {}) });
+    const version = (events.find((e) => e.type === 'ReleaseCreated')!.data as { version: number }).version;
+    await deployRelease(p, app, version, onLine);
+    return getRelease(p.store.db, app.id, version)!;
+  } finally {
+    log?.end();
+    lock.release();
+  }
+}
+
+async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source, onLine: (l: string) => void): Promise<BuildResult> {
+  const { db } = p.store;
+  try {
+    const builder = await p.builder();
+    const current = listReleases(db, app.id, 1)[0];
+    const effective: Source = source.kind === 'rebuild' ? rebuildSource(p.settings, app.id, current) : source;
+    const selected = getSetting(db, app.id, 'builder', 'selected', '');
+    const env = { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config };
+    const result = await builder.build({
+      app: app.name,
+      source: effective,
+      imageTag: imageTagFor(app.name, build),
+      ...(selected ? { builder: selected } : {}),
+      buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
+      env,
+      onLine,
+    });
+    if (result.appJson.predeploy) {
+      onLine(`-----> Running predeploy: ${result.appJson.predeploy}`);
+      result.imageId = await builder.predeploy(result.imageTag, result.appJson.predeploy, env, onLine);
+    }
+    decide(p, app.id, { type: 'build:succeed', build, result });
+    if (effective.kind === 'archive' || effective.kind === 'git') keepSource(p.settings, app.id, effective.path);
+    return result;
+  } catch (err) {
+    // A failed build's image (committed before predeploy failed, say) must not stay deployable by tag.
+    await p.builder().then((b) => b.removeImage(imageTagFor(app.name, build))).catch(() => undefined);
+    decide(p, app.id, { type: 'build:fail', build, reason: (err as Error).message.split('\n')[0]! });
+    throw err;
+  }
+}
+
+function keepSource(settings: Settings, appId: string, from: string): void {
+  const to = sourcePath(settings, appId);
+  if (resolve(from) === resolve(to)) return;
+  mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+  copyFileSync(from, `${to}.tmp`);
+  renameSync(`${to}.tmp`, to);
+}
+
+/** `ps:rebuild` builds the last source again; an app deployed from an image re-takes its image. */
+function rebuildSource(settings: Settings, appId: string, current: ReleaseRecord | undefined): Source {
+  if (!current) throw new UserError('App has not been deployed yet: nothing to rebuild');
+  const path = sourcePath(settings, appId);
+  if (existsSync(path)) return { kind: 'archive', path, ...(current.sourceSha ? { sha: current.sourceSha } : {}) };
+  return { kind: 'image', image: current.imageTag };
+}
+
+export function releaseSpec(app: AppRow, r: ReleaseRecord): ReleaseSpec {
+  return {
+    app: app.name,
+    version: r.version,
+    image: r.image,
+    env: r.env,
+    processTypes: r.processTypes,
+    webPort: r.webPort,
+    healthchecks: r.appJson.healthchecks ?? {},
+  };
+}
+
+/** Start → checks → switch → retire, with the outcome recorded either way. */
+export async function deployRelease(p: Pipeline, app: AppRow, version: number, onLine = p.onLine): Promise<DeployResult> {
+  const { db } = p.store;
+  const release = getRelease(db, app.id, version);
+  if (!release) throw new UserError(`Release v${version} of ${app.name} does not exist`);
+  append(p, app.id, [{ type: 'DeployStarted', data: { version } }]);
+  const formation = defaultFormation(release.processTypes, getFormation(db, app.id));
+  const checks = checkSettingsFrom(getSettings(db, app.id, 'checks'));
+  onLine(`=====> Deploying ${app.name} v${version} (${release.description})`);
+  let result: DeployResult;
+  try {
+    const scheduler = await p.scheduler();
+    result = await scheduler.deploy({
+      app: app.name,
+      release: releaseSpec(app, release),
+      formation,
+      checks,
+      onLine,
+      onSwitch: (upstreams: Upstream[]) => switchTraffic(p, app.id, version, upstreams),
+    });
+  } catch (err) {
+    append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]! } }]);
+    throw err;
+  }
+  append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
+  if (release.appJson.postdeploy) {
+    onLine(`-----> Running postdeploy: ${release.appJson.postdeploy}`);
+    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', release.appJson.postdeploy], {
+      stdout: lineWriter(onLine),
+      stderr: lineWriter(onLine),
+      tty: false,
+    });
+    if (code !== 0) onLine(` !     postdeploy exited with ${code}`);
+  }
+  await pruneImages(p, app);
+  const urls = p.urlsOf?.(findAppById(db, app.id) ?? app) ?? [];
+  onLine(`=====> Application deployed:`);
+  for (const url of urls.length ? urls : result.upstreams.map((u) => `http://${u.host}:${u.port}`)) onLine(`       ${url}`);
+  return result;
+}
+
+/** Records the new upstreams; with a proxy, nginx is checked before and reloaded after the record. */
+export async function switchTraffic(p: Pipeline, appId: string, version: number, upstreams: Upstream[]): Promise<void> {
+  const record = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version, upstreams } }]);
+  // A switch the proxy did not confirm goes back on record to the upstreams that still serve.
+  const before = getRuntime(p.store.db, appId);
+  const undo = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version: before.current ?? version, upstreams: before.upstreams } }]);
+  if (p.switchTraffic) await p.switchTraffic(appId, version, upstreams, record, undo);
+  else record();
+}
+
+/** Keeps the images of the last `keep-count` releases (and the current one); records what went. */
+async function pruneImages(p: Pipeline, app: AppRow): Promise<void> {
+  const { db } = p.store;
+  const keep = Number(getSetting(db, app.id, 'releases', 'keep-count', settingDefault('releases', 'keep-count')));
+  const releases = listReleases(db, app.id);
+  const kept = new Set(releases.slice(0, keep).map((r) => r.image));
+  const current = loadReleaseState(db, app.id).current;
+  const currentImage = current === undefined ? undefined : getRelease(db, app.id, current)?.image;
+  if (currentImage) kept.add(currentImage);
+  const doomed = releases.slice(keep).filter((r) => !r.pruned && !kept.has(r.image));
+  if (doomed.length === 0) return;
+  const builder = await p.builder();
+  for (const image of new Set(doomed.map((r) => r.image))) await builder.removeImage(image).catch(() => undefined);
+  append(p, app.id, [{ type: 'ReleaseImagesPruned', data: { versions: doomed.map((r) => r.version) } }]);
+}
+
+/** Records the command's events (config change, rollback) and deploys the release it created, if any. */
+export async function decideAndDeploy(
+  p: Pipeline,
+  appName: string,
+  command: ReleaseCommand,
+  onDecided: (events: StoredEvent[]) => void = () => {},
+): Promise<{ events: StoredEvent[]; deployed?: number }> {
+  const app = requireApp(p.store.db, appName);
+  const lock = await lockApp(p, app);
+  try {
+    const events = decide(p, app.id, command);
+    if (events.length) onDecided(events);
+    const created = events.find((e) => e.type === 'ReleaseCreated');
+    if (!created) return { events };
+    const version = (created.data as { version: number }).version;
+    await deployRelease(p, app, version);
+    return { events, deployed: version };
+  } finally {
+    lock.release();
+  }
+}
+
+export function recordRelease(p: Pipeline, appId: string, command: ReleaseCommand): StoredEvent[] {
+  return decide(p, appId, command);
+}
+
+function openLog(path: string): WriteStream {
+  mkdirSync(dirname(path), { recursive: true });
+  return createWriteStream(path, { mode: 0o600 });
+}
+
+function tee(onLine: (l: string) => void, log: WriteStream): (l: string) => void {
+  return (line) => {
+    log.write(`${line}\n`);
+    onLine(line);
+  };
+}
+
+/** A writable that hands complete lines to `onLine`. */
+function lineWriter(onLine: (l: string) => void): NodeJS.WritableStream {
+  let buf = '';
+  return new Writable({
+    write(chunk, _enc, done) {
+      buf += String(chunk);
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(`       ${buf.slice(0, i)}`);
+        buf = buf.slice(i + 1);
+      }
+      done();
+    },
+    final(done) {
+      if (buf) onLine(`       ${buf}`);
+      done();
+    },
+  });
+}
+

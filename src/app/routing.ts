@@ -1,0 +1,261 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { acmeDir, certDir, vhostPath, type Settings } from '../lib/settings.ts';
+import type { DomainEvent, StoredEvent } from '../state/events.ts';
+import { appStream } from '../state/events.ts';
+import { ConcurrencyError } from '../lib/errors.ts';
+import { type ProxyState } from '../state/proxy-decider.ts';
+import { domainTakenExplicitly, listDomains, proxyState } from '../state/proxy-queries.ts';
+import { findAppById, listApps, type AppRow } from '../state/queries.ts';
+import { getRelease, getRuntime, getSettings, listReleases } from '../state/release-queries.ts';
+import { settingDefault } from '../state/settings-schema.ts';
+import type { EventStore } from '../state/store.ts';
+import type { Upstream } from '../lib/types.ts';
+import { effectiveDomains, isWildcard } from '../lib/domains.ts';
+import { effectivePorts } from '../lib/ports.ts';
+import { readIfExists, reload, stageFiles, withNginxLock, type FileChange } from '../proxy/nginx.ts';
+import { generationProbe, planServers, renderedVhost, type NginxOptions, type VhostInput } from '../proxy/vhost.ts';
+
+/**
+ * From state to nginx: what an app's vhost should say (read from the projections, optionally with
+ * a change that is not recorded yet), and the check → record → reload sequence every routing
+ * change goes through.
+ */
+
+export interface RoutingDeps {
+  store: EventStore;
+  settings: Settings;
+  actor: string;
+}
+
+/** A change being decided: the vhost is rendered as if it were already recorded. */
+export interface Pending {
+  proxy?: ProxyState;
+  globals?: string[];
+  setting?: { scope: string; namespace: string; key: string; value: string | null };
+  upstreams?: Upstream[];
+  version?: number;
+}
+
+type SettingsView = (namespace: string, key: string) => string;
+
+function settingsView(store: EventStore, appId: string, pending: Pending): SettingsView {
+  const cache = new Map<string, Record<string, string>>();
+  const scoped = (scope: string, ns: string) => {
+    const k = `${scope}\0${ns}`;
+    if (!cache.has(k)) cache.set(k, getSettings(store.db, scope, ns));
+    return { ...cache.get(k)! };
+  };
+  return (ns, key) => {
+    const app = scoped(appId, ns);
+    const global = scoped('', ns);
+    const p = pending.setting;
+    if (p && p.namespace === ns && p.key === key && (p.scope === appId || p.scope === '')) {
+      const target = p.scope === '' ? global : app;
+      if (p.value === null) delete target[key];
+      else target[key] = p.value;
+    }
+    return app[key] ?? global[key] ?? settingDefault(ns, key);
+  };
+}
+
+export function nginxOptions(get: SettingsView): NginxOptions {
+  return {
+    clientMaxBodySize: get('nginx', 'client-max-body-size'),
+    proxyReadTimeout: get('nginx', 'proxy-read-timeout'),
+    proxyConnectTimeout: get('nginx', 'proxy-connect-timeout'),
+    proxySendTimeout: get('nginx', 'proxy-send-timeout'),
+    hsts: get('nginx', 'hsts') === 'true',
+    hstsMaxAge: Number(get('nginx', 'hsts-max-age')),
+    hstsIncludeSubdomains: get('nginx', 'hsts-include-subdomains') === 'true',
+    hstsPreload: get('nginx', 'hsts-preload') === 'true',
+  };
+}
+
+export const certPaths = (settings: Settings, appId: string) => ({
+  certificate: join(certDir(settings, appId), 'server.crt'),
+  key: join(certDir(settings, appId), 'server.key'),
+});
+
+export const challengeDir = (settings: Settings): string => join(acmeDir(settings), 'challenges');
+
+export const accessLogPath = (settings: Settings, app: string): string => join(settings.nginxLogDir, `${app}-access.log`);
+export const errorLogPath = (settings: Settings, app: string): string => join(settings.nginxLogDir, `${app}-error.log`);
+
+/** What routing knows about an app, whether or not it gets a vhost. */
+export interface RoutingView {
+  enabled: boolean;
+  deployed: boolean;
+  domains: string[];
+  webPort: number;
+  input?: VhostInput;
+}
+
+export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow, pending: Pending = {}): RoutingView {
+  const { store, settings } = deps;
+  const { db } = store;
+  const get = settingsView(store, app.id, pending);
+  const runtime = getRuntime(db, app.id);
+  const version = pending.version ?? runtime.current;
+  const release = version === undefined ? listReleases(db, app.id, 1)[0] : getRelease(db, app.id, version);
+  const proxy = pending.proxy ?? proxyState(db, app.id);
+  const globals = pending.globals ?? listDomains(db, '');
+  const domains = effectiveDomains(app.name, proxy.domains, globals, (d) => domainTakenExplicitly(db, d, app.id));
+  const webPort = release?.webPort ?? 5000;
+  const enabled = get('proxy', 'disabled') !== 'true';
+  const deployed = version !== undefined;
+  const view: RoutingView = { enabled, deployed, domains, webPort };
+  if (!enabled || !deployed || domains.length === 0) return view;
+  const tls = proxy.cert ? certPaths(settings, app.id) : undefined;
+  view.input = {
+    app: app.name,
+    appId: app.id,
+    domains,
+    upstreams: (pending.upstreams ?? (runtime.stopped ? [] : runtime.upstreams)).map((u) => ({ host: u.host, port: u.port })),
+    webPort,
+    ports: effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined),
+    ...(tls ? { tls } : {}),
+    nginx: nginxOptions(get),
+    listenAddress: settings.nginxListen,
+    logs: { access: accessLogPath(settings, app.name), error: errorLogPath(settings, app.name) },
+    challengeDir: challengeDir(settings),
+  };
+  return view;
+}
+
+/** Names the app had before a rename: their vhost files (still tagged with its id) must go. */
+function previousNames(store: EventStore, app: AppRow): string[] {
+  const rows = store.db
+    .prepare(`SELECT data FROM events WHERE stream = ? AND type = 'AppRenamed'`)
+    .all<{ data: string }>(appStream(app.id))
+    .map((r) => (JSON.parse(r.data) as { from: string }).from);
+  return [...new Set(rows)].filter((n) => n !== app.name);
+}
+
+/** The vhost file the app should have (null: none), plus removal of any it left under an old name. */
+export function vhostChanges(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow, pending: Pending = {}): FileChange[] {
+  const input = routingView(deps, app, pending).input;
+  const rendered = input ? renderedVhost(input) : undefined;
+  const probe = input ? generationProbe(input) : undefined;
+  const changes: FileChange[] = [
+    {
+      path: vhostPath(deps.settings, app.name),
+      text: rendered?.text ?? null,
+      ...(probe && rendered ? { probe: { ...probe, address: input!.listenAddress, generation: rendered.generation } } : {}),
+    },
+  ];
+  for (const old of previousNames(deps.store, app)) {
+    const path = vhostPath(deps.settings, old);
+    if (readIfExists(path)?.split('\n', 1)[0]?.includes(`(app id ${app.id})`)) changes.push({ path, text: null });
+  }
+  return changes;
+}
+
+/**
+ * load → decide → render as if recorded → write and `nginx -t` → append → reload, under the nginx
+ * lock. A refused configuration records nothing and leaves every file as it was.
+ */
+export async function decideAndRoute<S>(
+  deps: RoutingDeps,
+  stream: string,
+  load: () => S,
+  decide: (state: S) => DomainEvent[],
+  changesFor: (state: S, events: DomainEvent[]) => FileChange[],
+): Promise<StoredEvent[]> {
+  const { store } = deps;
+  return withNginxLock(deps.settings, async () => {
+    for (let attempt = 1; ; attempt++) {
+      const { version, state } = store.db.transaction('deferred', () => ({ version: store.version(stream), state: load() }));
+      const events = decide(state);
+      if (events.length === 0) return [];
+      const staged = await stageFiles(deps.settings, changesFor(state, events));
+      let stored: StoredEvent[];
+      try {
+        stored = store.append(stream, version, events, deps.actor);
+      } catch (err) {
+        staged.restore();
+        if (err instanceof ConcurrencyError && attempt < 5) continue;
+        throw err;
+      }
+      await staged.commit();
+      return stored;
+    }
+  });
+}
+
+/**
+ * The deploy's switch: the new upstreams go into the vhost and are checked, then `record` appends
+ * TrafficSwitched, then nginx reloads, all before any old container retires. A refused
+ * configuration throws before anything is recorded, so the old containers keep serving.
+ */
+export async function switchTraffic(deps: RoutingDeps, appId: string, version: number, upstreams: Upstream[], record: () => void, undo: () => void = () => {}): Promise<void> {
+  await withNginxLock(deps.settings, async () => {
+    const app = findAppById(deps.store.db, appId);
+    const staged = app ? await stageFiles(deps.settings, vhostChanges(deps, app, { upstreams, version })) : undefined;
+    try {
+      record();
+    } catch (err) {
+      staged?.restore();
+      throw err;
+    }
+    try {
+      await staged?.commit({ confirm: true });
+    } catch (err) {
+      // nginx did not take the switch: it serves the old upstreams still, so the files and the
+      // record go back to them (the caller removes the new containers and keeps the old ones).
+      staged?.restore();
+      await reload(deps.settings);
+      undo();
+      throw err;
+    }
+  });
+}
+
+/** Writes the app's vhost from its recorded state (after a stop, a rename, a certificate file change). */
+export async function rebuildApp(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow, opts: { force?: boolean } = {}): Promise<boolean> {
+  return withNginxLock(deps.settings, async () => {
+    const staged = await stageFiles(deps.settings, vhostChanges(deps, app), opts);
+    await staged.commit();
+    return staged.changed;
+  });
+}
+
+/** Every app's vhost, one check and one reload. */
+export async function rebuildAll(deps: Pick<RoutingDeps, 'store' | 'settings'>, opts: { force?: boolean } = {}): Promise<number> {
+  return withNginxLock(deps.settings, async () => {
+    const apps = listApps(deps.store.db);
+    const staged = await stageFiles(deps.settings, apps.flatMap((a) => vhostChanges(deps, a)), opts);
+    await staged.commit();
+    return apps.length;
+  });
+}
+
+/** Takes the app's vhost away (destroy): nginx stops routing to it before its containers go. */
+export async function removeRouting(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow): Promise<void> {
+  await withNginxLock(deps.settings, async () => {
+    const changes = vhostChanges(deps, app).map((c) => ({ ...c, text: null }));
+    const staged = await stageFiles(deps.settings, changes);
+    await staged.commit();
+  });
+}
+
+/** Where the app answers: https first when it has a certificate; wildcards are not URLs. */
+export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow): string[] {
+  const view = routingView(deps, app, { version: undefined });
+  if (!view.enabled) return [];
+  const cert = proxyState(deps.store.db, app.id).cert;
+  const ports = effectivePorts(proxyState(deps.store.db, app.id).ports, view.webPort, { http: deps.settings.nginxHttpPort, https: deps.settings.nginxHttpsPort }, cert !== undefined);
+  const { servers } = planServers({ ports, webPort: view.webPort, ...(cert ? { tls: certPaths(deps.settings, app.id) } : {}) });
+  const served = servers.filter((s) => !s.redirect).sort((a, b) => (a.scheme === b.scheme ? 0 : a.scheme === 'https' ? -1 : 1));
+  const urls: string[] = [];
+  for (const s of served) {
+    const standard = (s.scheme === 'http' && s.port === 80) || (s.scheme === 'https' && s.port === 443);
+    for (const d of view.domains) if (!isWildcard(d)) urls.push(`${s.scheme}://${d}${standard ? '' : `:${s.port}`}`);
+  }
+  return urls;
+}
+
+/** After a destroy: the app's certificate and key go too. */
+export function forgetCertificates(settings: Settings, appId: string): void {
+  rmSync(certDir(settings, appId), { recursive: true, force: true });
+}

@@ -1,0 +1,32 @@
+/**
+ * The builder as the deploy pipeline sees it: a source in, an image and what the pipeline needs to
+ * know about it out. `dockerBuilder` (builder.ts) fills it on a Docker engine; tests fill it in memory.
+ */
+import type { BuildResult } from '../lib/types.ts';
+
+export type Source =
+  | { kind: 'archive'; path: string; sha?: string }
+  | { kind: 'git'; path: string; sha: string }
+  | { kind: 'image'; image: string }
+  | { kind: 'rebuild' };
+
+export interface BuildRequest {
+  app: string;
+  source: Source;
+  imageTag: string;
+  builder?: string;
+  buildpacks: string[];
+  env: Record<string, string>;
+  onLine: (line: string) => void;
+}
+
+export interface Builder {
+  build(req: BuildRequest): Promise<BuildResult>;
+  /** Runs app.json's predeploy in the image and returns the committed image id. */
+  predeploy(image: string, command: string, env: Record<string, string>, onLine: (line: string) => void): Promise<string>;
+  removeImage(image: string): Promise<void>;
+  /** Every image and build cache volume of the app. */
+  removeAppArtifacts(app: string): Promise<void>;
+  /** Build containers and work directories whose creator died (every build container of the app with `everyBuild`). */
+  removeLeftovers?(app: string, opts?: { everyBuild?: boolean }): Promise<string[]>;
+}

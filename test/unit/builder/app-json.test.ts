@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { parseAppJson } from '../../../src/builder/app-json.ts';
+import { BuildError } from '../../../src/builder/errors.ts';
+
+const errorOf = (text: string): string => {
+  try {
+    parseAppJson(text);
+  } catch (err) {
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as BuildError).step).toBe('app.json');
+    return (err as Error).message;
+  }
+  throw new Error('expected a BuildError');
+};
+
+describe('parseAppJson', () => {
+  it("reads Dokku's healthchecks and predeploy/postdeploy scripts, ignoring other keys", () => {
+    const doc = {
+      name: 'sample',
+      env: { A: { required: true } },
+      scripts: { dokku: { predeploy: 'npm run migrate', postdeploy: 'echo done' }, postdeploy: 'heroku only' },
+      healthchecks: {
+        web: [
+          { type: 'startup', name: 'root', path: '/health', content: 'ok', attempts: 3, timeout: 5, wait: 2, initialDelay: 1, port: 5000, uptime: 3 },
+          { path: '/ready' },
+        ],
+        worker: [{ type: 'liveness', attempts: 1 }],
+      },
+    };
+    expect(parseAppJson(JSON.stringify(doc))).toEqual({
+      healthchecks: {
+        web: [
+          { type: 'startup', name: 'root', path: '/health', content: 'ok', attempts: 3, timeout: 5, wait: 2, initialDelay: 1, port: 5000 },
+          { type: 'startup', path: '/ready' },
+        ],
+        worker: [{ type: 'liveness', attempts: 1 }],
+      },
+      predeploy: 'npm run migrate',
+      postdeploy: 'echo done',
+    });
+  });
+
+  it('gives empty healthchecks and no scripts for a minimal file', () => {
+    expect(parseAppJson('{}')).toEqual({ healthchecks: {} });
+    expect(parseAppJson('{"scripts": {"dokku": {"predeploy": ""}}}')).toEqual({ healthchecks: {} });
+  });
+
+  it.each([
+    ['{', /not valid JSON/],
+    ['[]', /top level must be an object/],
+    ['{"healthchecks": []}', /healthchecks must be an object/],
+    ['{"healthchecks": {"web": {}}}', /healthchecks.web must be a list/],
+    ['{"healthchecks": {"web": [1]}}', /healthchecks.web\[0\] must be an object/],
+    ['{"healthchecks": {"web": [{"type": "sometimes"}]}}', /type must be one of startup, liveness, readiness/],
+    ['{"healthchecks": {"web": [{"path": "health"}]}}', /path must start with '\/'/],
+    ['{"healthchecks": {"web": [{"attempts": 0}]}}', /attempts must be a number of at least 1/],
+    ['{"healthchecks": {"web": [{"wait": "5"}]}}', /wait must be a number/],
+    ['{"healthchecks": {"web": [{"port": 70000}]}}', /port must be a number from 1 to 65535/],
+    ['{"healthchecks": {"web": [{"content": 5}]}}', /content must be a string/],
+    ['{"scripts": []}', /scripts must be an object/],
+    ['{"scripts": {"dokku": {"predeploy": ["a"]}}}', /scripts.dokku.predeploy must be a string/],
+  ])('refuses %s', (text, pattern) => {
+    expect(errorOf(text)).toMatch(pattern);
+  });
+});
