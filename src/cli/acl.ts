@@ -6,7 +6,7 @@ import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from '../app/context.ts';
 import { section, step } from '../lib/output.ts';
-import { runAccessCommand } from './ssh-keys.ts';
+import { runAccessCommand } from '../app/keys.ts';
 
 /** Which non-admin keys may act on which apps. Admin keys need no entry: they may use every app. */
 export function registerAcl(cli: CAC, ctx: Context): void {

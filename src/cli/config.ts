@@ -1,17 +1,13 @@
-import { runAppCommand } from '../app/lifecycle.ts';
 import type { CAC } from 'cac';
 import { UsageError } from '../lib/errors.ts';
-import { decideConfig, type ConfigCommand, type ConfigVars } from '../state/deciders.ts';
-import { GLOBAL_STREAM } from '../state/events.ts';
-import { execute } from '../state/execute.ts';
+import { type ConfigVars } from '../state/deciders.ts';
 import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
-import { loadReleaseState } from '../state/release-queries.ts';
-import type { EventStore } from '../state/store.ts';
 import { decodeBase64Value, escapeControls, parseAssignment, validateAppName, validateConfigKey } from '../lib/validate.ts';
 import { EXPORT_FORMATS, quotedValue, renderExport, type ExportFormat } from './config-format.ts';
 import type { Context } from '../app/context.ts';
 import { detail, section, step } from '../lib/output.ts';
 import { checkBuildpackWord } from './builds.ts';
+import { changeConfig } from '../app/config.ts';
 
 interface ScopeOpts {
   global?: boolean;
@@ -31,25 +27,6 @@ async function readVars(ctx: Context, app: string | undefined, merged: boolean |
   if (app === undefined) return getConfig(db, '');
   const row = requireApp(db, app);
   return merged ? mergedConfig(db, row.id) : getConfig(db, row.id);
-}
-
-/**
- * Records a config change. On a deployed app (unless --no-restart) the change and a new release
- * are one append, and the release is deployed with zero downtime; otherwise it waits for the next.
- */
-async function changeConfig(ctx: Context, app: string | undefined, command: ConfigCommand, restart: boolean, announce: (changed: boolean) => void): Promise<void> {
-  if (app !== undefined) {
-    const { db } = await ctx.store();
-    const row = requireApp(db, app);
-    if (!restart || loadReleaseState(db, row.id).current === undefined) return announce((await runAppCommand(ctx, app, command)).events.length > 0);
-    const { makePipeline } = await import('../app/wiring.ts');
-    const { decideAndDeploy } = await import('../app/deploy.ts');
-    const { events } = await decideAndDeploy(await makePipeline(ctx), app, { type: 'config:change', command, restart }, (decided) => announce(decided.length > 0));
-    if (events.length === 0) announce(false);
-    return;
-  }
-  const store: EventStore = await ctx.store();
-  announce(execute(store, GLOBAL_STREAM, () => getConfig(store.db, ''), (config) => decideConfig(command, config), ctx.actor).length > 0);
 }
 
 export function registerConfig(cli: CAC, ctx: Context): void {
