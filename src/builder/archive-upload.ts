@@ -1,48 +1,12 @@
 /**
- * How a source archive reaches the host: copied from standard input, or downloaded from an
- * http(s) URL, into a file, with a size cap and (for a URL) a time limit. What the file holds is
- * checked afterwards by scanSource.
+ * How a source archive reaches the host from an http(s) URL, into a file, with a size cap and a
+ * time limit (stdin is read by lib/stdin.ts). What the file holds is checked afterwards by scanSource.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { BuildError } from './errors.ts';
 import { formatBytes } from '../lib/read-capped.ts';
-
-/**
- * Copies file descriptor `fd` (standard input) to `path` with plain reads, until end of file.
- * Plain reads on the descriptor do not depend on the runtime's stdin stream, which in a compiled
- * Bun binary can lose its end when it is first read late (the deploy then saw nothing and exited 0).
- * Resolves with the byte count; past `maxBytes` it stops and refuses.
- */
-export async function copyInputToFile(fd: number, path: string, maxBytes: number): Promise<number> {
-  const out = openSync(path, 'w', 0o600);
-  const buf = Buffer.allocUnsafe(1024 * 1024);
-  let total = 0;
-  try {
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, buf, 0, buf.length, null);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
-          await new Promise((r) => setTimeout(r, 5)); // a non-blocking pipe with nothing yet
-          continue;
-        }
-        if (code === 'EOF') break;
-        throw err;
-      }
-      if (n === 0) break;
-      total += n;
-      if (total > maxBytes) throw new BuildError('source', `The archive on stdin is larger than ${formatBytes(maxBytes)} (DOKKU_MAX_ARCHIVE_BYTES)`);
-      writeSync(out, buf, 0, n);
-    }
-  } finally {
-    closeSync(out);
-  }
-  return total;
-}
 
 /** Loopback, link-local and unspecified addresses: the host's own services and cloud metadata. */
 export function isHostLocalAddress(address: string): boolean {

@@ -6,7 +6,8 @@ import { isWildcard } from '../lib/domains.ts';
 import { certPaths, routingView } from '../app/routing.ts';
 import { getCert } from '../state/proxy-queries.ts';
 import { requireApp } from '../state/queries.ts';
-import { readFileCapped, readStreamCapped } from '../lib/read-capped.ts';
+import { readFileCapped } from '../lib/read-capped.ts';
+import { readInput } from '../lib/stdin.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
@@ -18,7 +19,7 @@ const PATHS_REFUSED = 'certificate and key files are paths on the server: pipe t
 
 async function readStdinPair(ctx: Context): Promise<CertPair> {
   if (ctx.io.stdinIsTTY) throw new UsageError('Give CRT and KEY files, or pipe a tar of server.crt and server.key (or the PEM certificate and key) into stdin');
-  return certPairFromInput(await readStreamCapped(ctx.io.stdin, MAX_CERT_INPUT_BYTES, 'certificate input on stdin'));
+  return certPairFromInput(await readInput(ctx.io.stdin, { maxBytes: MAX_CERT_INPUT_BYTES, what: 'certificate input on stdin' }));
 }
 
 function readPemFile(path: string, what: string): string {

@@ -1,11 +1,13 @@
 import { setSetting } from '../app/settings.ts';
 import { workDirPrefix } from '../builder/cleanup.ts';
-import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { CAC } from 'cac';
-import { copyInputToFile, downloadArchive, hostLocalReason } from '../builder/archive-upload.ts';
+import { downloadArchive, hostLocalReason } from '../builder/archive-upload.ts';
+import { BuildError } from '../builder/errors.ts';
+import { formatBytes } from '../lib/read-capped.ts';
+import { copyInputToFile, readInput } from '../lib/stdin.ts';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { deploySource } from '../app/deploy.ts';
 import { deployBranchOf, runPreReceive } from '../app/push.ts';
@@ -25,6 +27,8 @@ const IMAGE_REF = /^[a-z0-9][a-z0-9._\/-]{0,200}(:[A-Za-z0-9._-]{1,128})?(@sha25
 /** How long a download of an archive URL may take (what it may weigh is DOKKU_MAX_ARCHIVE_BYTES), and the longest argument. */
 const DOWNLOAD_TIMEOUT_MS = 600_000;
 const MAX_ARCHIVE_ARG = 4096;
+/** git's `old new ref` lines for one push: some 100 bytes a ref. */
+const MAX_REF_LINES_BYTES = 16 * 1024 * 1024;
 
 /**
  * The archive as a file on the host: stdin copied to `tmpPath`, a URL downloaded there, or (for
@@ -36,7 +40,7 @@ async function receiveArchive(ctx: Context, app: string, given: string, tmpPath:
   if (given.length > MAX_ARCHIVE_ARG) throw new UserError(`The archive argument is longer than ${MAX_ARCHIVE_ARG} characters`);
   if (given === '-') {
     if (ctx.io.stdinIsTTY) throw new UserError('Pipe a tar archive into stdin, or give a file path');
-    const bytes = ctx.io.stdin === process.stdin ? await copyInputToFile(0, tmpPath, max) : await copyStream(ctx.io.stdin, tmpPath);
+    const bytes = await copyInputToFile(ctx.io.stdin, tmpPath, { maxBytes: max, tooLarge: () => new BuildError('source', `The archive on stdin is larger than ${formatBytes(max)} (DOKKU_MAX_ARCHIVE_BYTES)`) });
     if (bytes === 0) throw new UserError('The archive on stdin is empty: nothing was sent');
     return tmpPath;
   }
@@ -66,11 +70,6 @@ async function receiveArchive(ctx: Context, app: string, given: string, tmpPath:
   if (stat.isDirectory()) throw new UserError(`${printable(given)} is a directory: give a tar or tar.gz file, or - to read one from stdin`);
   if (!stat.isFile()) throw new UserError(`${printable(given)} is not a regular file: give a tar or tar.gz file, or - to read one from stdin`);
   return path;
-}
-
-async function copyStream(input: NodeJS.ReadableStream, path: string): Promise<number> {
-  await pipeline(input, createWriteStream(path, { mode: 0o600 }));
-  return statSync(path).size;
 }
 
 export function registerGit(cli: CAC, ctx: Context): void {
@@ -106,9 +105,8 @@ export function registerGit(cli: CAC, ctx: Context): void {
     .command('git-hook <app>', "Run by the app's pre-receive hook: reads git's ref lines on stdin, deploys the deploy branch")
     .action(async (name: string) => {
       const app = validateAppName(name);
-      let input = '';
-      for await (const chunk of ctx.io.stdin) input += String(chunk);
-      await runPreReceive(ctx, app, input);
+      const input = await readInput(ctx.io.stdin, { maxBytes: MAX_REF_LINES_BYTES, what: "git's ref lines on stdin" });
+      await runPreReceive(ctx, app, input.toString('utf8'));
     });
 
   cli

@@ -6,6 +6,7 @@ import { inspectPublicKey } from '../ssh/public-key.ts';
 import { validateKeyName, type AccessCommand } from '../state/access-decider.ts';
 import { listKeys } from '../state/access-queries.ts';
 import { parseFormat, toJson } from './common.ts';
+import { readInput } from '../lib/stdin.ts';
 import { runAccessCommand, syncAuthorizedKeys } from '../app/keys.ts';
 import type { Context } from '../app/context.ts';
 import { detail, section, step } from '../lib/output.ts';
@@ -19,12 +20,8 @@ async function readKeyText(ctx: Context, file: string | undefined): Promise<stri
     }
   }
   if (ctx.io.stdinIsTTY) throw new UserError('Give a public key file, or pipe the key into stdin');
-  let text = '';
-  for await (const chunk of ctx.io.stdin) {
-    text += String(chunk);
-    if (text.length > 64 * 1024) throw new UserError('That is too long for a public key');
-  }
-  return text;
+  const text = await readInput(ctx.io.stdin, { maxBytes: 64 * 1024, tooLarge: () => new UserError('That is too long for a public key') });
+  return text.toString('utf8');
 }
 
 export function registerSshKeys(cli: CAC, ctx: Context): void {

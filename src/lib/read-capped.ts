@@ -1,5 +1,5 @@
 /**
- * Reading what a user hands over (a file named by an admin, stdin) with a byte limit: never more
+ * Reading a file a user names (an admin's certificate, say) with a byte limit: never more
  * than `limit + 1` bytes are held, so `/dev/zero` or a huge file is refused at the cap in bounded
  * memory instead of being read whole first.
  */
@@ -45,17 +45,4 @@ export function readFileCapped(path: string, limit: number, what: string): Buffe
   } finally {
     closeSync(fd);
   }
-}
-
-/** A stream's bytes, refused (and no longer read) once they pass `limit`. */
-export async function readStreamCapped(stream: NodeJS.ReadableStream, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
-    size += b.length;
-    if (size > limit) throw tooLarge(what, limit);
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
 }
