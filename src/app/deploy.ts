@@ -13,7 +13,7 @@ import type { DeployResult, Scheduler } from '../runtime/scheduler.ts';
 import type { Builder, Source } from '../builder/port.ts';
 
 import { append, decide, imageTagFor, type Pipeline } from './pipeline.ts';
-import { lockApp } from './recovery.ts';
+import { lockApp, withAppLock } from './recovery.ts';
 
 export type { Source } from '../builder/port.ts';
 
@@ -106,8 +106,15 @@ export function releaseSpec(app: AppRow, r: ReleaseRecord): ReleaseSpec {
   };
 }
 
-/** Start → checks → switch → retire, with the outcome recorded either way. */
-export async function deployRelease(p: Pipeline, app: AppRow, version: number, onLine = p.onLine): Promise<DeployResult> {
+/**
+ * Start → checks → switch → retire, with the outcome recorded either way, holding the app's lock
+ * (a caller that holds it already, a deploy of new source say, re-enters it).
+ */
+export function deployRelease(p: Pipeline, app: AppRow, version: number, onLine = p.onLine): Promise<DeployResult> {
+  return withAppLock(p, app, () => deployHeld(p, app, version, onLine));
+}
+
+async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l: string) => void): Promise<DeployResult> {
   const { db } = p.store;
   const release = getRelease(db, app.id, version);
   if (!release) throw new UserError(`Release v${version} of ${app.name} does not exist`);

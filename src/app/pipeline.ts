@@ -9,6 +9,9 @@ import type { EventStore } from '../state/store.ts';
 import type { Upstream } from '../lib/types.ts';
 import type { Scheduler } from '../runtime/scheduler.ts';
 import type { Builder } from '../builder/port.ts';
+import type { DeployLock } from '../lib/lock.ts';
+
+export type { DeployLock } from '../lib/lock.ts';
 
 
 /**
@@ -17,18 +20,16 @@ import type { Builder } from '../builder/port.ts';
  * with the real ones; tests fill it with fakes.
  */
 
-export interface DeployLock {
-  /** Set when the lock was taken over from a holder that died: its deploy was interrupted. */
-  readonly takenOverFrom?: { pid: number };
-  release(): void;
-}
-
 export interface Pipeline {
   store: EventStore;
   settings: Settings;
   actor: string;
   builder: () => Promise<Builder>;
   scheduler: () => Promise<Scheduler>;
+  /**
+   * Takes the app's deploy lock, failing at once if another process holds it. Re-entrant: taken
+   * again while this process holds it, it gives a nested handle, so use cases can call each other.
+   */
   lock: (app: string) => DeployLock;
   onLine: (line: string) => void;
   /** Where the app answers, for the last line of a deploy (the proxy fills this in). */

@@ -1,12 +1,17 @@
+import { UserError } from '../lib/errors.ts';
+import { step } from '../lib/output.ts';
+import { appStream, type StoredEvent } from '../state/events.ts';
+import { execute } from '../state/execute.ts';
 import { type AppRow } from '../state/queries.ts';
-import { defaultFormation } from '../state/release-decider.ts';
-import { getFormation, getRelease, getSettings, loadReleaseState } from '../state/release-queries.ts';
+import { decideRelease, defaultFormation, type ReleaseCommand } from '../state/release-decider.ts';
+import { getFormation, getRelease, getSettings, loadReleaseState, releaseContext } from '../state/release-queries.ts';
 import { checkSettingsFrom } from '../state/settings-schema.ts';
-import type { Upstream } from '../lib/types.ts';
+import type { Formation, Upstream } from '../lib/types.ts';
 
 import { type Pipeline } from './pipeline.ts';
-import { lockApp } from './recovery.ts';
-import { releaseSpec, switchTraffic } from './deploy.ts';
+import { lockApp, withAppLock } from './recovery.ts';
+import { deployRelease, releaseSpec, switchTraffic } from './deploy.ts';
+import { rebuildApp } from './routing.ts';
 
 /** Converges the running containers to the recorded formation, without restarting the others. */
 export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
@@ -29,3 +34,55 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
   }
 }
 
+
+/*
+ * ps:start, ps:stop, ps:restart and ps:scale: each takes the app's lock before it records anything,
+ * so what it records is decided on the state no deploy is changing, and what it does to the
+ * containers follows at once.
+ */
+
+function recordProcesses(p: Pipeline, app: AppRow, command: ReleaseCommand): StoredEvent[] {
+  const { db } = p.store;
+  return execute(p.store, appStream(app.id), () => loadReleaseState(db, app.id), (s) => decideRelease(command, s, releaseContext(db, app.id)), p.actor);
+}
+
+function currentVersion(p: Pipeline, app: AppRow): number {
+  const current = loadReleaseState(p.store.db, app.id).current;
+  if (current === undefined) throw new UserError(`${app.name} has not been deployed`);
+  return current;
+}
+
+/** Records that the app runs again and deploys its current release. */
+export async function startApp(p: Pipeline, app: AppRow): Promise<void> {
+  await withAppLock(p, app, async () => {
+    const version = currentVersion(p, app);
+    p.onLine(step(`Starting ${app.name}`));
+    recordProcesses(p, app, { type: 'ps:start' });
+    await deployRelease(p, app, version);
+  });
+}
+
+/** Stops the app's containers and records it; nginx then answers 503 instead of failing to reach them. */
+export async function stopApp(p: Pipeline, app: AppRow): Promise<void> {
+  await withAppLock(p, app, async () => {
+    await (await p.scheduler()).stop(app.name);
+    recordProcesses(p, app, { type: 'ps:stop' });
+    await rebuildApp({ store: p.store, settings: p.settings }, app);
+  });
+}
+
+/** Deploys the current release again, with zero downtime. */
+export async function restartApp(p: Pipeline, app: AppRow): Promise<void> {
+  await withAppLock(p, app, async () => {
+    await deployRelease(p, app, currentVersion(p, app));
+  });
+}
+
+/** Records the new formation and, if it changed anything, converges the containers to it. */
+export async function scaleApp(p: Pipeline, app: AppRow, formation: Formation, onRecorded: () => void = () => {}): Promise<void> {
+  await withAppLock(p, app, async () => {
+    const events = recordProcesses(p, app, { type: 'ps:scale', formation });
+    onRecorded();
+    if (events.length) await applyScale(p, app);
+  });
+}

@@ -9,10 +9,12 @@ import { append, decide, type DeployLock, type Pipeline } from './pipeline.ts';
 /**
  * Takes the app's deploy lock and, holding it, clears up after a deploy that was killed: nothing
  * else can be building or deploying the app now, so a build still "running" or a release still
- * "deploying" was interrupted.
+ * "deploying" was interrupted. A nested lock (this process already holds it) has nothing to clear:
+ * what is in flight is the caller's own.
  */
 export async function lockApp(p: Pipeline, app: AppRow): Promise<DeployLock> {
   const lock = p.lock(app.name);
+  if (lock.nested) return lock;
   try {
     const { found, reason } = await recoverInterrupted(p, app, lock.takenOverFrom);
     if (found.length) p.onLine(` !     ${found.join(' and ')} of ${app.name} ${found.length === 1 ? 'was' : 'were'} ${reason}; marked failed`);
@@ -21,6 +23,16 @@ export async function lockApp(p: Pipeline, app: AppRow): Promise<DeployLock> {
     throw err;
   }
   return lock;
+}
+
+/** Runs `fn` holding the app's deploy lock (see lockApp); the lock goes when `fn` settles. */
+export async function withAppLock<T>(p: Pipeline, app: AppRow, fn: () => Promise<T>): Promise<T> {
+  const lock = await lockApp(p, app);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
 }
 
 /**
@@ -72,6 +84,7 @@ export async function recoverIfIdle(p: Pipeline, app: AppRow): Promise<void> {
     throw err;
   }
   try {
+    if (lock.nested) return; // this process's own deploy is what is in flight
     await recoverInterrupted(p, app, lock.takenOverFrom);
   } finally {
     lock.release();

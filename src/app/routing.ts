@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { acmeDir, certDir, vhostPath, type Settings } from '../lib/settings.ts';
 import type { DomainEvent, StoredEvent } from '../state/events.ts';
 import { appStream } from '../state/events.ts';
-import { ConcurrencyError } from '../lib/errors.ts';
+import { retryOnAsync } from '../lib/retry.ts';
+import { CONFLICT_ATTEMPTS, isConcurrencyError } from '../state/execute.ts';
 import { type ProxyState } from '../state/proxy-decider.ts';
 import { domainTakenExplicitly, listDomains, proxyState } from '../state/proxy-queries.ts';
 import { findAppById, listApps, type AppRow } from '../state/queries.ts';
@@ -164,22 +165,21 @@ export async function decideAndRoute<S>(
 ): Promise<StoredEvent[]> {
   const { store } = deps;
   return withNginxLock(deps.settings, async () => {
-    for (let attempt = 1; ; attempt++) {
+    const decided = await retryOnAsync(isConcurrencyError, CONFLICT_ATTEMPTS, async () => {
       const { version, state } = store.db.transaction('deferred', () => ({ version: store.version(stream), state: load() }));
       const events = decide(state);
-      if (events.length === 0) return [];
+      if (events.length === 0) return undefined;
       const staged = await stageFiles(deps.settings, changesFor(state, events));
-      let stored: StoredEvent[];
       try {
-        stored = store.append(stream, version, events, deps.actor);
+        return { staged, stored: store.append(stream, version, events, deps.actor) };
       } catch (err) {
         staged.restore();
-        if (err instanceof ConcurrencyError && attempt < 5) continue;
         throw err;
       }
-      await staged.commit();
-      return stored;
-    }
+    });
+    if (!decided) return [];
+    await decided.staged.commit();
+    return decided.stored;
   });
 }
 

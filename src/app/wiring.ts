@@ -22,7 +22,7 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     settings: ctx.settings,
     actor: ctx.actor,
     onLine: ctx.io.out,
-    lock: (app) => acquireDeployLock(ctx.settings.root, app, ctx.actor),
+    lock: (app) => acquireDeployLock(ctx.settings.root, app, ctx.actor, { reentrant: true }),
     switchTraffic: (appId, version, upstreams, record, undo) => switchTraffic({ store, settings: ctx.settings, actor: ctx.actor }, appId, version, upstreams, record, undo),
     urlsOf: (app) => appUrls({ store, settings: ctx.settings }, app),
     scheduler: async () => {

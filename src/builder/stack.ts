@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { BuildError } from './errors.ts';
 import { splitImageRef } from './image-ref.ts';
 import { detail, LineSplitter, step, type OnLine } from '../lib/lines.ts';
-import { withHostLock } from './lock.ts';
+import { withLock } from '../lib/lock.ts';
 import { fetchPackageTarball } from './npm-registry.ts';
 import { followJsonStream } from './progress.ts';
 import { dir, file, readTar, symlink, writeTar, type TarEntry } from '../lib/tar.ts';
@@ -59,8 +59,11 @@ export async function ensureStack(docker: Docker, opts: StackOptions): Promise<S
     const id = await imageId(docker, opts.image);
     if (id) return { image: opts.image, imageId: id, built: false, seconds: seconds() };
   }
-  const lockName = `dokku-stack-${createHash('sha256').update(opts.image).digest('hex').slice(0, 16)}.lock`;
-  return withHostLock(join(tmpdir(), lockName), async () => {
+  // One build of a stack at a time on the host: two deploys on a fresh host must not both spend a
+  // minute building it. (A name of its own: an older lock at `.lock` was a directory.)
+  const lockName = `dokku-stack-${createHash('sha256').update(opts.image).digest('hex').slice(0, 16)}.pid.lock`;
+  const waiting = { actor: `a build of ${opts.image}`, onWait: () => opts.onLine(step(`Waiting for another build of ${opts.image} to finish`)) };
+  return withLock(join(tmpdir(), lockName), waiting, async () => {
     // Someone else may have built it while we waited for the lock.
     if (!opts.force) {
       const id = await imageId(docker, opts.image);
@@ -71,7 +74,7 @@ export async function ensureStack(docker: Docker, opts: StackOptions): Promise<S
     const id = await buildLayer(docker, base, opts);
     opts.onLine(step(`Stack ${opts.image} ready in ${seconds()}s`));
     return { image: opts.image, imageId: id, built: true, seconds: seconds() };
-  }, { onWait: () => opts.onLine(step(`Waiting for another build of ${opts.image} to finish`)) });
+  });
 }
 
 /** `dokku/stack:bookworm` → `dokku/stack:bookworm-base`: the imported root filesystem. */

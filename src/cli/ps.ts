@@ -1,19 +1,16 @@
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { deployRelease, deploySource } from '../app/deploy.ts';
-import { applyScale } from '../app/processes.ts';
+import { restartApp, scaleApp, startApp, stopApp } from '../app/processes.ts';
 import { lockApp, recoverIfIdle } from '../app/recovery.ts';
-import { appStream } from '../state/events.ts';
-import { execute } from '../state/execute.ts';
 import { listApps, requireApp } from '../state/queries.ts';
-import { defaultFormation, decideRelease } from '../state/release-decider.ts';
-import { getRelease, getRuntime, loadReleaseState, releaseContext } from '../state/release-queries.ts';
+import { defaultFormation } from '../state/release-decider.ts';
+import { getRelease, getRuntime, loadReleaseState } from '../state/release-queries.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
 import type { Context } from '../app/context.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
-import { rebuildApp } from '../app/routing.ts';
 
 /** `web=2 worker=1` → { web: 2, worker: 1 }. */
 export function parseFormation(words: string[]): Record<string, number> {
@@ -46,62 +43,27 @@ export function registerPs(cli: CAC, ctx: Context): void {
         return;
       }
       const formation = parseFormation(words);
-      const events = execute(
-        p.store,
-        appStream(row.id),
-        () => loadReleaseState(p.store.db, row.id),
-        (s) => decideRelease({ type: 'ps:scale', formation }, s, releaseContext(p.store.db, row.id)),
-        ctx.actor,
-      );
-      io.out(step(`Scaling ${app} processes: ${Object.entries(formation).map(([t, n]) => `${t}=${n}`).join(' ')}`));
-      if (events.length) await applyScale(p, row);
+      await scaleApp(p, row, formation, () => io.out(step(`Scaling ${app} processes: ${Object.entries(formation).map(([t, n]) => `${t}=${n}`).join(' ')}`)));
     },
   );
 
   cli.command('ps:stop <app>', 'Stop the app\'s containers').action(async (name: string) => {
     const app = validateAppName(name);
     const p = await makePipeline(ctx);
-    const row = requireApp(p.store.db, app);
-    const lock = await lockApp(p, row);
-    try {
-      await (await p.scheduler()).stop(app);
-      execute(p.store, appStream(row.id), () => loadReleaseState(p.store.db, row.id), (s) => decideRelease({ type: 'ps:stop' }, s, releaseContext(p.store.db, row.id)), ctx.actor);
-      // nginx answers 503 for a stopped app instead of failing to reach its containers.
-      await rebuildApp({ store: p.store, settings: ctx.settings }, row);
-    } finally {
-      lock.release();
-    }
+    await stopApp(p, requireApp(p.store.db, app));
     io.out(step(`Stopping ${app}`));
   });
 
   cli.command('ps:start <app>', 'Start the app\'s containers').action(async (name: string) => {
     const app = validateAppName(name);
     const p = await makePipeline(ctx);
-    const row = requireApp(p.store.db, app);
-    const state = loadReleaseState(p.store.db, row.id);
-    if (state.current === undefined) throw new UserError(`${app} has not been deployed`);
-    io.out(step(`Starting ${app}`));
-    execute(p.store, appStream(row.id), () => loadReleaseState(p.store.db, row.id), (s) => decideRelease({ type: 'ps:start' }, s, releaseContext(p.store.db, row.id)), ctx.actor);
-    const lock = await lockApp(p, row);
-    try {
-      await deployRelease(p, row, state.current);
-    } finally {
-      lock.release();
-    }
+    await startApp(p, requireApp(p.store.db, app));
   });
 
   cli.command('ps:restart <app>', 'Restart the app with zero downtime').action(async (name: string) => {
     const app = validateAppName(name);
     const p = await makePipeline(ctx);
-    const row = requireApp(p.store.db, app);
-    const state = loadReleaseState(p.store.db, row.id);
-    if (state.current === undefined) throw new UserError(`${app} has not been deployed`);
-    const lock = await lockApp(p, row);
-    try {
-      await deployRelease(p, row, state.current);
-    } finally {
-      lock.release();
-    }
+    await restartApp(p, requireApp(p.store.db, app));
   });
 
   cli

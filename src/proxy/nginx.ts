@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UserError } from '../lib/errors.ts';
-import { processStartTicks } from '../lib/lock.ts';
+import { withLock } from '../lib/lock.ts';
 import type { Settings } from '../lib/settings.ts';
 import { splitCommandWords } from '../lib/words.ts';
 import { request as httpRequest } from 'node:http';
@@ -231,60 +231,12 @@ const LOCK_WAIT_MS = 120_000;
  * One writer of nginx files at a time on this host (`nginx -t` checks every app's file, so one
  * writer's half-done change must not fail another's check). A holder that died is taken over.
  */
-export async function withNginxLock<T>(settings: Settings, fn: () => Promise<T>): Promise<T> {
+export function withNginxLock<T>(settings: Settings, fn: () => Promise<T>): Promise<T> {
   const path = join(settings.root, '.nginx.lock');
-  mkdirSync(settings.root, { recursive: true });
-  const me = `${process.pid} ${processStartTicks(process.pid) ?? ''}`;
-  const started = Date.now();
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, me);
-      closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (holderGone(path)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      if (Date.now() - started > LOCK_WAIT_MS) throw new UserError(`Another dokku process has held ${path} for over ${LOCK_WAIT_MS / 1000} s; remove it if that process is gone`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    try {
-      if (readFileSync(path, 'utf8') === me) unlinkSync(path);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function holderGone(path: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return false; // released meanwhile
-  }
-  if (text === '') {
-    try {
-      return Date.now() - statSync(path).mtimeMs > 2_000; // a holder that died between create and write
-    } catch {
-      return false;
-    }
-  }
-  const [pid, ticks] = text.split(' ');
-  const n = Number(pid);
-  if (!Number.isInteger(n) || n <= 0) return true;
-  try {
-    process.kill(n, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-  }
-  const now = processStartTicks(n);
-  return ticks !== undefined && ticks !== '' && now !== undefined && String(now) !== ticks;
+  return withLock(path, {
+    actor: 'a writer of nginx files',
+    pollMs: 25,
+    timeoutMs: LOCK_WAIT_MS,
+    timedOut: () => new UserError(`Another dokku process has held ${path} for over ${LOCK_WAIT_MS / 1000} s; remove it if that process is gone`),
+  }, fn);
 }

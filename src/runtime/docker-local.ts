@@ -9,6 +9,7 @@ import { listContainers, removeContainer, stopContainer, upstreamsFrom } from '.
 import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor, type Slot } from './formation.ts';
 import { appLogs, dynoName, logTail } from './logs.ts';
 import { DemuxedLines } from '../lib/log-frames.ts';
+import { retryOnAsync } from '../lib/retry.ts';
 import { execIn, oneOffId, runOneOff } from './one-off.ts';
 import { dockerProbe, sleep } from './probes.ts';
 import {
@@ -251,7 +252,8 @@ export class DockerLocalScheduler implements Scheduler {
 
   private async startOne(release: ReleaseSpec, slot: Slot, name: string): Promise<Started> {
     const web = isWeb(slot.processType);
-    for (let attempt = 1; ; attempt++) {
+    // Another process may take the port between our probe and Docker's bind: pick another.
+    return retryOnAsync((err) => web && portTaken(err), 5, async () => {
       const hostPort = web ? await freeLoopbackPort() : undefined;
       const container = await this.docker.createContainer(containerSpec(release, slot.processType, slot.index, { name, hostPort }));
       let ip: string | undefined;
@@ -261,8 +263,6 @@ export class DockerLocalScheduler implements Scheduler {
         ip = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
       } catch (err) {
         await removeContainer(this.docker, container.id);
-        // Another process took the port between our probe and Docker's bind: pick another.
-        if (web && portTaken(err) && attempt < 5) continue;
         throw err;
       }
       return {
@@ -274,7 +274,7 @@ export class DockerLocalScheduler implements Scheduler {
         hostPort,
         ip,
       };
-    }
+    });
   }
 
   /**
