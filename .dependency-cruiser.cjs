@@ -38,6 +38,13 @@ const forbidden = [
     to: { path: above(i + 1) },
   })),
   {
+    name: 'appends-in-use-cases',
+    severity: 'error',
+    comment: 'A command records events only through a use case in app/: execute() is not for cli/ or entry/.',
+    from: { path: '^src/(main\\.ts$|entry/|cli/)' },
+    to: { path: '^src/state/execute\\.ts$' },
+  },
+  {
     name: 'adapters-not-sideways',
     severity: 'error',
     comment: 'An adapter does not import another adapter: share through lib/, combine in app/.',
