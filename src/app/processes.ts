@@ -6,7 +6,7 @@ import type { Upstream } from '../lib/types.ts';
 
 import { type Pipeline } from './pipeline.ts';
 import { lockApp } from './recovery.ts';
-import { releaseSpec, switchTraffic } from './deploy.ts';
+import { releaseSpec } from './deploy.ts';
 
 /** Converges the running containers to the recorded formation, without restarting the others. */
 export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
@@ -22,7 +22,7 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
       formation: defaultFormation(release.processTypes, getFormation(db, app.id)),
       checks: checkSettingsFrom(getSettings(db, app.id, 'checks')),
       onLine: p.onLine,
-      onSwitch: (upstreams: Upstream[]) => switchTraffic(p, app.id, release.version, upstreams),
+      onSwitch: (upstreams: Upstream[]) => p.proxy.switch(app, release.version, upstreams),
     });
   } finally {
     lock.release();

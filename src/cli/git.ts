@@ -88,7 +88,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
         const remote = scanned.files.includes('Dockerfile') ? remoteAdds(scanned.buildFiles.Dockerfile ?? '') : [];
         if (remote.length > 0) await forbidTenant(ctx, 'git:from-archive', `the Dockerfile ADDs a URL (${printable(remote[0]!)}); download it in a RUN step, or add the file to the source`, app);
         const p = await makePipeline(ctx);
-        await deploySource(p, app, { kind: 'archive', path });
+        await deploySource(p, requireApp(p.store.db, app), { kind: 'archive', path });
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
@@ -99,7 +99,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
     if (!IMAGE_REF.test(image)) throw new UserError(`Invalid image reference '${printable(image)}'`);
     await refuseForeignImage(ctx, 'git:from-image', app, image);
     const p = await makePipeline(ctx);
-    await deploySource(p, app, { kind: 'image', image });
+    await deploySource(p, requireApp(p.store.db, app), { kind: 'image', image });
   });
 
   cli
@@ -108,7 +108,8 @@ export function registerGit(cli: CAC, ctx: Context): void {
       const app = validateAppName(name);
       let input = '';
       for await (const chunk of ctx.io.stdin) input += String(chunk);
-      await runPreReceive(ctx, app, input);
+      const { db } = await ctx.store();
+      await runPreReceive(ctx, requireApp(db, app), input);
     });
 
   cli
