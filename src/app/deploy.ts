@@ -19,8 +19,8 @@ export type { Source } from '../builder/port.ts';
 
 /**
  * The deploy pipeline, top to bottom: lock → build → release → start → check → switch → retire.
- * Every step that changes anything is an event; the effects (Docker) are behind `Builder` and
- * `Scheduler`, handed in by the caller.
+ * Every step that changes anything is an event; the effects (Docker, nginx) are behind `Builder`,
+ * `Scheduler` and `Pipeline.proxy`, handed in by the caller.
  */
 
 
