@@ -6,11 +6,11 @@ import { buildLogPath, sourcePath, type Settings } from '../lib/settings.ts';
 import type { StoredEvent } from '../state/events.ts';
 import { findAppById, requireApp, type AppRow } from '../state/queries.ts';
 import { defaultFormation, type ReleaseCommand, type ReleaseRecord } from '../state/release-decider.ts';
-import { getFormation, getRelease, getRuntime, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from '../state/release-queries.ts';
+import { getFormation, getRelease, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from '../state/release-queries.ts';
 import { checkSettingsFrom, settingDefault } from '../state/settings-schema.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
-import type { DeployResult, Scheduler } from '../runtime/scheduler.ts';
-import type { Builder, Source } from '../builder/port.ts';
+import type { DeployResult } from '../runtime/scheduler.ts';
+import type { Source } from '../builder/port.ts';
 
 import { append, decide, imageTagFor, type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock } from './recovery.ts';
@@ -19,14 +19,13 @@ export type { Source } from '../builder/port.ts';
 
 /**
  * The deploy pipeline, top to bottom: lock → build → release → start → check → switch → retire.
- * Every step that changes anything is an event; the effects (Docker) are behind `Builder` and
- * `Scheduler`, handed in by the caller.
+ * Every step that changes anything is an event; the effects (Docker, nginx) are behind `Builder`,
+ * `Scheduler` and `Pipeline.proxy`, handed in by the caller.
  */
 
 
 /** Build from source (or take an image), record the release, deploy it. Returns the release. */
-export async function deploySource(p: Pipeline, appName: string, source: Source): Promise<ReleaseRecord> {
-  const app = requireApp(p.store.db, appName);
+export async function deploySource(p: Pipeline, app: AppRow, source: Source): Promise<ReleaseRecord> {
   const lock = await lockApp(p, app);
   let log: WriteStream | undefined;
   try {
@@ -131,7 +130,7 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
       formation,
       checks,
       onLine,
-      onSwitch: (upstreams: Upstream[]) => switchTraffic(p, app.id, version, upstreams),
+      onSwitch: (upstreams: Upstream[]) => p.proxy.switch(app, version, upstreams),
     });
   } catch (err) {
     append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]! } }]);
@@ -148,20 +147,10 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     if (code !== 0) onLine(` !     postdeploy exited with ${code}`);
   }
   await pruneImages(p, app);
-  const urls = p.urlsOf?.(findAppById(db, app.id) ?? app) ?? [];
+  const urls = p.proxy.urlsOf(findAppById(db, app.id) ?? app);
   onLine(`=====> Application deployed:`);
   for (const url of urls.length ? urls : result.upstreams.map((u) => `http://${u.host}:${u.port}`)) onLine(`       ${url}`);
   return result;
-}
-
-/** Records the new upstreams; with a proxy, nginx is checked before and reloaded after the record. */
-export async function switchTraffic(p: Pipeline, appId: string, version: number, upstreams: Upstream[]): Promise<void> {
-  const record = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version, upstreams } }]);
-  // A switch the proxy did not confirm goes back on record to the upstreams that still serve.
-  const before = getRuntime(p.store.db, appId);
-  const undo = () => append(p, appId, [{ type: 'TrafficSwitched', data: { version: before.current ?? version, upstreams: before.upstreams } }]);
-  if (p.switchTraffic) await p.switchTraffic(appId, version, upstreams, record, undo);
-  else record();
 }
 
 /** Keeps the images of the last `keep-count` releases (and the current one); records what went. */

@@ -9,17 +9,16 @@ import type { EventStore } from '../state/store.ts';
 import type { Upstream } from '../lib/types.ts';
 import type { Scheduler } from '../runtime/scheduler.ts';
 import type { Builder } from '../builder/port.ts';
-import type { DeployLock } from '../lib/lock.ts';
+import type { HeldLock } from '../lib/lock.ts';
 
-export type { DeployLock } from '../lib/lock.ts';
-
+/** What a use case needs of the app's lock (lib/lock.ts's HeldLock is the real one). */
+export type DeployLock = Pick<HeldLock, 'nested' | 'release'> & { readonly takenOverFrom?: { pid: number } };
 
 /**
  * What a use case of the deploy pipeline works with: the state, the acting user, where its output goes,
  * and the adapters (builder, scheduler, proxy) behind their ports. `makePipeline` (wiring.ts) fills it
  * with the real ones; tests fill it with fakes.
  */
-
 export interface Pipeline {
   store: EventStore;
   settings: Settings;
@@ -32,13 +31,21 @@ export interface Pipeline {
    */
   lock: (app: string) => DeployLock;
   onLine: (line: string) => void;
-  /** Where the app answers, for the last line of a deploy (the proxy fills this in). */
-  urlsOf?: (app: AppRow) => string[];
+  /** The proxy in front of the app's web containers. */
+  proxy: ProxyPort;
+}
+
+/** What the deploy pipeline asks of the proxy (routing.ts `routingProxy` is the nginx one). */
+export interface ProxyPort {
   /**
-   * Points the proxy at new upstreams: checks the new configuration, calls `record` (which appends
-   * TrafficSwitched), then reloads. Throws, with nothing recorded, if the proxy refuses it.
+   * Points the proxy at `upstreams` of `version` and records it (TrafficSwitched, through
+   * `recordSwitch`): the new configuration is checked first, and a refused one throws with
+   * nothing recorded; a reload the proxy does not confirm is undone, the upstreams still serving
+   * recorded again, and throws.
    */
-  switchTraffic?: (appId: string, version: number, upstreams: Upstream[], record: () => void, undo: () => void) => Promise<void>;
+  switch(app: AppRow, version: number, upstreams: Upstream[]): Promise<void>;
+  /** Where the app answers, for the last line of a deploy. */
+  urlsOf(app: AppRow): string[];
 }
 
 export const imageTagFor = (app: string, build: number): string => `dokku/${app}:build-${build}`;
@@ -54,6 +61,13 @@ export function decide(p: Pipeline, appId: string, command: ReleaseCommand): Sto
   );
 }
 
-export function append(p: Pipeline, appId: string, events: DomainEvent[]): void {
+type Recorder = Pick<Pipeline, 'store' | 'actor'>;
+
+export function append(p: Recorder, appId: string, events: DomainEvent[]): void {
   execute(p.store, appStream(appId), () => null, () => events, p.actor);
+}
+
+/** The one record of a traffic switch: from now on `upstreams` of `version` serve the app. */
+export function recordSwitch(p: Recorder, appId: string, version: number, upstreams: Upstream[]): void {
+  append(p, appId, [{ type: 'TrafficSwitched', data: { version, upstreams } }]);
 }

@@ -10,7 +10,7 @@ import type { Formation, Upstream } from '../lib/types.ts';
 
 import { type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock } from './recovery.ts';
-import { deployRelease, releaseSpec, switchTraffic } from './deploy.ts';
+import { deployRelease, releaseSpec } from './deploy.ts';
 import { rebuildApp } from './routing.ts';
 
 /** Converges the running containers to the recorded formation, without restarting the others. */
@@ -27,7 +27,7 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
       formation: defaultFormation(release.processTypes, getFormation(db, app.id)),
       checks: checkSettingsFrom(getSettings(db, app.id, 'checks')),
       onLine: p.onLine,
-      onSwitch: (upstreams: Upstream[]) => switchTraffic(p, app.id, release.version, upstreams),
+      onSwitch: (upstreams: Upstream[]) => p.proxy.switch(app, release.version, upstreams),
     });
   } finally {
     lock.release();

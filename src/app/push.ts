@@ -2,7 +2,7 @@ import { workDirPrefix } from '../builder/cleanup.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setSetting } from './settings.ts';
+import { setSettingOf } from './settings.ts';
 import type { Context } from './context.ts';
 import { step } from '../lib/output.ts';
 import { makePipeline } from './wiring.ts';
@@ -10,7 +10,7 @@ import { deploySource } from './deploy.ts';
 import { UserError } from '../lib/errors.ts';
 import { gitRepoPath } from '../lib/settings.ts';
 import type { Database } from '../state/db.ts';
-import { requireApp } from '../state/queries.ts';
+import type { AppRow } from '../state/queries.ts';
 import { getSetting } from '../state/release-queries.ts';
 import { describeRef, isZeroSha, parseRefUpdates, planPush } from '../git/push.ts';
 import { setHead } from '../git/repo.ts';
@@ -21,22 +21,24 @@ export function deployBranchOf(db: Database, appId: string): string | undefined 
   return getSetting(db, appId, 'git', 'deploy-branch', '') || undefined;
 }
 
+/** Deploys one pushed commit of the app's repository. */
+export type DeployCommit = (ctx: Context, app: AppRow, repo: string, sha: string) => Promise<void>;
+
 /**
  * The pre-receive hook: reads git's `old new ref` lines, deploys the deploy branch's new commit
  * (git archive → build → release → deploy) and says what happened to the others. Everything
  * printed reaches the pusher as `remote:` lines; a failure exits non-zero and git then refuses
  * every ref of the push, so the branch is not moved and the old release keeps serving.
  */
-export async function runPreReceive(ctx: Context, app: string, input: string): Promise<void> {
+export async function runPreReceive(ctx: Context, app: AppRow, input: string, deployCommit: DeployCommit = deployPushedCommit): Promise<void> {
   const { io } = ctx;
   const updates = parseRefUpdates(input);
   const { db } = await ctx.store();
-  const row = requireApp(db, app);
-  const plan = planPush(updates, deployBranchOf(db, row.id));
-  const repo = gitRepoPath(ctx.settings, app);
+  const plan = planPush(updates, deployBranchOf(db, app.id));
+  const repo = gitRepoPath(ctx.settings, app.name);
   if (plan.chosen && plan.deployBranch) {
-    await setSetting(ctx, app, 'git', 'deploy-branch', plan.deployBranch);
-    io.out(step(`Deploy branch of ${app} set to ${plan.deployBranch}, the first branch pushed (git:set ${app} deploy-branch B changes it)`));
+    await setSettingOf(ctx, app, 'git', 'deploy-branch', plan.deployBranch);
+    io.out(step(`Deploy branch of ${app.name} set to ${plan.deployBranch}, the first branch pushed (git:set ${app.name} deploy-branch B changes it)`));
   }
   if (plan.deployBranch) await setHead(repo, plan.deployBranch);
   for (const u of plan.stored) {
@@ -45,22 +47,27 @@ export async function runPreReceive(ctx: Context, app: string, input: string): P
   const target = plan.deploy;
   if (!target) return;
   if (isZeroSha(target.new)) {
-    io.out(step(`Deploy branch ${plan.deployBranch} deleted; ${app} keeps running its current release`));
+    io.out(step(`Deploy branch ${plan.deployBranch} deleted; ${app.name} keeps running its current release`));
     return;
   }
-  io.out(step(`Deploying ${app} from ${plan.deployBranch} (${target.new.slice(0, 7)})`));
-  const dir = mkdtempSync(join(tmpdir(), workDirPrefix(app, 'push')));
+  io.out(step(`Deploying ${app.name} from ${plan.deployBranch} (${target.new.slice(0, 7)})`));
+  await deployCommit(ctx, app, repo, target.new);
+}
+
+/** git archive of the commit, then the deploy pipeline on the real adapters. */
+async function deployPushedCommit(ctx: Context, app: AppRow, repo: string, sha: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), workDirPrefix(app.name, 'push')));
   try {
     const tar = join(dir, 'source.tar');
     // The pushed objects are still in git's quarantine: git archive finds them through the
     // GIT_* variables it set for this hook, which we pass on unchanged.
     // The Docker client loads while git writes the archive.
     const [r, pipeline] = await Promise.all([
-      loadExeca().then((execa) => execa('git', ['archive', '--format=tar', '-o', tar, target.new], { cwd: repo, reject: false, stdin: 'ignore' })),
+      loadExeca().then((execa) => execa('git', ['archive', '--format=tar', '-o', tar, sha], { cwd: repo, reject: false, stdin: 'ignore' })),
       makePipeline(ctx),
     ]);
-    if (r.exitCode !== 0) throw new UserError(`git archive of ${target.new.slice(0, 7)} failed: ${r.stderr.trim().split('\n')[0]}`);
-    await deploySource(pipeline, app, { kind: 'git', path: tar, sha: target.new });
+    if (r.exitCode !== 0) throw new UserError(`git archive of ${sha.slice(0, 7)} failed: ${r.stderr.trim().split('\n')[0]}`);
+    await deploySource(pipeline, app, { kind: 'git', path: tar, sha });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,6 +15,7 @@ import type { Upstream } from '../lib/types.ts';
 import { effectiveDomains, isWildcard } from '../lib/domains.ts';
 import { effectivePorts } from '../lib/ports.ts';
 import { readIfExists, reload, stageFiles, withNginxLock, type FileChange } from '../proxy/nginx.ts';
+import { recordSwitch, type ProxyPort } from './pipeline.ts';
 import { generationProbe, planServers, renderedVhost, type NginxOptions, type VhostInput } from '../proxy/vhost.ts';
 
 /**
@@ -184,16 +185,19 @@ export async function decideAndRoute<S>(
 }
 
 /**
- * The deploy's switch: the new upstreams go into the vhost and are checked, then `record` appends
- * TrafficSwitched, then nginx reloads, all before any old container retires. A refused
- * configuration throws before anything is recorded, so the old containers keep serving.
+ * The deploy's switch, under the nginx lock: the new upstreams go into the vhost and `nginx -t`
+ * checks it, then TrafficSwitched is recorded, then nginx reloads and the new generation must
+ * answer, all before any old container retires. A refused configuration throws before anything
+ * is recorded, so the old containers keep serving.
  */
-export async function switchTraffic(deps: RoutingDeps, appId: string, version: number, upstreams: Upstream[], record: () => void, undo: () => void = () => {}): Promise<void> {
+export async function switchTraffic(deps: RoutingDeps, app: AppRow, version: number, upstreams: Upstream[]): Promise<void> {
   await withNginxLock(deps.settings, async () => {
-    const app = findAppById(deps.store.db, appId);
-    const staged = app ? await stageFiles(deps.settings, vhostChanges(deps, app, { upstreams, version })) : undefined;
+    // By id: the row may predate a rename; an app destroyed meanwhile has no vhost to point.
+    const row = findAppById(deps.store.db, app.id);
+    const before = getRuntime(deps.store.db, app.id);
+    const staged = row ? await stageFiles(deps.settings, vhostChanges(deps, row, { upstreams, version })) : undefined;
     try {
-      record();
+      recordSwitch(deps, app.id, version, upstreams);
     } catch (err) {
       staged?.restore();
       throw err;
@@ -202,13 +206,21 @@ export async function switchTraffic(deps: RoutingDeps, appId: string, version: n
       await staged?.commit({ confirm: true });
     } catch (err) {
       // nginx did not take the switch: it serves the old upstreams still, so the files and the
-      // record go back to them (the caller removes the new containers and keeps the old ones).
+      // record go back to them (the scheduler removes the new containers and keeps the old ones).
       staged?.restore();
       await reload(deps.settings);
-      undo();
+      recordSwitch(deps, app.id, before.current ?? version, before.upstreams);
       throw err;
     }
   });
+}
+
+/** nginx as the deploy pipeline's proxy. */
+export function routingProxy(deps: RoutingDeps): ProxyPort {
+  return {
+    switch: (app, version, upstreams) => switchTraffic(deps, app, version, upstreams),
+    urlsOf: (app) => appUrls(deps, app),
+  };
 }
 
 /** Writes the app's vhost from its recorded state (after a stop, a rename, a certificate file change). */

@@ -4,7 +4,7 @@ import type { RetireJob } from '../runtime/docker-local.ts';
 import { selfCommand } from '../lib/self.ts';
 import type { Context } from './context.ts';
 import { getSetting } from '../state/release-queries.ts';
-import { appUrls, switchTraffic } from './routing.ts';
+import { routingProxy } from './routing.ts';
 
 /**
  * Wires the deploy pipeline to the real Docker engine. Docker-facing modules load here, on first
@@ -23,8 +23,7 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     actor: ctx.actor,
     onLine: ctx.io.out,
     lock: (app) => acquireDeployLock(ctx.settings.root, app, ctx.actor, { reentrant: true }),
-    switchTraffic: (appId, version, upstreams, record, undo) => switchTraffic({ store, settings: ctx.settings, actor: ctx.actor }, appId, version, upstreams, record, undo),
-    urlsOf: (app) => appUrls({ store, settings: ctx.settings }, app),
+    proxy: routingProxy({ store, settings: ctx.settings, actor: ctx.actor }),
     scheduler: async () => {
       const { DockerLocalScheduler } = await import('../runtime/docker-local.ts');
       return new DockerLocalScheduler(docker, { retireLater: retireInBackground });

@@ -87,7 +87,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
         const remote = scanned.files.includes('Dockerfile') ? remoteAdds(scanned.buildFiles.Dockerfile ?? '') : [];
         if (remote.length > 0) await forbidTenant(ctx, 'git:from-archive', `the Dockerfile ADDs a URL (${printable(remote[0]!)}); download it in a RUN step, or add the file to the source`, app);
         const p = await makePipeline(ctx);
-        await deploySource(p, app, { kind: 'archive', path });
+        await deploySource(p, requireApp(p.store.db, app), { kind: 'archive', path });
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
@@ -98,7 +98,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
     if (!IMAGE_REF.test(image)) throw new UserError(`Invalid image reference '${printable(image)}'`);
     await refuseForeignImage(ctx, 'git:from-image', app, image);
     const p = await makePipeline(ctx);
-    await deploySource(p, app, { kind: 'image', image });
+    await deploySource(p, requireApp(p.store.db, app), { kind: 'image', image });
   });
 
   cli
@@ -106,7 +106,8 @@ export function registerGit(cli: CAC, ctx: Context): void {
     .action(async (name: string) => {
       const app = validateAppName(name);
       const input = await readInput(ctx.io.stdin, { maxBytes: MAX_REF_LINES_BYTES, what: "git's ref lines on stdin" });
-      await runPreReceive(ctx, app, input.toString('utf8'));
+      const { db } = await ctx.store();
+      await runPreReceive(ctx, requireApp(db, app), input.toString('utf8'));
     });
 
   cli

@@ -82,7 +82,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
   cli.command('ps:rebuild <app>', 'Rebuild the app from its current release and deploy it').action(async (name: string) => {
     const app = validateAppName(name);
     const p = await makePipeline(ctx);
-    await deploySource(p, app, { kind: 'rebuild' });
+    await deploySource(p, requireApp(p.store.db, app), { kind: 'rebuild' });
   });
 
   cli

@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type Docker from 'dockerode';
 import { detail, step } from '../lib/output.ts';
 import type { CheckSettings, ReleaseSpec, Upstream } from '../lib/types.ts';
 import { CheckFailure, planChecks, runChecks, type CheckTarget } from './checks.ts';
-import { containerName, containerSpec, isWeb, oneOffSpec, procfileCommand, upcomingName } from './container-spec.ts';
+import { containerName, isWeb, upcomingName } from './container-spec.ts';
 import { listContainers, removeContainer, stopContainer, upstreamsFrom } from './containers.ts';
-import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor, type Slot } from './formation.ts';
+import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor } from './formation.ts';
 import { appLogs, dynoName, logTail } from './logs.ts';
-import { DemuxedLines } from '../lib/log-frames.ts';
-import { retryOnAsync } from '../lib/retry.ts';
-import { execIn, oneOffId, runOneOff } from './one-off.ts';
+import { execIn, runOneOff } from './one-off.ts';
 import { dockerProbe, sleep } from './probes.ts';
+import { runReleasePhase } from './release-phase.ts';
+import { startSlots, toUpstreams, type Started } from './start.ts';
 import {
   DeployError,
   NoSuchContainerError,
@@ -45,41 +44,10 @@ export interface RetireJob {
   waitSeconds: number;
 }
 
-/** A container this deploy started, with what checks and the proxy need to reach it. */
-interface Started extends Slot {
-  container: Docker.Container;
-  id: string;
-  name: string;
-  finalName: string;
-  hostPort: number | undefined;
-  ip: string | undefined;
-}
-
 const noop = () => {};
 
 /** web.2 before web.10. */
 const byName = (a: Upstream, b: Upstream): number => a.containerName.localeCompare(b.containerName, 'en', { numeric: true });
-
-/** A loopback port free right now; pinned into the container so restarts keep it (see containerSpec). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-const portTaken = (err: unknown): boolean => /port is already allocated|address already in use/i.test(String((err as Error)?.message));
-
-function toUpstreams(started: Started[]): Upstream[] {
-  return started
-    .filter((s) => isWeb(s.processType) && s.hostPort !== undefined)
-    .sort((a, b) => a.index - b.index)
-    .map((s) => ({ processType: s.processType, containerName: s.finalName, host: '127.0.0.1', port: s.hostPort! }));
-}
 
 /** The default scheduler: containers on this host's Docker engine, web ports on loopback for nginx. */
 export class DockerLocalScheduler implements Scheduler {
@@ -105,11 +73,11 @@ export class DockerLocalScheduler implements Scheduler {
     const { counts, unknown } = desiredProcesses(release, req.formation);
     for (const type of unknown) say(detail(`No ${type} process type in v${release.version}; not starting it`));
 
-    await this.releasePhase(release, say);
+    await runReleasePhase(this.docker, release, say, this.logTailLines);
 
     say(step(`Starting v${release.version} of ${app} (${describeFormation(counts) || 'no processes'})`));
     const token = randomBytes(3).toString('hex');
-    const started = await this.startSlots(release, slotsFor(counts), (s) => upcomingName(app, s.processType, s.index, token));
+    const started = await startSlots(this.docker, release, slotsFor(counts), (s) => upcomingName(app, s.processType, s.index, token));
     const upstreams = toUpstreams(started);
     await this.checkOrUndo(release, started, checks, say, async () => {
       await req.onSwitch?.(upstreams);
@@ -150,7 +118,7 @@ export class DockerLocalScheduler implements Scheduler {
     const plan = planScale(current, counts);
     say(step(`Scaling ${app} to ${describeFormation(counts) || 'nothing'}`));
 
-    const started = await this.startSlots(release, plan.add, (s) => containerName(app, s.processType, s.index));
+    const started = await startSlots(this.docker, release, plan.add, (s) => containerName(app, s.processType, s.index));
     const webChanges = [...plan.add, ...plan.remove].some((c) => isWeb(c.processType));
     const kept = current.filter((c) => !plan.remove.includes(c));
     const upstreams = [...upstreamsFrom(kept), ...toUpstreams(started)].sort(byName);
@@ -210,72 +178,6 @@ export class DockerLocalScheduler implements Scheduler {
     return execIn(this.docker, target.id, command, terminal);
   }
 
-  /** The Procfile `release` command, once, in a one-off container; a non-zero exit aborts the deploy. */
-  private async releasePhase(release: ReleaseSpec, say: (line: string) => void): Promise<void> {
-    const cmd = procfileCommand(release.processTypes[RELEASE_PHASE]);
-    if (!cmd) return;
-    say(step(`Running release command: ${release.processTypes[RELEASE_PHASE]!.trim()}`));
-    const id = oneOffId();
-    const container = await this.docker.createContainer(oneOffSpec(release, { processType: RELEASE_PHASE, command: cmd, id }));
-    try {
-      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
-      const demux = new DemuxedLines();
-      const ended = new Promise<void>((resolve) => {
-        stream.on('data', (chunk: Buffer) => demux.push(chunk).forEach((l) => say(detail(l.line))));
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-      });
-      await container.start();
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
-      await Promise.race([ended, sleep(2000)]);
-      demux.flush().forEach((l) => say(detail(l.line)));
-      if (StatusCode !== 0) {
-        const tail = await logTail(this.docker, container.id, this.logTailLines);
-        throw new DeployError(release.app, release.version, 'release', `release command exited with code ${StatusCode}`, `${release.app}.release.${id}`, tail);
-      }
-    } finally {
-      await removeContainer(this.docker, container.id);
-    }
-  }
-
-  /** Creates and starts one container per slot, all at once; on any failure removes those it made. */
-  private async startSlots(release: ReleaseSpec, slots: Slot[], nameOf: (s: Slot) => string): Promise<Started[]> {
-    const results = await Promise.allSettled(slots.map((s) => this.startOne(release, s, nameOf(s))));
-    const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      await this.removeAll(started);
-      throw failed.reason;
-    }
-    return started;
-  }
-
-  private async startOne(release: ReleaseSpec, slot: Slot, name: string): Promise<Started> {
-    const web = isWeb(slot.processType);
-    // Another process may take the port between our probe and Docker's bind: pick another.
-    return retryOnAsync((err) => web && portTaken(err), 5, async () => {
-      const hostPort = web ? await freeLoopbackPort() : undefined;
-      const container = await this.docker.createContainer(containerSpec(release, slot.processType, slot.index, { name, hostPort }));
-      let ip: string | undefined;
-      try {
-        await container.start();
-        const info = await container.inspect();
-        ip = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
-      } catch (err) {
-        await removeContainer(this.docker, container.id);
-        throw err;
-      }
-      return {
-        ...slot,
-        container,
-        id: container.id,
-        name,
-        finalName: containerName(release.app, slot.processType, slot.index),
-        hostPort,
-        ip,
-      };
-    });
-  }
 
   /**
    * Checks every new container, then lets the caller switch traffic. If either fails, the new

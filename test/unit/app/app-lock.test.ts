@@ -74,6 +74,7 @@ function pipeline(): Pipeline {
     lock: (app) => acquireDeployLock(root, app, 'tester', { reentrant: true }),
     scheduler: async () => scheduler,
     builder: async () => builder,
+    proxy: { switch: async () => {}, urlsOf: () => [] },
   };
 }
 
