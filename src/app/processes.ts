@@ -1,7 +1,7 @@
 import { type AppRow } from '../state/queries.ts';
 import { defaultFormation } from '../state/release-decider.ts';
 import { getFormation, getRelease, getSettings, loadReleaseState } from '../state/release-queries.ts';
-import { checkSettingsFrom } from '../state/settings-schema.ts';
+import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { Upstream } from '../lib/types.ts';
 
 import { type Pipeline } from './pipeline.ts';
