@@ -5,8 +5,9 @@ import { execute } from '../state/execute.ts';
 import { type AppRow } from '../state/queries.ts';
 import { decideRelease, defaultFormation, type ReleaseCommand } from '../state/release-decider.ts';
 import { getFormation, getRelease, getSettings, loadReleaseState, releaseContext } from '../state/release-queries.ts';
-import { checkSettingsFrom } from '../state/settings-schema.ts';
+
 import type { Formation, Upstream } from '../lib/types.ts';
+import { checkSettingsFrom } from '../lib/check-settings.ts';
 
 import { type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock } from './recovery.ts';

@@ -23,9 +23,8 @@ import { asBuildOutput, step, type OnLine } from '../lib/lines.ts';
 import { parseReleaseYaml } from './release-yaml.ts';
 import { directoryEntries, rewrittenSource, type SourceLimits } from './source.ts';
 import { STACK_USER } from './stack.ts';
+import { LABEL } from '../lib/labels.ts';
 import { dir, entryBytes, file, TAR_END, type TarEntry } from '../lib/tar.ts';
-
-export const LABEL_APP = 'com.dokku.app';
 
 export const BUILD_PATHS = {
   app: '/app',
@@ -119,7 +118,7 @@ export function imageConfig(app: string, buildpack: string, processTypes: Proces
     Env: [`PATH=${path}`, `HOME=${BUILD_PATHS.app}`, 'LANG=C.UTF-8'],
     User: `${STACK_USER.uid}:${STACK_USER.gid}`,
     WorkingDir: BUILD_PATHS.app,
-    Labels: { [LABEL_APP]: app, 'com.dokku.builder': 'herokuish', 'com.dokku.buildpack': buildpack },
+    Labels: { [LABEL.app]: app, [LABEL.builder]: 'herokuish', [LABEL.buildpack]: buildpack },
   };
 }
 
@@ -129,7 +128,7 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
   const withCa = Boolean(input.caBundle && existsSync(input.caBundle));
   const env = buildEnv(input.env, withCa);
   const volume = cacheVolumeName(input.app);
-  await docker.createVolume({ Name: volume, Labels: { [LABEL_APP]: input.app } });
+  await docker.createVolume({ Name: volume, Labels: { [LABEL.app]: input.app } });
 
   const timeout = input.timeoutSeconds ?? 900;
   const container = await docker.createContainer({
@@ -141,7 +140,7 @@ export async function runBuildpacks(input: BuildpackRunInput): Promise<Buildpack
     Cmd: [String(timeout + 60)],
     User: 'root',
     WorkingDir: BUILD_PATHS.app,
-    Labels: { [LABEL_APP]: input.app },
+    Labels: { [LABEL.app]: input.app },
     HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: BUILD_PATHS.cache }] },
   });
   let committed = false;

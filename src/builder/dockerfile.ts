@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { BuildError } from './errors.ts';
 import { asBuildOutput, LineSplitter, type OnLine } from '../lib/lines.ts';
 import { followJsonStream } from './progress.ts';
-import { LABEL_APP } from './buildpacks.ts';
+import { LABEL } from '../lib/labels.ts';
 import { dockerignoreFilter } from './dockerignore.ts';
 import { rewrittenSource, type SourceLimits } from './source.ts';
 import { TAR_END } from '../lib/tar.ts';
@@ -41,7 +41,7 @@ export async function buildDockerfile(input: DockerfileBuildInput): Promise<{ im
       t: input.imageTag,
       rm: true,
       forcerm: true,
-      labels: { [LABEL_APP]: input.app, 'com.dokku.builder': 'dockerfile' },
+      labels: { [LABEL.app]: input.app, [LABEL.builder]: 'dockerfile' },
       ...(input.buildArgs && Object.keys(input.buildArgs).length ? { buildargs: input.buildArgs } : {}),
     });
   } catch (err) {

@@ -1,3 +1,5 @@
+import { LABEL } from '../lib/labels.ts';
+
 /** `dokku/app:build-3` → repo `dokku/app`, tag `build-3`; no tag means `latest`. A registry port is not a tag. */
 export function splitImageRef(image: string): { repo: string; tag: string } {
   const slash = image.lastIndexOf('/');
@@ -13,8 +15,6 @@ export function imageRepository(ref: string): string {
   return repo.replace(/^(?:docker\.io|index\.docker\.io)\//, '').replace(/^library\//, '');
 }
 
-/** The label every image and container dokku makes carries: the name of the app it was made for. */
-export const APP_LABEL = 'com.dokku.app';
 
 /** What a local image says about itself, from `docker image inspect`. */
 export interface ImageFacts {
@@ -33,7 +33,7 @@ export function imageClaims(ref: string, facts: ImageFacts | undefined): string[
     const repo = imageRepository(r);
     if (repo.startsWith('dokku/')) claims.add(repo.slice('dokku/'.length));
   }
-  const label = facts?.labels[APP_LABEL];
+  const label = facts?.labels[LABEL.app];
   if (label) claims.add(label);
   return [...claims].sort();
 }

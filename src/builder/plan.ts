@@ -2,14 +2,12 @@
  * Which builder runs, and with which buildpacks: pure decisions from the source's file names,
  * the app's settings and its config, so they can be tested without Docker.
  */
-import { printable } from '../lib/validate.ts';
-import { BUILTIN_BUILDPACKS, checkBuildpack, tenantBuildpackRefusal, type BuildpackRef } from './buildpack-ref.ts';
+import { builderProblem, type BuilderName } from '../lib/builders.ts';
+import { BUILTIN_BUILDPACKS, checkBuildpack, tenantBuildpackRefusal, type BuildpackRef } from '../lib/buildpack-ref.ts';
 import { BuildError } from './errors.ts';
 
-export type BuilderName = 'herokuish' | 'dockerfile' | 'null';
-export const BUILDERS: readonly BuilderName[] = ['herokuish', 'dockerfile', 'null'];
 
-export { BUILTIN_BUILDPACKS, type BuildpackRef, type BuiltinBuildpack } from './buildpack-ref.ts';
+export { BUILTIN_BUILDPACKS, type BuildpackRef, type BuiltinBuildpack } from '../lib/buildpack-ref.ts';
 
 /**
  * Dokku's rule: an explicit selection wins; otherwise a `Dockerfile` at the root of the source
@@ -17,9 +15,8 @@ export { BUILTIN_BUILDPACKS, type BuildpackRef, type BuiltinBuildpack } from './
  */
 export function detectBuilder(files: readonly string[], selected?: string | null): BuilderName {
   if (selected) {
-    if (!BUILDERS.includes(selected as BuilderName)) {
-      throw new BuildError('source', `Unknown builder '${printable(selected)}': use one of ${BUILDERS.join(', ')}`);
-    }
+    const problem = builderProblem(selected);
+    if (problem) throw new BuildError('source', problem);
     return selected as BuilderName;
   }
   return files.includes('Dockerfile') ? 'dockerfile' : 'herokuish';

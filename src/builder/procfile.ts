@@ -1,9 +1,7 @@
+import { processTypeProblem } from '../lib/process-type.ts';
 import type { ProcessTypes } from '../lib/types.ts';
 import { printable } from '../lib/validate.ts';
 import { BuildError } from './errors.ts';
-
-// A process type becomes part of a container name (`<app>.<type>.<n>`) and a DYNO value.
-const PROCESS_TYPE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 /**
  * Parses a Procfile: `type: command` per line; blank lines and `#` comments are skipped.
@@ -25,8 +23,9 @@ export function parseProcfile(text: string): ProcessTypes {
     }
     const name = line.slice(0, colon).trim();
     const command = line.slice(colon + 1).trim();
-    if (!PROCESS_TYPE.test(name)) {
-      problems.push(`line ${n}: invalid process type '${printable(name)}' (letters, digits, '-' and '_', starting with a letter or digit)`);
+    const invalid = processTypeProblem(name);
+    if (invalid) {
+      problems.push(`line ${n}: ${invalid}`);
       return;
     }
     if (command === '') {

@@ -16,6 +16,7 @@ import { BuildError } from './errors.ts';
 import { splitImageRef } from './image-ref.ts';
 import { detail, LineSplitter, step, type OnLine } from '../lib/lines.ts';
 import { withLock } from '../lib/lock.ts';
+import { LABEL } from '../lib/labels.ts';
 import { fetchPackageTarball } from './npm-registry.ts';
 import { followJsonStream } from './progress.ts';
 import { dir, file, readTar, symlink, writeTar, type TarEntry } from '../lib/tar.ts';
@@ -183,7 +184,7 @@ async function buildLayer(docker: Docker, base: string, opts: StackOptions): Pro
     file('node-runtime.tar', writeTar(nodeRuntimeEntries(node.tarball, npm.tarball))),
   ]);
   opts.onLine(step(`Building ${opts.image}`));
-  const response = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.image, rm: true, forcerm: true, labels: { 'com.dokku.stack': 'true' } });
+  const response = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.image, rm: true, forcerm: true, labels: { [LABEL.stack]: 'true' } });
   let error: string | undefined;
   const lines = new LineSplitter((l) => opts.onLine(detail(l)));
   await followJsonStream(response, (m) => {

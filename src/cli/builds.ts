@@ -1,11 +1,11 @@
 import { setSetting } from '../app/settings.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
-import { UserError } from '../lib/errors.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
 import { buildLogPath } from '../lib/settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSetting, getSettings, listBuilds } from '../state/release-queries.ts';
-import { checkBuildpack, tenantBuildpackRefusal } from '../builder/buildpack-ref.ts';
+import { checkBuildpack, tenantBuildpackRefusal } from '../lib/buildpack-ref.ts';
 import { escapeControls, parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
@@ -145,6 +145,8 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       const app = appOrGlobal(opts.global ? undefined : args[0], opts.global);
       const [property, value] = opts.global ? args : args.slice(1);
       if (!property) throw new UserError('Missing property name');
+      // The list is the app's, edited word by word so each buildpack is checked as the command takes it.
+      if (property === 'list') throw new UsageError('Use buildpacks:add, buildpacks:set, buildpacks:remove or buildpacks:clear to change the buildpack list');
       await setSetting(ctx, app, 'buildpacks', property, value ? value : null);
       io.out(step(`Set buildpacks ${property}${value ? ` to ${value}` : ' to its default'}`));
     });

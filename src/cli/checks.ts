@@ -3,7 +3,7 @@ import type { CAC } from 'cac';
 import { UsageError } from '../lib/errors.ts';
 import { requireApp } from '../state/queries.ts';
 import { getSettings } from '../state/release-queries.ts';
-import { checkSettingsFrom } from '../state/settings-schema.ts';
+import { checkSettingsFrom } from '../lib/check-settings.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from '../app/context.ts';

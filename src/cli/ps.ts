@@ -6,6 +6,7 @@ import { lockApp, recoverIfIdle } from '../app/recovery.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { defaultFormation } from '../state/release-decider.ts';
 import { getRelease, getRuntime, loadReleaseState } from '../state/release-queries.ts';
+import { processTypeProblem } from '../lib/process-type.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
 import type { Context } from '../app/context.ts';
@@ -17,8 +18,10 @@ export function parseFormation(words: string[]): Record<string, number> {
   if (words.length === 0) throw new UsageError('Give at least one TYPE=QUANTITY, e.g. web=2');
   const out: Record<string, number> = {};
   for (const w of words) {
-    const m = /^([a-z][a-z0-9_-]{0,29})=(\d{1,3})$/.exec(w);
-    if (!m) throw new UserError(`Invalid scale '${w}': use TYPE=QUANTITY with a process type from the Procfile and 0-100`);
+    const m = /^([^=]*)=(\d{1,3})$/.exec(w);
+    if (!m) throw new UserError(`Invalid scale '${printable(w)}': use TYPE=QUANTITY with a process type from the Procfile and 0-100`);
+    const invalid = processTypeProblem(m[1]!);
+    if (invalid) throw new UserError(`Invalid scale '${printable(w)}': ${invalid}`);
     out[m[1]!] = Number(m[2]);
   }
   return out;

@@ -6,16 +6,6 @@ import type { CheckSettings, Healthcheck, ReleaseSpec } from '../lib/types.ts';
  * container state, sleep) handed in, so the whole policy is testable without Docker.
  */
 
-/** Dokku's defaults, except that `wait` is 1 s and old containers are retired after 5 s, not 60. */
-export const DEFAULT_CHECK_SETTINGS: CheckSettings = {
-  enabled: true,
-  skip: false,
-  wait: 1,
-  timeout: 5,
-  attempts: 5,
-  waitToRetire: 5,
-};
-
 /** An app.json check with every limit filled in. */
 export interface HttpCheck {
   name: string;
@@ -39,16 +29,17 @@ export type CheckPlan =
   /** The port accepts connections, then each app.json check passes. */
   | { kind: 'http'; portDeadlineMs: number; checks: HttpCheck[] };
 
-const seconds = (s: number | undefined, fallback: number): number => Math.max(0, (s ?? fallback) * 1000);
+// Limits come whole from the app's settings (defaults in lib/check-settings.ts); a check may override each.
+const seconds = (s: number): number => Math.max(0, s * 1000);
 
 /** Which checks a container of `processType` gets. Only app.json `startup` checks gate a deploy. */
 export function planChecks(release: ReleaseSpec, processType: string, settings: CheckSettings): CheckPlan {
   if (!settings.enabled) return { kind: 'skip', reason: 'checks disabled for this app' };
   if (settings.skip) return { kind: 'skip', reason: 'checks skipped for this deploy' };
-  const portDeadlineMs = seconds(settings.timeout * settings.attempts, 25);
+  const portDeadlineMs = seconds(settings.timeout * settings.attempts);
   const startup = (release.healthchecks[processType] ?? []).filter((h) => (h.type ?? 'startup') === 'startup');
   const http = startup.filter((h): h is Healthcheck & { path: string } => typeof h.path === 'string' && h.path !== '');
-  if (http.length === 0) return { kind: 'uptime', portDeadlineMs, uptimeMs: seconds(settings.wait, 1) };
+  if (http.length === 0) return { kind: 'uptime', portDeadlineMs, uptimeMs: seconds(settings.wait) };
   return {
     kind: 'http',
     portDeadlineMs,
@@ -58,9 +49,9 @@ export function planChecks(release: ReleaseSpec, processType: string, settings: 
       content: h.content,
       port: h.port ?? release.webPort,
       attempts: Math.max(1, Math.floor(h.attempts ?? settings.attempts)),
-      timeoutMs: seconds(h.timeout, settings.timeout),
-      waitMs: seconds(h.wait, settings.wait),
-      initialDelayMs: seconds(h.initialDelay, 0),
+      timeoutMs: seconds(h.timeout ?? settings.timeout),
+      waitMs: seconds(h.wait ?? settings.wait),
+      initialDelayMs: seconds(h.initialDelay ?? 0),
     })),
   };
 }

@@ -1,4 +1,5 @@
 import type { ContainerCreateOptions } from 'dockerode';
+import { LABEL } from '../lib/labels.ts';
 import type { ReleaseSpec } from '../lib/types.ts';
 
 /**
@@ -7,15 +8,8 @@ import type { ReleaseSpec } from '../lib/types.ts';
  *
  * Identity lives in labels, never in names: names are for people (`docker ps`, `enter`), labels are
  * what the scheduler reads back. That lets a new container carry a temporary name while the old one
- * with the final name is still serving.
+ * with the final name is still serving. The label names are in lib/labels.ts.
  */
-export const LABEL = {
-  app: 'com.dokku.app',
-  release: 'com.dokku.release',
-  processType: 'com.dokku.process-type',
-  processIndex: 'com.dokku.process-index',
-  oneOff: 'com.dokku.one-off',
-} as const;
 
 /** Restarts a crashing process a few times, but gives up on one that can never start. */
 export const RESTART_POLICY = { Name: 'on-failure', MaximumRetryCount: 10 } as const;

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Upstream } from '../lib/types.ts';
-import { containerName, LABEL } from './container-spec.ts';
+import { LABEL } from '../lib/labels.ts';
+import { containerName } from './container-spec.ts';
 import type { ContainerState, ContainerStatus } from './scheduler.ts';
 
 /** Reading an app's containers back from Docker, through their labels. */

@@ -1,5 +1,7 @@
+import { builderProblem } from '../lib/builders.ts';
+import { buildpackListProblem } from '../lib/buildpack-ref.ts';
+import { CHECK_NUMBERS, checkSettingDefaults } from '../lib/check-settings.ts';
 import { UserError } from '../lib/errors.ts';
-import type { CheckSettings } from '../lib/types.ts';
 import { printable } from '../lib/validate.ts';
 import type { DomainEvent } from './events.ts';
 import { PROXY_SETTINGS } from './proxy-settings.ts';
@@ -10,29 +12,33 @@ import { PROXY_SETTINGS } from './proxy-settings.ts';
  */
 interface SettingSpec {
   default: string;
+  /** What a refused value should have been ("a whole number from 0 to 600"), or undefined. */
   check(value: string): string | undefined;
+  /** Why a value is refused, as a whole sentence: for rules whose own module words the reason. */
+  refuse?(value: string): string | undefined;
   global?: boolean;
 }
 
 const wholeNumber = (min: number, max: number) => (v: string) =>
   /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? undefined : `a whole number from ${min} to ${max}`;
 const bool = (v: string) => (v === 'true' || v === 'false' ? undefined : 'true or false');
-const oneOf = (...values: string[]) => (v: string) => (values.includes(v) ? undefined : values.join(', '));
 const imageRef = (v: string) => (/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(v) ? undefined : 'a Docker image reference');
 
+const checkDefaults = checkSettingDefaults();
+const checkNumbers = Object.fromEntries(
+  Object.entries(CHECK_NUMBERS).map(([key, n]): [string, SettingSpec] => [key, { default: checkDefaults[key]!, check: wholeNumber(n.min, n.max) }]),
+);
+
 export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
-  builder: { selected: { default: '', check: (v) => (v === '' ? undefined : oneOf('herokuish', 'dockerfile', 'null')(v)) } },
+  builder: { selected: { default: '', check: () => undefined, refuse: (v) => (v === '' ? undefined : builderProblem(v)) } },
   buildpacks: {
-    list: { default: '[]', check: () => undefined },
+    list: { default: '[]', check: () => undefined, refuse: buildpackListProblem },
     stack: { default: '', check: (v) => (v === '' ? undefined : imageRef(v)), global: true },
   },
   checks: {
-    disabled: { default: 'false', check: bool },
-    skipped: { default: 'false', check: bool },
-    wait: { default: '1', check: wholeNumber(0, 600) },
-    timeout: { default: '5', check: wholeNumber(1, 600) },
-    attempts: { default: '5', check: wholeNumber(1, 100) },
-    'wait-to-retire': { default: '5', check: wholeNumber(0, 3600) },
+    disabled: { default: checkDefaults.disabled!, check: bool },
+    skipped: { default: checkDefaults.skipped!, check: bool },
+    ...checkNumbers,
   },
   releases: { 'keep-count': { default: '10', check: wholeNumber(1, 1000) } },
   ...PROXY_SETTINGS,
@@ -57,6 +63,8 @@ export function decideSetting(namespace: string, key: string, value: string | nu
   }
   if (spec.global && !isGlobal) throw new UserError(`${namespace} ${key} can only be set with --global`);
   if (value !== null) {
+    const refusal = spec.refuse?.(value);
+    if (refusal) throw new UserError(refusal);
     const problem = spec.check(value);
     if (problem) throw new UserError(`Invalid value for ${namespace} ${key}: '${printable(value)}' (expected ${problem})`);
   }
@@ -66,16 +74,4 @@ export function decideSetting(namespace: string, key: string, value: string | nu
 
 export function settingDefault(namespace: string, key: string): string {
   return SETTINGS[namespace]?.[key]?.default ?? '';
-}
-
-export function checkSettingsFrom(values: Record<string, string>, fallback: (key: string) => string = (k) => settingDefault('checks', k)): CheckSettings {
-  const get = (k: string) => values[k] ?? fallback(k);
-  return {
-    enabled: get('disabled') !== 'true',
-    skip: get('skipped') === 'true',
-    wait: Number(get('wait')),
-    timeout: Number(get('timeout')),
-    attempts: Number(get('attempts')),
-    waitToRetire: Number(get('wait-to-retire')),
-  };
 }

@@ -38,6 +38,7 @@ const ssh = (name: string, command: string, code: 1 | 2, message: RegExp): Case 
 
 const INVALID_NAME = /^Invalid app name '.*': use lowercase letters, digits and dashes/;
 const INVALID_KEY = /^Invalid config key '.*': use letters, digits and underscores/;
+const UNKNOWN_RUBY = /^Unknown buildpack 'ruby': use a built-in one \(nodejs, python, static, procfile\) or a git URL$/;
 const REFUSED = /^Refusing command: .+ at character \d+; quote it if it is meant literally$/;
 
 const CASES: Case[] = [
@@ -118,6 +119,16 @@ const CASES: Case[] = [
   argv('one argument too many', ['apps:create', 'a', 'b'], 2, /^Unused args: `b`$/),
   argv('unknown option', ['apps:list', '--bogus'], 2, /^Unknown option `--bogus`$/),
   argv('an option of another command', ['apps:list', '--force'], 2, /^Unknown option `--force`$/),
+
+  // Words checked by the same rule the build or the scheduler applies, with the same reason.
+  argv('buildpack that is no built-in', ['buildpacks:add', 'web', 'ruby'], 1, UNKNOWN_RUBY),
+  argv('BUILDPACK_URL that is no built-in', ['config:set', 'web', 'BUILDPACK_URL=ruby'], 1, UNKNOWN_RUBY),
+  argv('buildpack list set as a property', ['buildpacks:set-property', 'web', 'list', '["ruby"]'], 2, /^Use buildpacks:add, buildpacks:set, buildpacks:remove or buildpacks:clear to change the buildpack list$/),
+  argv('valid buildpack list set as a property', ['buildpacks:set-property', 'web', 'list', '["nodejs"]'], 2, /^Use buildpacks:add, buildpacks:set, /),
+  argv('unknown builder', ['builder:set', 'web', 'selected', 'pack'], 1, /^Unknown builder 'pack': use one of herokuish, dockerfile, null$/),
+  argv('process type with a dot', ['ps:scale', 'web', 'we.b=1'], 1, /^Invalid scale 'we\.b=1': invalid process type 'we\.b' \(letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters\)$/),
+  argv('process type of 64 characters', ['ps:scale', 'web', `${'w'.repeat(64)}=1`], 1, /^Invalid scale '.*': invalid process type/),
+  argv('checks wait beyond its range', ['checks:set', 'web', 'wait', '601'], 1, /^Invalid value for checks wait: '601' \(expected a whole number from 0 to 600\)$/),
 
   // SSH command strings: split by the tokenizer, never by a shell.
   ssh('ssh: ;', 'apps:create x; apps:create y', 1, REFUSED),

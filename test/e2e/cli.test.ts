@@ -397,6 +397,42 @@ describe.each(TARGETS)('dokku CLI ($name, $driver)', (target: Target) => {
     });
   });
 
+  describe('words checked by the rule the build uses', () => {
+    it('ps:scale takes a process type as the Procfile does, case kept', () => {
+      const dokku = fresh();
+      dokku.ok('apps:create', 'web');
+      expect(dokku.ok('ps:scale', 'web', 'Worker=1', 'clock_2=0')).toBe('-----> Scaling web processes: Worker=1 clock_2=0\n');
+      expect(dokku.ok('ps:scale', 'web')).toBe('=====> Scaling for web\nproctype: qty\n--------: ---\nWorker:   1\nclock_2:  0\n');
+    });
+
+    it('checks:report shows the defaults before anything is set, and a setting once set', () => {
+      const dokku = fresh();
+      dokku.ok('apps:create', 'web');
+      const report = () => JSON.parse(dokku.ok('checks:report', 'web', '--format', 'json')) as Record<string, string>;
+      expect(report()).toEqual({
+        'checks-enabled': 'true',
+        'checks-skipped': 'false',
+        'checks-wait': '1',
+        'checks-timeout': '5',
+        'checks-attempts': '5',
+        'checks-wait-to-retire': '5',
+      });
+      dokku.ok('checks:set', 'web', 'wait-to-retire', '60');
+      expect(report()['checks-wait-to-retire']).toBe('60');
+      dokku.ok('checks:set', 'web', 'wait-to-retire');
+      expect(report()['checks-wait-to-retire']).toBe('5');
+    });
+
+    it('buildpacks:add takes a git URL in scp form and a built-in name, and lists them', () => {
+      const dokku = fresh();
+      dokku.ok('apps:create', 'web');
+      dokku.ok('buildpacks:add', 'web', 'git@github.com:heroku/heroku-buildpack-ruby.git');
+      dokku.ok('buildpacks:add', 'web', 'heroku/nodejs');
+      expect(dokku.ok('buildpacks:list', 'web', '--format', 'json')).toBe(`${JSON.stringify(['git@github.com:heroku/heroku-buildpack-ruby.git', 'heroku/nodejs'], null, 2)}\n`);
+      expect(dokku.ok('builder:set', 'web', 'selected', 'dockerfile')).toBe('-----> Set builder selected to dockerfile\n');
+    });
+  });
+
   describe('events', () => {
     const seeded = (): Cli => {
       const dokku = fresh();

@@ -56,7 +56,8 @@ describe('sample apps deployed by the compiled binary', () => {
     const { app, body } = await deploy('dockerfile', 'docker-ok');
     expect(body).toContain('MESSAGE=docker-ok');
     const info = JSON.parse((await dokku('releases:info', app, 'v1', '--format', 'json')).stdout);
-    expect(info.processes).toBeDefined();
+    // No Procfile: one web process running the image's own CMD (an empty command).
+    expect(info.processes).toEqual({ web: '' });
     const port = withDb(root, (db) => (db.prepare('SELECT r.web_port FROM releases r JOIN apps a ON a.id = r.app_id WHERE a.name = ?').get(app) as { web_port: number }).web_port);
     expect(port).toBe(3000);
   }, 600_000);

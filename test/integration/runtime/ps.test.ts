@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CHECK_SETTINGS } from '../../../src/runtime/checks.ts';
+import { DEFAULT_CHECK_SETTINGS } from '../../../src/lib/check-settings.ts';
 import { DockerLocalScheduler } from '../../../src/runtime/docker-local.ts';
 import { NoSuchContainerError, type DeployRequest, type LogLine } from '../../../src/runtime/scheduler.ts';
 import type { ReleaseSpec, Upstream } from '../../../src/lib/types.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CHECK_SETTINGS } from '../../../src/runtime/checks.ts';
+import { DEFAULT_CHECK_SETTINGS } from '../../../src/lib/check-settings.ts';
 import { DockerLocalScheduler, type RetireJob } from '../../../src/runtime/docker-local.ts';
 import type { DeployRequest } from '../../../src/runtime/scheduler.ts';
 import type { ReleaseSpec, Upstream } from '../../../src/lib/types.ts';

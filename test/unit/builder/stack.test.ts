@@ -35,12 +35,14 @@ describe('stack', () => {
     expect(paths).toContain('usr/local/lib/node_modules/npm/node_modules/semver'); // parents are explicit
     expect(entries.find((e) => e.path === 'usr/local/bin/npm')).toMatchObject({ type: 'symlink', linkname: '../lib/node_modules/npm/bin/npm-cli.js' });
     expect(entries.find((e) => e.path === 'usr/local/lib/node_modules/npm/bin/npm-cli.js')?.mode).toBe(0o755);
-    // every directory comes before what it holds
-    const dirs = entries.filter((e) => e.type === 'dir').map((e) => e.path);
-    for (const e of entries) {
-      const parent = e.path.slice(0, e.path.lastIndexOf('/'));
-      if (parent) expect(dirs.indexOf(parent)).toBeLessThan(entries.indexOf(e) + 1);
-    }
+    // every directory is listed, and comes before what it holds
+    const dirAt = new Map(entries.flatMap((e, i) => (e.type === 'dir' ? [[e.path, i] as const] : [])));
+    entries.forEach((e, i) => {
+      const parent = e.path.slice(0, Math.max(0, e.path.lastIndexOf('/')));
+      if (!parent) return;
+      expect(dirAt.has(parent), `${e.path}: its directory ${parent} is listed`).toBe(true);
+      expect(dirAt.get(parent)!, `${e.path}: its directory ${parent} comes first`).toBeLessThan(i);
+    });
   });
 
   it('refuses a node tarball without bin/node', () => {

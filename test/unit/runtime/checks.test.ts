@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CheckFailure, httpAddress, tcpAddress, DEFAULT_CHECK_SETTINGS, judgeResponse, planChecks, runChecks, type CheckPlan, type CheckTarget, type ContainerCondition, type Probe } from '../../../src/runtime/checks.ts';
+import { DEFAULT_CHECK_SETTINGS } from '../../../src/lib/check-settings.ts';
+import { CheckFailure, httpAddress, tcpAddress, judgeResponse, planChecks, runChecks, type CheckPlan, type CheckTarget, type ContainerCondition, type Probe } from '../../../src/runtime/checks.ts';
 import type { CheckSettings, Healthcheck, ReleaseSpec } from '../../../src/lib/types.ts';
 
 const settings: CheckSettings = { ...DEFAULT_CHECK_SETTINGS, wait: 2, timeout: 3, attempts: 4 };

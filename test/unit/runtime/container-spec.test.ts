@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { containerName, containerSpec, LABEL, oneOffSpec, procfileCommand, upcomingName } from '../../../src/runtime/container-spec.ts';
+import { LABEL } from '../../../src/lib/labels.ts';
+import { containerName, containerSpec, oneOffSpec, procfileCommand, upcomingName } from '../../../src/runtime/container-spec.ts';
 import type { ReleaseSpec } from '../../../src/lib/types.ts';
 
 const release: ReleaseSpec = {

@@ -1,6 +1,7 @@
 /**
- * What a buildpack may be, in one place: `buildpacks:add|set` check a word with it when it is set,
- * and the build checks the app's list, `BUILDPACK_URL` and `.buildpacks` with it again. Pure.
+ * What a buildpack may be, in one place: `buildpacks:add|set` and `config:set BUILDPACK_URL=…` check
+ * a word with it when it is set, the settings schema checks the stored list with it, and the build
+ * checks the app's list, `BUILDPACK_URL` and `.buildpacks` with it again. Pure, so every floor can.
  *
  * Anyone: a built-in name, or a git URL (`https://`, `http://`, `git://`, `ssh://`, `file://`, an
  * absolute path, or scp-style `user@host:path`) with an optional `#branch-or-tag-or-commit`. No
@@ -10,7 +11,7 @@
  * A tenant (a non-admin key): built-ins, `https://`, `ssh://` and scp-style URLs only; a path or
  * `file://` URL names the server's own files, and plain `http://`/`git://` can be rewritten on the way.
  */
-import { printable } from '../lib/validate.ts';
+import { printable } from './validate.ts';
 
 /** Built-in buildpacks, in the order auto-detection tries them. `procfile` matches last. */
 export const BUILTIN_BUILDPACKS = ['nodejs', 'python', 'static', 'procfile'] as const;
@@ -113,4 +114,24 @@ export function tenantBuildpackRefusal(ref: BuildpackRef): string | undefined {
   if (ref.kind === 'builtin' || TENANT_TRANSPORTS.includes(ref.transport)) return undefined;
   if (ref.transport === 'file' || ref.transport === 'path') return `buildpack ${printable(ref.ref)} names a path on the server: only admin keys may`;
   return `buildpack ${printable(ref.ref)} uses ${ref.transport}://: non-admin keys may use https://, ssh:// and git@host:path URLs only`;
+}
+
+/**
+ * The app's stored list (`buildpacks.list`, JSON): every entry a buildpack by `checkBuildpack`, each
+ * once. Why it is refused, as a whole sentence, or undefined when it is fine.
+ */
+export function buildpackListProblem(json: string): string | undefined {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list) || !list.every((b) => typeof b === 'string')) return `Invalid buildpack list '${printable(json)}': expected a JSON list of buildpacks`;
+  for (const b of list as string[]) {
+    const checked = checkBuildpack(b);
+    if (!checked.ok) return checked.problem;
+  }
+  const twice = (list as string[]).find((b, i) => list.indexOf(b) !== i);
+  return twice === undefined ? undefined : `Buildpack ${printable(twice)} is listed twice`;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkBuildpack, tenantBuildpackRefusal } from '../../../src/builder/buildpack-ref.ts';
+import { buildpackListProblem, checkBuildpack, tenantBuildpackRefusal } from '../../../src/lib/buildpack-ref.ts';
+import { decideSetting } from '../../../src/state/settings-schema.ts';
 import { ADMIN_ONLY_BUILDPACKS, MALFORMED_BUILDPACKS, TENANT_BUILDPACKS } from '../../fixtures/buildpack-inputs.ts';
 import { buildPlan, parseBuildpackRef } from '../../../src/builder/plan.ts';
 import { BuildError } from '../../../src/builder/errors.ts';
@@ -44,5 +45,40 @@ describe('buildpack validation', () => {
       expect(() => buildPlan({ files: [], tenant: true, ...input })).toThrow(/Refused buildpack .* names a path on the server/);
     }
     expect(parseBuildpackRef('  nodejs  ', { tenant: true })).toMatchObject({ kind: 'builtin', name: 'nodejs' });
+  });
+
+  it.each(MALFORMED_BUILDPACKS.filter((b) => b !== '').map((b) => [JSON.stringify(b).slice(0, 60), b]))('the command and the build refuse %s for one reason, word for word', (_, text) => {
+    const checked = checkBuildpack(text);
+    if (checked.ok) throw new Error('expected a refusal');
+    // Surrounding whitespace is read as a line of .buildpacks would be; everything else fails alike.
+    if (text.trim() !== text) return;
+    for (const input of [{ buildpacks: [text] }, { env: { BUILDPACK_URL: text } }]) {
+      expect(() => buildPlan({ files: [], ...input })).toThrow(BuildError);
+      expect(() => buildPlan({ files: [], ...input })).toThrow(checked.problem);
+    }
+    expect(() => decideSetting('buildpacks', 'list', JSON.stringify([text]), undefined, false)).toThrow(checked.problem);
+  });
+});
+
+describe('the stored buildpack list', () => {
+  it('takes a list of buildpacks, each once', () => {
+    expect(buildpackListProblem('[]')).toBeUndefined();
+    expect(buildpackListProblem(JSON.stringify(TENANT_BUILDPACKS))).toBeUndefined();
+    expect(buildpackListProblem(JSON.stringify(ADMIN_ONLY_BUILDPACKS))).toBeUndefined();
+    expect(decideSetting('buildpacks', 'list', '["nodejs","https://example.com/bp.git#v1"]', undefined, false)).toHaveLength(1);
+  });
+
+  it('refuses an entry the command would refuse, with its reason', () => {
+    expect(buildpackListProblem('["nodejs","ruby"]')).toBe("Unknown buildpack 'ruby': use a built-in one (nodejs, python, static, procfile) or a git URL");
+    expect(() => decideSetting('buildpacks', 'list', '["ruby"]', undefined, false)).toThrow(
+      "Unknown buildpack 'ruby': use a built-in one (nodejs, python, static, procfile) or a git URL",
+    );
+  });
+
+  it('refuses what is no list of words, and a buildpack listed twice', () => {
+    for (const json of ['', 'nodejs', '{}', '"nodejs"', '[1]', '[["nodejs"]]', '[null]']) {
+      expect(buildpackListProblem(json), json).toBe(`Invalid buildpack list '${json}': expected a JSON list of buildpacks`);
+    }
+    expect(buildpackListProblem('["nodejs","nodejs"]')).toBe('Buildpack nodejs is listed twice');
   });
 });

@@ -1,0 +1,18 @@
+/**
+ * Every Docker label this program writes or reads back, spelled once. Identity lives in labels, not
+ * in names: the scheduler finds an app's containers by them, cleanup finds its images and volumes,
+ * and the image check reads which app built an image.
+ */
+export const LABEL = {
+  /** On containers, images and volumes: the app they belong to. */
+  app: 'com.dokku.app',
+  release: 'com.dokku.release',
+  processType: 'com.dokku.process-type',
+  processIndex: 'com.dokku.process-index',
+  oneOff: 'com.dokku.one-off',
+  /** On built images and build containers: which builder made them, and with which buildpack. */
+  builder: 'com.dokku.builder',
+  buildpack: 'com.dokku.buildpack',
+  /** On the stack image this host builds. */
+  stack: 'com.dokku.stack',
+} as const;
