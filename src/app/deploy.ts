@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { UserError } from '../lib/errors.ts';
 import { buildLogPath, sourcePath, type Settings } from '../lib/settings.ts';
-import type { StoredEvent } from '../state/events.ts';
+import { firstOf, type StoredEvent } from '../state/events.ts';
 import { findAppById, requireApp, type AppRow } from '../state/queries.ts';
 import { defaultFormation, type ReleaseCommand, type ReleaseRecord } from '../state/release-decider.ts';
 import { getFormation, getRelease, getRuntime, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from '../state/release-queries.ts';
@@ -31,13 +31,13 @@ export async function deploySource(p: Pipeline, appName: string, source: Source)
   let log: WriteStream | undefined;
   try {
     const sha = source.kind === 'git' || source.kind === 'archive' ? source.sha : undefined;
-    const [started] = decide(p, app.id, { type: 'build:start', source: source.kind, ...(sha ? { sha } : {}) });
-    const build = (started!.data as { build: number }).build;
+    const started = firstOf(decide(p, app.id, { type: 'build:start', source: source.kind, ...(sha ? { sha } : {}) }), 'BuildStarted');
+    const build = started!.data.build;
     log = openLog(buildLogPath(p.settings, app.id, build));
     const onLine = tee(p.onLine, log);
     const result = await buildStep(p, app, build, source, onLine);
     const events = decide(p, app.id, { type: 'release:from-build', build, result, ...(sha ? { sha } : {}) });
-    const version = (events.find((e) => e.type === 'ReleaseCreated')!.data as { version: number }).version;
+    const version = firstOf(events, 'ReleaseCreated')!.data.version;
     await deployRelease(p, app, version, onLine);
     return getRelease(p.store.db, app.id, version)!;
   } finally {
@@ -185,9 +185,9 @@ export async function decideAndDeploy(
   try {
     const events = decide(p, app.id, command);
     if (events.length) onDecided(events);
-    const created = events.find((e) => e.type === 'ReleaseCreated');
+    const created = firstOf(events, 'ReleaseCreated');
     if (!created) return { events };
-    const version = (created.data as { version: number }).version;
+    const version = created.data.version;
     await deployRelease(p, app, version);
     return { events, deployed: version };
   } finally {

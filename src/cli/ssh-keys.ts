@@ -7,7 +7,7 @@ import { inspectPublicKey } from '../ssh/public-key.ts';
 import { selfCommand } from '../lib/self.ts';
 import { decideAccess, validateKeyName, type AccessCommand } from '../state/access-decider.ts';
 import { listKeys, loadAccessState } from '../state/access-queries.ts';
-import { ACCESS_STREAM, type StoredEvent } from '../state/events.ts';
+import { ACCESS_STREAM, firstOf, type StoredEvent } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from '../app/context.ts';
@@ -56,9 +56,9 @@ export function registerSshKeys(cli: CAC, ctx: Context): void {
     .action(async (name: string, file: string | undefined, opts: { admin?: boolean }) => {
       validateKeyName(name);
       const key = await inspectPublicKey(await readKeyText(ctx, file));
-      const [added] = await runAccessCommand(ctx, { type: 'ssh-keys:add', name, key, admin: Boolean(opts.admin) });
+      const added = firstOf(await runAccessCommand(ctx, { type: 'ssh-keys:add', name, key, admin: Boolean(opts.admin) }), 'SshKeyAdded');
       await syncAuthorizedKeys(ctx);
-      const admin = (added!.data as { admin: boolean }).admin;
+      const admin = added!.data.admin;
       io.out(step(`Added ${admin ? 'admin key' : 'key'} ${name} (${key.fingerprint})`));
       if (!admin) io.out(detail(`It may use no app yet: acl:add <app> ${name}`));
     });
@@ -87,9 +87,9 @@ export function registerSshKeys(cli: CAC, ctx: Context): void {
       }
       const command: AccessCommand =
         name !== undefined ? { type: 'ssh-keys:remove', name } : { type: 'ssh-keys:remove', fingerprint: String(opts.fingerprint) };
-      const [removed] = await runAccessCommand(ctx, command);
+      const removed = firstOf(await runAccessCommand(ctx, command), 'SshKeyRemoved');
       await syncAuthorizedKeys(ctx);
-      const d = removed!.data as { name: string; fingerprint: string };
+      const d = removed!.data;
       io.out(step(`Removed key ${d.name} (${d.fingerprint})`));
     });
 }
