@@ -6,8 +6,8 @@ import { buildLogPath, sourcePath, type Settings } from '../lib/settings.ts';
 import { firstOf, type StoredEvent } from '../state/events.ts';
 import { findAppById, requireApp, type AppRow } from '../state/queries.ts';
 import { defaultFormation, type ReleaseCommand, type ReleaseRecord } from '../state/release-decider.ts';
-import { getFormation, getRelease, getRuntime, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from '../state/release-queries.ts';
-import { checkSettingsFrom, settingDefault } from '../state/settings-schema.ts';
+import { getFormation, getRelease, getRuntime, getSettings, setting, listReleases, loadReleaseState, releaseContext } from '../state/release-queries.ts';
+import { checkSettingsFrom } from '../state/settings-schema.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
 import type { DeployResult, Scheduler } from '../runtime/scheduler.ts';
 import type { Builder, Source } from '../builder/port.ts';
@@ -52,7 +52,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
     const builder = await p.builder();
     const current = listReleases(db, app.id, 1)[0];
     const effective: Source = source.kind === 'rebuild' ? rebuildSource(p.settings, app.id, current) : source;
-    const selected = getSetting(db, app.id, 'builder', 'selected', '');
+    const selected = setting(db, app.id, 'builder', 'selected');
     const env = { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config };
     const result = await builder.build({
       app: app.name,
@@ -160,7 +160,7 @@ export async function switchTraffic(p: Pipeline, appId: string, version: number,
 /** Keeps the images of the last `keep-count` releases (and the current one); records what went. */
 async function pruneImages(p: Pipeline, app: AppRow): Promise<void> {
   const { db } = p.store;
-  const keep = Number(getSetting(db, app.id, 'releases', 'keep-count', settingDefault('releases', 'keep-count')));
+  const keep = Number(setting(db, app.id, 'releases', 'keep-count'));
   const releases = listReleases(db, app.id);
   const kept = new Set(releases.slice(0, keep).map((r) => r.image));
   const current = loadReleaseState(db, app.id).current;
