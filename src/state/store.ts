@@ -50,8 +50,9 @@ function dataProblem(r: Pick<EventRow, 'data'>): string | undefined {
 }
 
 /**
- * The one place a row becomes a typed event: the log holds only what `append` wrote from a
- * DomainEvent, so its type and parsed data are taken as that event's.
+ * The one place a row becomes a typed event: the log holds what `append` wrote from a DomainEvent,
+ * so its type and parsed data are taken as that event's. A type only a newer binary knows passes
+ * through as well; every switch over event types has a default for it.
  */
 function toStored(r: EventRow): StoredEvent {
   let data: unknown;
