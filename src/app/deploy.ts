@@ -3,11 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { UserError } from '../lib/errors.ts';
 import { buildLogPath, sourcePath, type Settings } from '../lib/settings.ts';
-import type { StoredEvent } from '../state/events.ts';
+import { firstOf, type StoredEvent } from '../state/events.ts';
 import { findAppById, requireApp, type AppRow } from '../state/queries.ts';
 import { defaultFormation, type ReleaseCommand, type ReleaseRecord } from '../state/release-decider.ts';
-import { getFormation, getRelease, getSetting, getSettings, listReleases, loadReleaseState, releaseContext } from '../state/release-queries.ts';
-import { settingDefault } from '../state/settings-schema.ts';
+import { getFormation, getRelease, getSettings, listReleases, loadReleaseState, releaseContext, setting } from '../state/release-queries.ts';
 import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
 import type { DeployResult } from '../runtime/scheduler.ts';
@@ -31,13 +30,13 @@ export async function deploySource(p: Pipeline, app: AppRow, source: Source): Pr
   let log: WriteStream | undefined;
   try {
     const sha = source.kind === 'git' || source.kind === 'archive' ? source.sha : undefined;
-    const [started] = decide(p, app.id, { type: 'build:start', source: source.kind, ...(sha ? { sha } : {}) });
-    const build = (started!.data as { build: number }).build;
+    const started = firstOf(decide(p, app.id, { type: 'build:start', source: source.kind, ...(sha ? { sha } : {}) }), 'BuildStarted');
+    const build = started!.data.build;
     log = openLog(buildLogPath(p.settings, app.id, build));
     const onLine = tee(p.onLine, log);
     const result = await buildStep(p, app, build, source, onLine);
     const events = decide(p, app.id, { type: 'release:from-build', build, result, ...(sha ? { sha } : {}) });
-    const version = (events.find((e) => e.type === 'ReleaseCreated')!.data as { version: number }).version;
+    const version = firstOf(events, 'ReleaseCreated')!.data.version;
     await deployRelease(p, app, version, onLine);
     return getRelease(p.store.db, app.id, version)!;
   } finally {
@@ -52,7 +51,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
     const builder = await p.builder();
     const current = listReleases(db, app.id, 1)[0];
     const effective: Source = source.kind === 'rebuild' ? rebuildSource(p.settings, app.id, current) : source;
-    const selected = getSetting(db, app.id, 'builder', 'selected', '');
+    const selected = setting(db, app.id, 'builder', 'selected');
     const env = { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config };
     const result = await builder.build({
       app: app.name,
@@ -157,7 +156,7 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
 /** Keeps the images of the last `keep-count` releases (and the current one); records what went. */
 async function pruneImages(p: Pipeline, app: AppRow): Promise<void> {
   const { db } = p.store;
-  const keep = Number(getSetting(db, app.id, 'releases', 'keep-count', settingDefault('releases', 'keep-count')));
+  const keep = Number(setting(db, app.id, 'releases', 'keep-count'));
   const releases = listReleases(db, app.id);
   const kept = new Set(releases.slice(0, keep).map((r) => r.image));
   const current = loadReleaseState(db, app.id).current;
@@ -182,9 +181,9 @@ export async function decideAndDeploy(
   try {
     const events = decide(p, app.id, command);
     if (events.length) onDecided(events);
-    const created = events.find((e) => e.type === 'ReleaseCreated');
+    const created = firstOf(events, 'ReleaseCreated');
     if (!created) return { events };
-    const version = (created.data as { version: number }).version;
+    const version = created.data.version;
     await deployRelease(p, app, version);
     return { events, deployed: version };
   } finally {

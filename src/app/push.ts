@@ -11,14 +11,14 @@ import { UserError } from '../lib/errors.ts';
 import { gitRepoPath } from '../lib/settings.ts';
 import type { Database } from '../state/db.ts';
 import type { AppRow } from '../state/queries.ts';
-import { getSetting } from '../state/release-queries.ts';
+import { setting } from '../state/release-queries.ts';
 import { describeRef, isZeroSha, parseRefUpdates, planPush } from '../git/push.ts';
 import { setHead } from '../git/repo.ts';
 import { loadExeca } from '../lib/execa.ts';
 
 /** The deploy branch: the app's setting, else the global one, else none yet. */
 export function deployBranchOf(db: Database, appId: string): string | undefined {
-  return getSetting(db, appId, 'git', 'deploy-branch', '') || undefined;
+  return setting(db, appId, 'git', 'deploy-branch') || undefined;
 }
 
 /** Deploys one pushed commit of the app's repository. */

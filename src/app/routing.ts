@@ -9,7 +9,7 @@ import { type ProxyState } from '../state/proxy-decider.ts';
 import { domainTakenExplicitly, listDomains, proxyState } from '../state/proxy-queries.ts';
 import { findAppById, listApps, type AppRow } from '../state/queries.ts';
 import { getRelease, getRuntime, getSettings, listReleases } from '../state/release-queries.ts';
-import { settingDefault } from '../state/settings-schema.ts';
+import { settingDefault, type SettingReader } from '../state/settings-schema.ts';
 import type { EventStore } from '../state/store.ts';
 import type { Upstream } from '../lib/types.ts';
 import { effectiveDomains, isWildcard } from '../lib/domains.ts';
@@ -39,7 +39,7 @@ export interface Pending {
   version?: number;
 }
 
-type SettingsView = (namespace: string, key: string) => string;
+type SettingsView = SettingReader;
 
 function settingsView(store: EventStore, appId: string, pending: Pending): SettingsView {
   const cache = new Map<string, Record<string, string>>();

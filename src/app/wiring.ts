@@ -3,7 +3,7 @@ import type { Pipeline } from './pipeline.ts';
 import type { RetireJob } from '../runtime/docker-local.ts';
 import { selfCommand } from '../lib/self.ts';
 import type { Context } from './context.ts';
-import { getSetting } from '../state/release-queries.ts';
+import { setting } from '../state/release-queries.ts';
 import { routingProxy } from './routing.ts';
 
 /**
@@ -55,5 +55,5 @@ function retireInBackground(job: RetireJob): void {
 /** The stack image builds run on: the global `buildpacks stack` setting, else DOKKU_STACK_IMAGE. */
 export async function stackImage(ctx: Context): Promise<string> {
   const { db } = await ctx.store();
-  return getSetting(db, '', 'buildpacks', 'stack', '') || ctx.settings.stackImage;
+  return setting(db, '', 'buildpacks', 'stack') || ctx.settings.stackImage;
 }

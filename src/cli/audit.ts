@@ -4,8 +4,9 @@ import type { StoredEvent } from '../state/events.ts';
  * How an event reads in the audit log. Config values never leave through here: only their keys.
  */
 export function summarize(e: StoredEvent): string {
-  const d = e.data as Record<string, unknown>;
-  switch (e.type) {
+  // Destructured together, so each case narrows `d` to its event's payload.
+  const { type, data: d } = e;
+  switch (type) {
     case 'AppCreated':
       return `Created ${d.name}`;
     case 'AppRenamed':
@@ -17,9 +18,9 @@ export function summarize(e: StoredEvent): string {
     case 'AppUnlocked':
       return 'Unlocked';
     case 'ConfigSet':
-      return `Set ${Object.keys(d.vars as object).join(', ')}`;
+      return `Set ${Object.keys(d.vars).join(', ')}`;
     case 'ConfigUnset':
-      return `Unset ${(d.keys as string[]).join(', ')}`;
+      return `Unset ${d.keys.join(', ')}`;
     case 'BuildStarted':
       return `Build ${d.build} started from ${d.source}${d.sha ? ` ${String(d.sha).slice(0, 7)}` : ''}`;
     case 'BuildSucceeded':
@@ -31,19 +32,19 @@ export function summarize(e: StoredEvent): string {
     case 'DeployStarted':
       return `Deploying v${d.version}`;
     case 'TrafficSwitched':
-      return `Traffic to v${d.version} (${(d.upstreams as unknown[]).length} upstreams)`;
+      return `Traffic to v${d.version} (${d.upstreams.length} upstreams)`;
     case 'DeploySucceeded':
       return `Deployed v${d.version}`;
     case 'DeployFailed':
       return `Deploy of v${d.version} failed: ${String(d.reason).split('\n')[0]}`;
     case 'Scaled':
-      return `Scaled ${Object.entries(d.formation as object).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+      return `Scaled ${Object.entries(d.formation).map(([k, v]) => `${k}=${v}`).join(' ')}`;
     case 'ProcessesStopped':
       return 'Stopped';
     case 'ProcessesStarted':
       return 'Started';
     case 'ReleaseImagesPruned':
-      return `Pruned images of ${(d.versions as number[]).map((v) => `v${v}`).join(', ')}`;
+      return `Pruned images of ${d.versions.map((v) => `v${v}`).join(', ')}`;
     case 'SettingSet':
       return d.value === null ? `Reset ${d.namespace} ${d.key}` : `Set ${d.namespace} ${d.key} to ${d.value}`;
     case 'DomainAdded':
@@ -51,9 +52,9 @@ export function summarize(e: StoredEvent): string {
     case 'DomainRemoved':
       return `Removed domain ${d.domain}`;
     case 'PortsSet':
-      return (d.ports as string[]).length ? `Set ports ${(d.ports as string[]).join(' ')}` : 'Reset ports to the default';
+      return d.ports.length ? `Set ports ${d.ports.join(' ')}` : 'Reset ports to the default';
     case 'CertAdded':
-      return `Added ${d.source} certificate for ${(d.names as string[]).join(', ')} (expires ${String(d.notAfter).slice(0, 10)})`;
+      return `Added ${d.source} certificate for ${d.names.join(', ')} (expires ${String(d.notAfter).slice(0, 10)})`;
     case 'CertRemoved':
       return `Removed certificate${d.reason ? ` (${d.reason})` : ''}`;
     case 'SshKeyAdded':
@@ -65,20 +66,21 @@ export function summarize(e: StoredEvent): string {
     case 'AccessRevoked':
       return `Took access to ${d.app} from key ${d.key}`;
     case 'KeyDomainsSet':
-      return (d.domains as string[]).length ? `Let key ${d.key} add domains under ${(d.domains as string[]).join(', ')}` : `Took the domain grant of key ${d.key} away`;
+      return d.domains.length ? `Let key ${d.key} add domains under ${d.domains.join(', ')}` : `Took the domain grant of key ${d.key} away`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:
-      return e.type;
+      // A type this binary does not know (written by a newer version) reads as its name.
+      return type;
   }
 }
 
 /** The payload as the audit log may show it: secrets reduced to their keys. */
 export function maskedData(e: StoredEvent): unknown {
-  if (e.type === 'ConfigSet') return { keys: Object.keys((e.data as { vars: object }).vars) };
+  if (e.type === 'ConfigSet') return { keys: Object.keys(e.data.vars) };
   if (e.type === 'ReleaseCreated') {
     // A release carries a full config snapshot: show which keys it had, never their values.
-    const { config, env, ...rest } = e.data as { config: object; env: object };
+    const { config, env, ...rest } = e.data;
     return { ...rest, config: Object.keys(config ?? {}), env: Object.keys(env ?? {}) };
   }
   return e.data;

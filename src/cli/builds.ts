@@ -4,7 +4,7 @@ import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { buildLogPath } from '../lib/settings.ts';
 import { requireApp } from '../state/queries.ts';
-import { getSetting, getSettings, listBuilds } from '../state/release-queries.ts';
+import { getSettings, listBuilds, setting } from '../state/release-queries.ts';
 import { checkBuildpack, tenantBuildpackRefusal } from '../lib/buildpack-ref.ts';
 import { escapeControls, parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
@@ -75,7 +75,7 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const { db } = await ctx.store();
       const app = requireApp(db, validateAppName(name));
-      const fields: ReportFields = [['Builder selected', getSetting(db, app.id, 'builder', 'selected', '') || '(detected)']];
+      const fields: ReportFields = [['Builder selected', setting(db, app.id, 'builder', 'selected') || '(detected)']];
       if (format === 'json') io.out(toJson(reportJson(fields)));
       else for (const line of renderReport(`${app.name} builder information`, fields)) io.out(line);
     });

@@ -14,7 +14,7 @@ import { deployBranchOf, runPreReceive } from '../app/push.ts';
 import { listBranches } from '../git/repo.ts';
 import { gitRepoPath } from '../lib/settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
-import { getSetting, getRelease, loadReleaseState } from '../state/release-queries.ts';
+import { getRelease, loadReleaseState, setting } from '../state/release-queries.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
@@ -139,7 +139,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
           name: a.name,
           fields: [
             ['Git deploy branch', deployBranchOf(db, a.id) ?? ''],
-            ['Git global deploy branch', getSetting(db, '', 'git', 'deploy-branch', '')],
+            ['Git global deploy branch', setting(db, '', 'git', 'deploy-branch')],
             ['Git repo', repo],
             ['Git repo exists', existsSync(repo)],
             ['Git branches', Object.keys(branches).sort().join(' ')],

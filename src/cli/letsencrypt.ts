@@ -9,15 +9,15 @@ import { acmeDir } from '../lib/settings.ts';
 import { PROXY_SETTINGS } from '../state/proxy-settings.ts';
 import { getCert, letsencryptApps } from '../state/proxy-queries.ts';
 import { requireApp, type AppRow } from '../state/queries.ts';
-import { getSetting } from '../state/release-queries.ts';
-import { settingDefault } from '../state/settings-schema.ts';
+import { setting as readSetting } from '../state/release-queries.ts';
+import type { SettingKey } from '../state/settings-schema.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
 import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
-const setting = (deps: RoutingDeps, app: AppRow, key: string) => getSetting(deps.store.db, app.id, 'letsencrypt', key, settingDefault('letsencrypt', key));
+const setting = (deps: RoutingDeps, app: AppRow, key: SettingKey<'letsencrypt'>) => readSetting(deps.store.db, app.id, 'letsencrypt', key);
 
 /** Orders a certificate for the app's (non-wildcard) domains and installs it with its vhost. */
 async function issue(ctx: Context, deps: RoutingDeps, app: AppRow): Promise<void> {
@@ -131,7 +131,7 @@ export function registerLetsencrypt(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const app = name === undefined ? undefined : requireApp(deps.store.db, validateAppName(name));
-      const get = (key: string) => getSetting(deps.store.db, app?.id ?? '', 'letsencrypt', key, settingDefault('letsencrypt', key));
+      const get = (key: SettingKey<'letsencrypt'>) => readSetting(deps.store.db, app?.id ?? '', 'letsencrypt', key);
       const cert = app ? getCert(deps.store.db, app.id) : undefined;
       const fields: ReportFields = [
         ['Letsencrypt email', get('email')],

@@ -7,9 +7,9 @@ import { checkConfig, readIfExists } from '../proxy/nginx.ts';
 import { accessLogPath, errorLogPath, nginxOptions } from '../app/routing.ts';
 import { vhostPath } from '../lib/settings.ts';
 import { requireApp } from '../state/queries.ts';
-import { getSetting } from '../state/release-queries.ts';
+import { setting } from '../state/release-queries.ts';
 import { PROXY_SETTINGS } from '../state/proxy-settings.ts';
-import { settingDefault } from '../state/settings-schema.ts';
+import type { SettingReader } from '../state/settings-schema.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, printAppReports } from './common.ts';
 import type { Context } from '../app/context.ts';
@@ -82,7 +82,7 @@ export function registerNginx(cli: CAC, ctx: Context): void {
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
       await printAppReports(ctx, db, name, format, 'nginx information', (app) => {
-      const get = (ns: string, key: string) => getSetting(db, app.id, ns, key, settingDefault(ns, key));
+      const get: SettingReader = (ns, key) => setting(db, app.id, ns, key);
       const o = nginxOptions(get);
       const fields: ReportFields = [
         ['Nginx client max body size', o.clientMaxBodySize || '1m (nginx default)'],

@@ -4,8 +4,8 @@ import { decideAndDeploy } from '../app/deploy.ts';
 import { UserError } from '../lib/errors.ts';
 import { requireApp } from '../state/queries.ts';
 import { diffReleases, renderDiff } from './release-diff.ts';
-import { getRelease, getRuntime, getSetting, listReleases } from '../state/release-queries.ts';
-import { settingDefault } from '../state/settings-schema.ts';
+import { getRelease, getRuntime, listReleases, setting } from '../state/release-queries.ts';
+import { settingKey } from '../state/settings-schema.ts';
 import { escapeControls, printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from '../app/context.ts';
@@ -109,7 +109,7 @@ export function registerReleases(cli: CAC, ctx: Context): void {
       const app = validateAppName(name);
       const changed = await setSetting(ctx, app, 'releases', property, value === undefined || value === '' ? null : value);
       const { db } = await ctx.store();
-      const now = getSetting(db, requireApp(db, app).id, 'releases', property, settingDefault('releases', property));
+      const now = setting(db, requireApp(db, app).id, 'releases', settingKey('releases', property));
       io.out(step(changed ? `Set releases ${property} to ${now}` : `releases ${property} is already ${now}`));
     });
 

@@ -5,6 +5,7 @@ import { UsageError, UserError } from '../lib/errors.ts';
 import { inspectPublicKey } from '../ssh/public-key.ts';
 import { validateKeyName, type AccessCommand } from '../state/access-decider.ts';
 import { listKeys } from '../state/access-queries.ts';
+import { firstOf } from '../state/events.ts';
 import { parseFormat, toJson } from './common.ts';
 import { readInput } from '../lib/stdin.ts';
 import { runAccessCommand, syncAuthorizedKeys } from '../app/keys.ts';
@@ -34,9 +35,9 @@ export function registerSshKeys(cli: CAC, ctx: Context): void {
     .action(async (name: string, file: string | undefined, opts: { admin?: boolean }) => {
       validateKeyName(name);
       const key = await inspectPublicKey(await readKeyText(ctx, file));
-      const [added] = await runAccessCommand(ctx, { type: 'ssh-keys:add', name, key, admin: Boolean(opts.admin) });
+      const added = firstOf(await runAccessCommand(ctx, { type: 'ssh-keys:add', name, key, admin: Boolean(opts.admin) }), 'SshKeyAdded');
       await syncAuthorizedKeys(ctx);
-      const admin = (added!.data as { admin: boolean }).admin;
+      const admin = added!.data.admin;
       io.out(step(`Added ${admin ? 'admin key' : 'key'} ${name} (${key.fingerprint})`));
       if (!admin) io.out(detail(`It may use no app yet: acl:add <app> ${name}`));
     });
@@ -65,9 +66,9 @@ export function registerSshKeys(cli: CAC, ctx: Context): void {
       }
       const command: AccessCommand =
         name !== undefined ? { type: 'ssh-keys:remove', name } : { type: 'ssh-keys:remove', fingerprint: String(opts.fingerprint) };
-      const [removed] = await runAccessCommand(ctx, command);
+      const removed = firstOf(await runAccessCommand(ctx, command), 'SshKeyRemoved');
       await syncAuthorizedKeys(ctx);
-      const d = removed!.data as { name: string; fingerprint: string };
+      const d = removed!.data;
       io.out(step(`Removed key ${d.name} (${d.fingerprint})`));
     });
 }

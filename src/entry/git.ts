@@ -9,7 +9,7 @@ import type { Caller } from '../ssh/access.ts';
 import { selfCommand } from '../lib/self.ts';
 import { checkAccess } from '../app/access.ts';
 import { findApp } from '../state/queries.ts';
-import { getSetting } from '../state/release-queries.ts';
+import { setting } from '../state/release-queries.ts';
 import { appFromRepoPath, ensureRepo, renderPreReceiveHook } from '../git/repo.ts';
 
 /**
@@ -26,7 +26,7 @@ export async function serveGit(ctx: Context, caller: Caller, verb: 'git-receive-
   const repo = gitRepoPath(ctx.settings, app);
   if (!findApp(store.db, app)) {
     if (verb === 'git-upload-pack') throw new UserError(`App ${app} does not exist`);
-    if (getSetting(store.db, '', 'apps', 'disable-autocreation', 'false') === 'true') {
+    if (setting(store.db, '', 'apps', 'disable-autocreation') === 'true') {
       throw new UserError(`App ${app} does not exist and autocreation is disabled: run apps:create ${app} first`);
     }
     await createApp(ctx, app, { ifAbsent: true });

@@ -5,7 +5,8 @@ import type { DomainEvent } from './events.ts';
 
 /**
  * SSH keys and per-app grants as a decider. Keys are named; a name becomes an environment value in
- * the forced command of `authorized_keys`, so it is held to a strict alphabet.
+ * the forced command of `authorized_keys`, so it is held to a strict alphabet. The state is the
+ * projections' (`loadAccessState`), not a fold of its own: see deciders.ts.
  */
 
 const KEY_NAME = /^[A-Za-z0-9_.@][A-Za-z0-9_.@-]{0,63}$/;
@@ -30,8 +31,6 @@ export interface AccessState {
   /** Grants as `key` → app ids. */
   grants: Record<string, string[]>;
 }
-
-export const initialAccessState = (): AccessState => ({ keys: [], grants: {} });
 
 export interface ParsedKey {
   keyType: string;
@@ -103,21 +102,4 @@ function requireKey(state: AccessState, name: string): KeyRecord {
   const key = state.keys.find((k) => k.name === validateKeyName(name));
   if (!key) throw new UserError(`No key named ${name}: see ssh-keys:list`);
   return key;
-}
-
-export function evolveAccess(state: AccessState, event: DomainEvent): AccessState {
-  switch (event.type) {
-    case 'SshKeyAdded':
-      return { ...state, keys: [...state.keys, { name: event.data.name, fingerprint: event.data.fingerprint, admin: event.data.admin }] };
-    case 'SshKeyRemoved': {
-      const { [event.data.name]: _gone, ...grants } = state.grants;
-      return { keys: state.keys.filter((k) => k.name !== event.data.name), grants };
-    }
-    case 'AccessGranted':
-      return { ...state, grants: { ...state.grants, [event.data.key]: [...(state.grants[event.data.key] ?? []), event.data.appId] } };
-    case 'AccessRevoked':
-      return { ...state, grants: { ...state.grants, [event.data.key]: (state.grants[event.data.key] ?? []).filter((id) => id !== event.data.appId) } };
-    default:
-      return state;
-  }
 }

@@ -3,14 +3,19 @@ import { validateAppName, validateConfigKey } from '../lib/validate.ts';
 import type { DomainEvent } from './events.ts';
 
 /**
- * Deciders: pure `decide(command, state) → events` and `evolve(state, event) → state`. They know
- * nothing of SQLite, processes or the clock; the store appends what they return.
+ * Deciders: pure `decide(command, state) → events`. They know nothing of SQLite, processes or the
+ * clock; the store appends what they return. Their state is read from the projection tables (see
+ * `appState`, `loadReleaseState`, `loadAccessState`, `proxyState`): the projections are the one
+ * fold of the log, so there is no second in-memory fold to keep in step with them. `evolveConfig`
+ * (and `evolveProxy`) stay for one job only: the state a decision's own events lead to before they
+ * are appended (a config change's release snapshot; a vhost rendered before it is recorded).
  */
 
 export type ConfigVars = Record<string, string>;
 
 export interface AppState {
-  status: 'absent' | 'active' | 'destroyed';
+  /** A destroyed app's rows are gone, so it loads as absent. */
+  status: 'absent' | 'active';
   name: string;
   locked: boolean;
   config: ConfigVars;
@@ -61,23 +66,6 @@ export function decideApp(command: AppCommand, state: AppState, ctx: AppContext)
   }
 }
 
-export function evolveApp(state: AppState, event: DomainEvent): AppState {
-  switch (event.type) {
-    case 'AppCreated':
-      return { status: 'active', name: event.data.name, locked: false, config: {} };
-    case 'AppRenamed':
-      return { ...state, name: event.data.to };
-    case 'AppDestroyed':
-      return { ...state, status: 'destroyed', config: {}, locked: false };
-    case 'AppLocked':
-      return { ...state, locked: true };
-    case 'AppUnlocked':
-      return { ...state, locked: false };
-    default:
-      return { ...state, config: evolveConfig(state.config, event) };
-  }
-}
-
 /** Config decisions are the same for an app and for the global scope; only changes become events. */
 export function decideConfig(command: ConfigCommand, config: ConfigVars): DomainEvent[] {
   switch (command.type) {
@@ -104,6 +92,7 @@ export function decideConfig(command: ConfigCommand, config: ConfigVars): Domain
   }
 }
 
+/** The config `event` leaves; the config projection folds the same events the same way. */
 export function evolveConfig(config: ConfigVars, event: DomainEvent): ConfigVars {
   switch (event.type) {
     case 'ConfigSet':

@@ -84,15 +84,22 @@ export type DomainEvent =
 export type EventType = DomainEvent['type'];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
 
-export interface StoredEvent<E extends DomainEvent = DomainEvent> {
+/** Where and when an event was appended, and by whom: what the log adds to a domain event. */
+export interface EventMeta {
   position: number;
   stream: string;
   version: number;
-  type: E['type'];
-  data: E['data'];
   actor: string;
   at: string;
   hash: string;
+}
+
+/** A logged event: still a union on `type`, so a `switch (e.type)` narrows `data`. */
+export type StoredEvent<E extends DomainEvent = DomainEvent> = E & EventMeta;
+
+/** The first event of one type among `events`, typed as that event. */
+export function firstOf<T extends EventType>(events: readonly StoredEvent[], type: T): StoredEvent<EventOf<T>> | undefined {
+  return events.find((e): e is StoredEvent<EventOf<T>> => e.type === type);
 }
 
 export const GLOBAL_STREAM = 'global';

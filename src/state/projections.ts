@@ -1,5 +1,5 @@
 import type { Database } from './db.ts';
-import { appIdOf, type EventOf, type ReleaseData, type StoredEvent } from './events.ts';
+import { appIdOf, type StoredEvent } from './events.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
 export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl'] as const;
@@ -14,7 +14,7 @@ export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
 export function project(db: Database, e: StoredEvent): void {
   switch (e.type) {
     case 'AppCreated': {
-      const d = e.data as { name: string };
+      const d = e.data;
       const id = appIdOf(e.stream)!;
       db.prepare('INSERT INTO apps (id, name, created_at, locked) VALUES (?, ?, ?, 0)').run(id, d.name, e.at);
       db.prepare('INSERT OR IGNORE INTO app_names (name, app_id) VALUES (?, ?)').run(d.name, id);
@@ -22,7 +22,7 @@ export function project(db: Database, e: StoredEvent): void {
       return;
     }
     case 'AppRenamed': {
-      const d = e.data as { to: string };
+      const d = e.data;
       db.prepare('UPDATE apps SET name = ? WHERE id = ?').run(d.to, appIdOf(e.stream)!);
       db.prepare('INSERT OR IGNORE INTO app_names (name, app_id) VALUES (?, ?)').run(d.to, appIdOf(e.stream)!);
       return;
@@ -42,7 +42,7 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('UPDATE apps SET locked = ? WHERE id = ?').run(e.type === 'AppLocked' ? 1 : 0, appIdOf(e.stream)!);
       return;
     case 'ConfigSet': {
-      const d = e.data as { vars: Record<string, string> };
+      const d = e.data;
       const upsert = db.prepare(
         'INSERT INTO config (scope, key, value) VALUES (?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET value = excluded.value',
       );
@@ -51,32 +51,32 @@ export function project(db: Database, e: StoredEvent): void {
       return;
     }
     case 'ConfigUnset': {
-      const d = e.data as { keys: string[] };
+      const d = e.data;
       const del = db.prepare('DELETE FROM config WHERE scope = ? AND key = ?');
       const scope = scopeOf(e.stream);
       for (const k of d.keys) del.run(scope, k);
       return;
     }
     case 'BuildStarted': {
-      const d = e.data as EventOf<'BuildStarted'>['data'];
+      const d = e.data;
       db.prepare(`INSERT INTO builds (app_id, number, status, source, sha, started_at) VALUES (?, ?, 'running', ?, ?, ?)`).run(
         appIdOf(e.stream)!, d.build, d.source, d.sha ?? null, e.at);
       return;
     }
     case 'BuildSucceeded': {
-      const d = e.data as EventOf<'BuildSucceeded'>['data'];
+      const d = e.data;
       db.prepare(`UPDATE builds SET status = 'succeeded', builder = ?, buildpack = ?, image = ?, seconds = ?, finished_at = ? WHERE app_id = ? AND number = ?`).run(
         d.builder, d.buildpack ?? null, d.image, d.seconds, e.at, appIdOf(e.stream)!, d.build);
       return;
     }
     case 'BuildFailed': {
-      const d = e.data as EventOf<'BuildFailed'>['data'];
+      const d = e.data;
       db.prepare(`UPDATE builds SET status = 'failed', reason = ?, finished_at = ? WHERE app_id = ? AND number = ?`).run(
         d.reason, e.at, appIdOf(e.stream)!, d.build);
       return;
     }
     case 'ReleaseCreated': {
-      const d = e.data as ReleaseData;
+      const d = e.data;
       db.prepare(
         `INSERT INTO releases (app_id, version, image, image_tag, config, env, process_types, web_port, app_json, description,
            source_sha, build, rollback_of, actor, created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created')`,
@@ -86,25 +86,25 @@ export function project(db: Database, e: StoredEvent): void {
     }
     case 'DeployStarted':
     case 'DeployFailed': {
-      const d = e.data as { version: number };
+      const d = e.data;
       db.prepare('UPDATE releases SET status = ? WHERE app_id = ? AND version = ?').run(
         e.type === 'DeployStarted' ? 'deploying' : 'failed', appIdOf(e.stream)!, d.version);
       return;
     }
     case 'TrafficSwitched': {
-      const d = e.data as EventOf<'TrafficSwitched'>['data'];
+      const d = e.data;
       db.prepare('UPDATE app_runtime SET upstreams = ? WHERE app_id = ?').run(JSON.stringify(d.upstreams), appIdOf(e.stream)!);
       return;
     }
     case 'DeploySucceeded': {
-      const d = e.data as EventOf<'DeploySucceeded'>['data'];
+      const d = e.data;
       const id = appIdOf(e.stream)!;
       db.prepare(`UPDATE releases SET status = 'deployed' WHERE app_id = ? AND version = ?`).run(id, d.version);
       db.prepare('UPDATE app_runtime SET current_release = ?, deployed_at = ?, stopped = 0 WHERE app_id = ?').run(d.version, e.at, id);
       return;
     }
     case 'Scaled': {
-      const d = e.data as EventOf<'Scaled'>['data'];
+      const d = e.data;
       const id = appIdOf(e.stream)!;
       for (const [type, n] of Object.entries(d.formation)) {
         db.prepare(
@@ -118,12 +118,12 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('UPDATE app_runtime SET stopped = ? WHERE app_id = ?').run(e.type === 'ProcessesStopped' ? 1 : 0, appIdOf(e.stream)!);
       return;
     case 'ReleaseImagesPruned': {
-      const d = e.data as EventOf<'ReleaseImagesPruned'>['data'];
+      const d = e.data;
       for (const v of d.versions) db.prepare('UPDATE releases SET pruned = 1 WHERE app_id = ? AND version = ?').run(appIdOf(e.stream)!, v);
       return;
     }
     case 'SettingSet': {
-      const d = e.data as EventOf<'SettingSet'>['data'];
+      const d = e.data;
       const scope = scopeOf(e.stream);
       if (d.value === null) db.prepare('DELETE FROM settings WHERE scope = ? AND namespace = ? AND key = ?').run(scope, d.namespace, d.key);
       else
@@ -133,40 +133,40 @@ export function project(db: Database, e: StoredEvent): void {
       return;
     }
     case 'SshKeyAdded': {
-      const d = e.data as EventOf<'SshKeyAdded'>['data'];
+      const d = e.data;
       db.prepare('INSERT INTO ssh_keys (name, fingerprint, key_type, public_key, admin, added_at) VALUES (?, ?, ?, ?, ?, ?)').run(
         d.name, d.fingerprint, d.keyType, d.publicKey, d.admin ? 1 : 0, e.at);
       return;
     }
     case 'SshKeyRemoved': {
-      const d = e.data as EventOf<'SshKeyRemoved'>['data'];
+      const d = e.data;
       db.prepare('DELETE FROM ssh_keys WHERE name = ?').run(d.name);
       db.prepare('DELETE FROM acl WHERE key_name = ?').run(d.name);
       return;
     }
     case 'AccessGranted':
     case 'AccessRevoked': {
-      const d = e.data as EventOf<'AccessGranted'>['data'];
+      const d = e.data;
       if (e.type === 'AccessGranted') db.prepare('INSERT OR IGNORE INTO acl (key_name, app_id) VALUES (?, ?)').run(d.key, d.appId);
       else db.prepare('DELETE FROM acl WHERE key_name = ? AND app_id = ?').run(d.key, d.appId);
       return;
     }
     case 'DomainAdded':
     case 'DomainRemoved': {
-      const d = e.data as EventOf<'DomainAdded'>['data'];
+      const d = e.data;
       if (e.type === 'DomainAdded') db.prepare('INSERT OR IGNORE INTO domains (scope, domain, added_at) VALUES (?, ?, ?)').run(scopeOf(e.stream), d.domain, e.at);
       else db.prepare('DELETE FROM domains WHERE scope = ? AND domain = ?').run(scopeOf(e.stream), d.domain);
       return;
     }
     case 'PortsSet': {
-      const d = e.data as EventOf<'PortsSet'>['data'];
+      const d = e.data;
       const id = appIdOf(e.stream)!;
       db.prepare('DELETE FROM ports WHERE app_id = ?').run(id);
       d.ports.forEach((m, i) => db.prepare('INSERT INTO ports (app_id, position, mapping) VALUES (?, ?, ?)').run(id, i, m));
       return;
     }
     case 'CertAdded': {
-      const d = e.data as EventOf<'CertAdded'>['data'];
+      const d = e.data;
       db.prepare(
         `INSERT INTO certs (app_id, source, subject, issuer, names, not_before, not_after, fingerprint, serial, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (app_id) DO UPDATE SET source = excluded.source, subject = excluded.subject, issuer = excluded.issuer, names = excluded.names,

@@ -5,7 +5,9 @@ import type { CertInfo, DomainEvent } from './events.ts';
 
 /**
  * Routing decisions for one app (domains, port mappings, certificate) and for the global domains.
- * Pure: who owns a domain comes through `ProxyContext`.
+ * Pure: who owns a domain comes through `ProxyContext`. The state is the projections'
+ * (`proxyState`); `evolveProxy` only predicts the state a decision's events lead to, so the vhost
+ * can be rendered and checked before they are recorded (tested to agree with the projections).
  */
 
 export interface ProxyState {
@@ -129,6 +131,7 @@ export function decideProxy(command: ProxyCommand, state: ProxyState, ctx: Proxy
   }
 }
 
+/** The routing state after `event`, for events not appended yet. */
 export function evolveProxy(state: ProxyState, event: DomainEvent): ProxyState {
   switch (event.type) {
     case 'DomainAdded':

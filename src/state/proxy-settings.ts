@@ -18,7 +18,8 @@ const url = (v: string) => (/^https?:\/\/[^\s'"`$;&|<>\\]+$/.test(v) ? undefined
 
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
 
-export const PROXY_SETTINGS: Record<string, Record<string, Spec>> = {
+// `satisfies`, not a type annotation: the key names stay literal, so readers of a setting are type-checked.
+export const PROXY_SETTINGS = {
   proxy: { disabled: { default: 'false', check: bool } },
   nginx: {
     'client-max-body-size': { default: '', check: (v) => (v === '' ? undefined : token(v)) },
@@ -36,4 +37,4 @@ export const PROXY_SETTINGS: Record<string, Record<string, Spec>> = {
     /** Renew a certificate this many seconds before it expires (30 days). */
     graceperiod: { default: '2592000', check: seconds },
   },
-};
+} satisfies Record<string, Record<string, Spec>>;

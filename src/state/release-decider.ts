@@ -5,7 +5,8 @@ import type { BuildSource, DomainEvent, ReleaseData } from './events.ts';
 
 /**
  * Decisions about builds, releases, deploys and formation for one app stream. Pure: lookups into
- * other releases come through `ReleaseContext`.
+ * other releases come through `ReleaseContext`. The state is the projections' (`loadReleaseState`),
+ * not a fold of its own: see deciders.ts.
  */
 
 export interface ReleaseState {
@@ -30,8 +31,6 @@ export interface ReleaseContext {
   release(version: number): ReleaseRecord | undefined;
   globalConfig: ConfigVars;
 }
-
-export const initialReleaseState = (): ReleaseState => ({ lastBuild: 0, lastVersion: 0, stopped: false, locked: false, formation: {}, config: {} });
 
 /** Heroku's default formation: one web process if there is one, nothing else until scaled. */
 export function defaultFormation(processTypes: Record<string, string>, formation: Formation): Formation {
@@ -174,30 +173,4 @@ function decideRollback(target: number | undefined, state: ReleaseState, ctx: Re
   const data: ReleaseData = { ...nextRelease(release, state, ctx, release.config, `Rollback to v${version}`), env: release.env, rollbackOf: version };
   events.push({ type: 'ReleaseCreated', data });
   return events;
-}
-
-export function evolveRelease(state: ReleaseState, event: DomainEvent): ReleaseState {
-  switch (event.type) {
-    case 'BuildStarted':
-      return { ...state, lastBuild: event.data.build };
-    case 'ReleaseCreated':
-      return { ...state, lastVersion: event.data.version };
-    case 'DeploySucceeded':
-      return { ...state, current: event.data.version, stopped: false };
-    case 'Scaled':
-      return { ...state, formation: { ...state.formation, ...event.data.formation } };
-    case 'ProcessesStopped':
-      return { ...state, stopped: true };
-    case 'ProcessesStarted':
-      return { ...state, stopped: false };
-    case 'AppLocked':
-      return { ...state, locked: true };
-    case 'AppUnlocked':
-      return { ...state, locked: false };
-    case 'ConfigSet':
-    case 'ConfigUnset':
-      return { ...state, config: evolveConfig(state.config, event) };
-    default:
-      return state;
-  }
 }

@@ -2,6 +2,7 @@ import type { Formation, Upstream } from '../lib/types.ts';
 import type { Database } from './db.ts';
 import type { ReleaseContext, ReleaseRecord, ReleaseState } from './release-decider.ts';
 import { getConfig } from './queries.ts';
+import { settingDefault, type SettingKey, type SettingNamespace } from './settings-schema.ts';
 
 /** Reads over the build, release, formation, runtime and settings projections. */
 
@@ -117,12 +118,17 @@ export function listBuilds(db: Database, appId: string): BuildRow[] {
   return db.prepare('SELECT * FROM builds WHERE app_id = ? ORDER BY number DESC').all<BuildRow>(appId);
 }
 
-/** A setting for the app, falling back to the global value, then to `fallback`. */
-export function getSetting(db: Database, appId: string | '', namespace: string, key: string, fallback: string): string {
+/**
+ * One setting, named by namespace and key as the schema has them: the app's value, else the
+ * global one, else the schema's default. Pass '' as `appId` for the global value alone. A key the
+ * schema keeps global-only has no app row, and one no command sets globally no global row, so one
+ * lookup order serves every key.
+ */
+export function setting<N extends SettingNamespace>(db: Database, appId: string | '', namespace: N, key: SettingKey<N>): string {
   const row = db
     .prepare(`SELECT value FROM settings WHERE namespace = ? AND key = ? AND scope IN (?, '') ORDER BY scope = '' LIMIT 1`)
     .get<{ value: string }>(namespace, key, appId);
-  return row?.value ?? fallback;
+  return row?.value ?? settingDefault(namespace, key);
 }
 
 export function getSettings(db: Database, scope: string, namespace: string): Record<string, string> {

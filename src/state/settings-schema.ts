@@ -9,6 +9,7 @@ import { PROXY_SETTINGS } from './proxy-settings.ts';
 /**
  * Every setting a user can change, with its default and its check. A setting is an event
  * (`SettingSet`) like everything else, so it shows up in the audit log and survives a rebuild.
+ * The schema is a `const` object so `SettingNamespace`/`SettingKey` name exactly its entries.
  */
 interface SettingSpec {
   default: string;
@@ -16,6 +17,7 @@ interface SettingSpec {
   check(value: string): string | undefined;
   /** Why a value is refused, as a whole sentence: for rules whose own module words the reason. */
   refuse?(value: string): string | undefined;
+  /** Only the global value exists: the key cannot be set for one app. */
   global?: boolean;
 }
 
@@ -25,12 +27,14 @@ const bool = (v: string) => (v === 'true' || v === 'false' ? undefined : 'true o
 const imageRef = (v: string) => (/^[a-z0-9][a-z0-9._\/:@-]{0,254}$/i.test(v) ? undefined : 'a Docker image reference');
 
 const checkDefaults = checkSettingDefaults();
-const checkNumbers = Object.fromEntries(
-  Object.entries(CHECK_NUMBERS).map(([key, n]): [string, SettingSpec] => [key, { default: checkDefaults[key]!, check: wholeNumber(n.min, n.max) }]),
-);
+/** A numeric check setting: its default and range come from lib/check-settings.ts. */
+const checkNumber = (key: string): SettingSpec => {
+  const n = CHECK_NUMBERS[key]!;
+  return { default: checkDefaults[key]!, check: wholeNumber(n.min, n.max) };
+};
 
-export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
-  builder: { selected: { default: '', check: () => undefined, refuse: (v) => (v === '' ? undefined : builderProblem(v)) } },
+export const SETTINGS = {
+  builder: { selected: { default: '', check: () => undefined, refuse: (v: string) => (v === '' ? undefined : builderProblem(v)) } },
   buildpacks: {
     list: { default: '[]', check: () => undefined, refuse: buildpackListProblem },
     stack: { default: '', check: (v) => (v === '' ? undefined : imageRef(v)), global: true },
@@ -38,13 +42,38 @@ export const SETTINGS: Record<string, Record<string, SettingSpec>> = {
   checks: {
     disabled: { default: checkDefaults.disabled!, check: bool },
     skipped: { default: checkDefaults.skipped!, check: bool },
-    ...checkNumbers,
+    wait: checkNumber('wait'),
+    timeout: checkNumber('timeout'),
+    attempts: checkNumber('attempts'),
+    'wait-to-retire': checkNumber('wait-to-retire'),
   },
   releases: { 'keep-count': { default: '10', check: wholeNumber(1, 1000) } },
   ...PROXY_SETTINGS,
   git: { 'deploy-branch': { default: '', check: (v) => (v === '' || isBranchName(v) ? undefined : 'a git branch name') } },
   apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },
-};
+} satisfies Record<string, Record<string, SettingSpec>>;
+
+export type SettingNamespace = keyof typeof SETTINGS;
+export type SettingKey<N extends SettingNamespace> = keyof (typeof SETTINGS)[N] & string;
+/** Reads one setting of some scope, by names the type system checks against the schema. */
+export type SettingReader = <N extends SettingNamespace>(namespace: N, key: SettingKey<N>) => string;
+
+/** The schema looked up by words a user typed, which may name nothing. */
+const SPECS: Readonly<Record<string, Readonly<Record<string, SettingSpec>> | undefined>> = SETTINGS;
+
+/** Own keys only: a word like `constructor` names no setting. */
+const hasKey = <N extends SettingNamespace>(namespace: N | string, key: string): key is SettingKey<N> => Object.hasOwn(SPECS[namespace] ?? {}, key);
+
+function unknownKey(namespace: string, key: string): UserError {
+  const known = Object.keys(SPECS[namespace] ?? {}).join(', ');
+  return new UserError(`Unknown ${namespace} property '${printable(key)}'${known ? `: use one of ${known}` : ''}`);
+}
+
+/** A key the user named, checked against the namespace's schema. */
+export function settingKey<N extends SettingNamespace>(namespace: N, key: string): SettingKey<N> {
+  if (!hasKey(namespace, key)) throw unknownKey(namespace, key);
+  return key;
+}
 
 /** What `git check-ref-format --branch` accepts, in the common alphabet (no spaces, ~, ^, :, ?, *, [). */
 export function isBranchName(v: string): boolean {
@@ -56,11 +85,8 @@ export function isBranchName(v: string): boolean {
 }
 
 export function decideSetting(namespace: string, key: string, value: string | null, current: string | undefined, isGlobal: boolean): DomainEvent[] {
-  const spec = SETTINGS[namespace]?.[key];
-  if (!spec) {
-    const known = Object.keys(SETTINGS[namespace] ?? {}).join(', ');
-    throw new UserError(`Unknown ${namespace} property '${printable(key)}'${known ? `: use one of ${known}` : ''}`);
-  }
+  if (!hasKey(namespace, key)) throw unknownKey(namespace, key);
+  const spec = SPECS[namespace]![key]!;
   if (spec.global && !isGlobal) throw new UserError(`${namespace} ${key} can only be set with --global`);
   if (value !== null) {
     const refusal = spec.refuse?.(value);
@@ -73,5 +99,5 @@ export function decideSetting(namespace: string, key: string, value: string | nu
 }
 
 export function settingDefault(namespace: string, key: string): string {
-  return SETTINGS[namespace]?.[key]?.default ?? '';
+  return SPECS[namespace]?.[key]?.default ?? '';
 }

@@ -49,6 +49,11 @@ function dataProblem(r: Pick<EventRow, 'data'>): string | undefined {
   }
 }
 
+/**
+ * The one place a row becomes a typed event: the log holds what `append` wrote from a DomainEvent,
+ * so its type and parsed data are taken as that event's. A type only a newer binary knows passes
+ * through as well; every switch over event types has a default for it.
+ */
 function toStored(r: EventRow): StoredEvent {
   let data: unknown;
   try {
@@ -99,7 +104,8 @@ export class EventStore {
         const row = { position: ++position, stream, version: ++version, type: e.type, data: JSON.stringify(e.data), actor, at };
         const hash = chainHash(prev, row);
         insert.run(row.position, row.stream, row.version, row.type, row.data, row.actor, row.at, hash);
-        const s = { ...row, data: e.data, hash } as StoredEvent;
+        // e's type and data replace the row's in place, so the keys keep the order reads give them.
+        const s: StoredEvent = { ...row, ...e, hash };
         project(this.db, s);
         stored.push(s);
         prev = hash;

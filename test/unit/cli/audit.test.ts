@@ -6,7 +6,7 @@ const SECRET = 'hunter2-s3cr3t-value';
 const OTHER_SECRET = 'postgres://user:pw@db/x';
 
 const stored = (e: DomainEvent, stream = 'app/1'): StoredEvent =>
-  ({ position: 1, stream, version: 1, actor: 'alice', at: '2026-01-01T00:00:00.000Z', hash: 'x', ...e }) as StoredEvent;
+  ({ position: 1, stream, version: 1, actor: 'alice', at: '2026-01-01T00:00:00.000Z', hash: 'x', ...e });
 
 /** Every event in the catalogue that can carry a config value, with secrets in each such field. */
 const WITH_VALUES: DomainEvent[] = [

@@ -1,8 +1,10 @@
 /** A pushed commit reaches the app as GIT_REV, and stays with its release through config changes and rollbacks. */
 import { describe, expect, it } from 'vitest';
-import type { DomainEvent, ReleaseData } from '../../../src/state/events.ts';
-import { decideRelease, evolveRelease, initialReleaseState, type ReleaseContext, type ReleaseRecord, type ReleaseState } from '../../../src/state/release-decider.ts';
+import { appStream, type DomainEvent } from '../../../src/state/events.ts';
+import { decideRelease } from '../../../src/state/release-decider.ts';
+import { getRelease, loadReleaseState, releaseContext } from '../../../src/state/release-queries.ts';
 import type { BuildResult } from '../../../src/lib/types.ts';
+import { memoryStore } from '../../helpers/memory-store.ts';
 
 const result = (image: string): BuildResult => ({
   imageId: image,
@@ -15,22 +17,20 @@ const result = (image: string): BuildResult => ({
 });
 
 describe('GIT_REV', () => {
-  it('is the pushed commit in the release env, kept by config releases, restored by rollback, absent without a commit', () => {
-    let state: ReleaseState = initialReleaseState();
-    const releases = new Map<number, ReleaseRecord>();
-    const ctx: ReleaseContext = { release: (v) => releases.get(v), globalConfig: {} };
+  it('is the pushed commit in the release env, kept by config releases, restored by rollback, absent without a commit', async () => {
+    const store = await memoryStore();
+    const stream = appStream('a1');
+    store.append(stream, 0, [{ type: 'AppCreated', data: { name: 'app' } }], 't');
+    // Each decision on the state the projections hold; every release is deployed at once.
     const decide = (c: Parameters<typeof decideRelease>[0]): DomainEvent[] => {
-      const events = decideRelease(c, state, ctx);
+      const events = decideRelease(c, loadReleaseState(store.db, 'a1'), releaseContext(store.db, 'a1'));
       for (const e of events) {
-        state = evolveRelease(state, e);
-        if (e.type === 'ReleaseCreated') {
-          releases.set(e.data.version, { ...(e.data as ReleaseData), status: 'deployed', pruned: false, actor: 't', createdAt: '' });
-          state = evolveRelease(state, { type: 'DeploySucceeded', data: { version: e.data.version, containers: [] } });
-        }
+        const deployed: DomainEvent[] = e.type === 'ReleaseCreated' ? [{ type: 'DeploySucceeded', data: { version: e.data.version, containers: [] } }] : [];
+        store.append(stream, store.version(stream), [e, ...deployed], 't');
       }
       return events;
     };
-    const env = (v: number) => releases.get(v)!.env;
+    const env = (v: number) => getRelease(store.db, 'a1', v)!.env;
     const shaA = 'a'.repeat(40);
     const shaB = 'b'.repeat(40);
     decide({ type: 'build:start', source: 'git', sha: shaA });
@@ -44,9 +44,10 @@ describe('GIT_REV', () => {
     decide({ type: 'release:rollback', target: 1 });
     expect(env(4)).toEqual({ GIT_REV: shaA });
     // GIT_REV is the platform's: not in the app's own config, so config:get and config:export never show it.
-    expect(releases.get(3)!.config).toEqual({ MESSAGE: 'hi' });
+    expect(getRelease(store.db, 'a1', 3)!.config).toEqual({ MESSAGE: 'hi' });
     decide({ type: 'build:start', source: 'archive' });
     decide({ type: 'release:from-build', build: 3, result: result('i3') });
     expect(env(5)).not.toHaveProperty('GIT_REV');
+    store.db.close();
   });
 });

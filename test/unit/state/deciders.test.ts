@@ -1,26 +1,45 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/lib/errors.ts';
 import {
   decideApp,
   decideConfig,
-  evolveApp,
   evolveConfig,
   initialAppState,
   type AppCommand,
   type AppState,
 } from '../../../src/state/deciders.ts';
-import type { DomainEvent } from '../../../src/state/events.ts';
+import { appStream, type DomainEvent } from '../../../src/state/events.ts';
+import { appState, findAppById, getConfig } from '../../../src/state/queries.ts';
+import type { EventStore } from '../../../src/state/store.ts';
+import { memoryStore } from '../../helpers/memory-store.ts';
 
 const free = { nameTaken: () => false };
 const taken = (...names: string[]) => ({ nameTaken: (n: string) => names.includes(n) });
 
-const fold = (events: DomainEvent[], state: AppState = initialAppState()): AppState => events.reduce(evolveApp, state);
+let store: EventStore;
+beforeEach(async () => {
+  store = await memoryStore();
+});
+afterEach(() => store.db.close());
 
-/** Decides and evolves, as the store does, so each step starts from the state the last one left. */
+const STREAM = appStream('a1');
+
+/** The app's state as the command path loads it: from the projections; absent when it has no row. */
+function load(): AppState {
+  const row = findAppById(store.db, 'a1');
+  return row ? appState(store.db, row) : initialAppState();
+}
+
+/** Appends `events` to the app's stream and loads the state the projections then hold. */
+function fold(events: DomainEvent[]): AppState {
+  store.append(STREAM, store.version(STREAM), events, 't');
+  return load();
+}
+
+/** Decides and records, as the command path does, so each step starts from the state the last one left. */
 function given(...commands: AppCommand[]): AppState {
-  let state = initialAppState();
-  for (const c of commands) state = fold(decideApp(c, state, free), state);
-  return state;
+  for (const c of commands) fold(decideApp(c, load(), free));
+  return load();
 }
 
 const errorOf = (fn: () => unknown): UserError => {
@@ -57,7 +76,7 @@ describe('decideApp: apps', () => {
 
   it('refuses every command but create on an app that does not exist or was destroyed', () => {
     const destroyed = given({ type: 'apps:create', name: 'web' }, { type: 'apps:destroy' });
-    expect(destroyed.status).toBe('destroyed');
+    expect(destroyed.status).toBe('absent');
     const commands: AppCommand[] = [
       { type: 'apps:rename', to: 'x' },
       { type: 'apps:destroy' },
@@ -76,7 +95,7 @@ describe('decideApp: apps', () => {
     const state = given({ type: 'apps:create', name: 'web' }, { type: 'config:set', vars: { A: '1' } }, { type: 'apps:lock' });
     const events = decideApp({ type: 'apps:rename', to: 'api' }, state, free);
     expect(events).toEqual([{ type: 'AppRenamed', data: { from: 'web', to: 'api' } }]);
-    expect(fold(events, state)).toEqual({ status: 'active', name: 'api', locked: true, config: { A: '1' } });
+    expect(fold(events)).toEqual({ status: 'active', name: 'api', locked: true, config: { A: '1' } });
   });
 
   it('refuses a rename to the same name, to a taken name, or to an invalid name', () => {
@@ -92,7 +111,9 @@ describe('decideApp: apps', () => {
     const state = given({ type: 'apps:create', name: 'web' }, { type: 'config:set', vars: { A: '1' } }, { type: 'apps:lock' });
     const events = decideApp({ type: 'apps:destroy' }, state, free);
     expect(events).toEqual([{ type: 'AppDestroyed', data: { name: 'web' } }]);
-    expect(fold(events, state)).toEqual({ status: 'destroyed', name: 'web', locked: false, config: {} });
+    expect(fold(events)).toEqual(initialAppState());
+    expect(findAppById(store.db, 'a1')).toBeUndefined();
+    expect(getConfig(store.db, 'a1')).toEqual({});
   });
 
   it('locks and unlocks, and a repeated lock or unlock decides nothing', () => {
@@ -100,27 +121,17 @@ describe('decideApp: apps', () => {
     expect(decideApp({ type: 'apps:unlock' }, created, free)).toEqual([]);
     const lockEvents = decideApp({ type: 'apps:lock' }, created, free);
     expect(lockEvents).toEqual([{ type: 'AppLocked', data: {} }]);
-    const locked = fold(lockEvents, created);
+    const locked = fold(lockEvents);
     expect(locked.locked).toBe(true);
     expect(decideApp({ type: 'apps:lock' }, locked, free)).toEqual([]);
     const unlockEvents = decideApp({ type: 'apps:unlock' }, locked, free);
     expect(unlockEvents).toEqual([{ type: 'AppUnlocked', data: {} }]);
-    expect(fold(unlockEvents, locked).locked).toBe(false);
+    expect(fold(unlockEvents).locked).toBe(false);
   });
 
   it('routes config commands on an app to the config decider', () => {
     const state = given({ type: 'apps:create', name: 'web' });
     expect(decideApp({ type: 'config:set', vars: { A: '1' } }, state, free)).toEqual([{ type: 'ConfigSet', data: { vars: { A: '1' } } }]);
-  });
-
-  it('evolve is pure: it never changes the state it is given', () => {
-    const state = given({ type: 'apps:create', name: 'web' }, { type: 'config:set', vars: { A: '1' } });
-    const snapshot = structuredClone(state);
-    evolveApp(state, { type: 'ConfigSet', data: { vars: { B: '2' } } });
-    evolveApp(state, { type: 'ConfigUnset', data: { keys: ['A'] } });
-    evolveApp(state, { type: 'AppRenamed', data: { from: 'web', to: 'api' } });
-    evolveApp(state, { type: 'AppDestroyed', data: { name: 'web' } });
-    expect(state).toEqual(snapshot);
   });
 });
 

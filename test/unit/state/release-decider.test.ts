@@ -1,16 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/lib/errors.ts';
-import type { DomainEvent, ReleaseData } from '../../../src/state/events.ts';
-import {
-  decideRelease,
-  defaultFormation,
-  evolveRelease,
-  initialReleaseState,
-  type ReleaseContext,
-  type ReleaseRecord,
-  type ReleaseState,
-} from '../../../src/state/release-decider.ts';
+import { appStream, GLOBAL_STREAM, type DomainEvent, type ReleaseData } from '../../../src/state/events.ts';
+import { decideRelease, defaultFormation } from '../../../src/state/release-decider.ts';
+import { loadReleaseState, releaseContext } from '../../../src/state/release-queries.ts';
+import type { EventStore } from '../../../src/state/store.ts';
 import type { BuildResult } from '../../../src/lib/types.ts';
+import { memoryStore } from '../../helpers/memory-store.ts';
 
 const build = (image: string, processTypes: Record<string, string> = { web: 'node server.js' }): BuildResult => ({
   imageId: image,
@@ -23,21 +18,23 @@ const build = (image: string, processTypes: Record<string, string> = { web: 'nod
   seconds: 1,
 });
 
-/** Folds events into both the decider state and a release table, as the projections do. */
+let store: EventStore;
+beforeEach(async () => {
+  store = await memoryStore();
+});
+afterEach(() => store.db.close());
+
+const STREAM = appStream('a1');
+
+/** An app with global config REGION=eu; each decision is made on the state the projections hold, and recorded. */
 function world() {
-  let state: ReleaseState = initialReleaseState();
-  const releases = new Map<number, ReleaseRecord>();
-  const ctx: ReleaseContext = { release: (v) => releases.get(v), globalConfig: { REGION: 'eu' } };
+  store.append(STREAM, 0, [{ type: 'AppCreated', data: { name: 'app' } }], 't');
+  store.append(GLOBAL_STREAM, 0, [{ type: 'ConfigSet', data: { vars: { REGION: 'eu' } } }], 't');
   const apply = (events: DomainEvent[]) => {
-    for (const e of events) {
-      state = evolveRelease(state, e);
-      if (e.type === 'ReleaseCreated') releases.set(e.data.version, { ...(e.data as ReleaseData), status: 'created', pruned: false, actor: 't', createdAt: '' });
-      if (e.type === 'DeploySucceeded') releases.get(e.data.version)!.status = 'deployed';
-      if (e.type === 'DeployFailed') releases.get(e.data.version)!.status = 'failed';
-    }
+    if (events.length) store.append(STREAM, store.version(STREAM), events, 't');
     return events;
   };
-  const decide = (c: Parameters<typeof decideRelease>[0]) => apply(decideRelease(c, state, ctx));
+  const decide = (c: Parameters<typeof decideRelease>[0]) => apply(decideRelease(c, loadReleaseState(store.db, 'a1'), releaseContext(store.db, 'a1')));
   const deployBuild = (image: string, ok = true) => {
     const [started] = decide({ type: 'build:start', source: 'archive' });
     const n = (started!.data as { build: number }).build;
@@ -47,7 +44,7 @@ function world() {
     apply([ok ? { type: 'DeploySucceeded', data: { version: v, containers: [] } } : { type: 'DeployFailed', data: { version: v, reason: 'x' } }]);
     return v;
   };
-  return { get state() { return state; }, releases, ctx, decide, apply, deployBuild };
+  return { get state() { return loadReleaseState(store.db, 'a1'); }, decide, apply, deployBuild };
 }
 
 describe('release decider', () => {
@@ -102,7 +99,6 @@ describe('release decider', () => {
     expect(() => w.decide({ type: 'release:rollback', target: 9 })).toThrow(/v9 does not exist/);
     w.deployBuild('img2');
     w.apply([{ type: 'ReleaseImagesPruned', data: { versions: [1] } }]);
-    w.releases.get(1)!.pruned = true;
     expect(() => w.decide({ type: 'release:rollback', target: 1 })).toThrow(UserError);
     expect(() => w.decide({ type: 'release:rollback', target: 1 })).toThrow(/pruned/);
   });
