@@ -4,8 +4,8 @@
  * never through a shell.
  */
 import type Docker from 'dockerode';
-import { FrameDecoder } from '../lib/log-frames.ts';
-import { LineSplitter, type OnLine } from '../lib/lines.ts';
+import { DemuxedLines, type DemuxedLine, type Frame } from '../lib/log-frames.ts';
+import type { OnLine } from '../lib/lines.ts';
 import { splitImageRef } from './image-ref.ts';
 
 export interface ExecOptions {
@@ -38,40 +38,37 @@ export async function execCapture(
   });
   const stream = await exec.start({ hijack: true, stdin: false });
   const stdout: Buffer[] = [];
-  await demuxLines(stream, (chunk) => stdout.push(chunk), onStdout, onStderr);
+  await demuxStreamLines(stream, (chunk) => stdout.push(chunk), onStdout, onStderr);
   const info = await exec.inspect();
   return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8') };
 }
 
-/** Splits Docker's multiplexed stdout/stderr stream into lines on each side. */
-export function demuxLines(
+/**
+ * Follows a live multiplexed stdout/stderr stream to its end, handing each side's lines on as
+ * build output (a bare CR ends a line) and stdout's bytes to `onStdoutData` as they come.
+ */
+export function demuxStreamLines(
   stream: NodeJS.ReadableStream,
-  onStdoutChunk: (chunk: Buffer) => void,
+  onStdoutData: (chunk: Buffer) => void,
   onStdout: OnLine,
   onStderr: OnLine,
 ): Promise<void> {
-  const outLines = new LineSplitter(onStdout);
-  const errLines = new LineSplitter(onStderr);
-  const frames = new FrameDecoder();
-  const onChunk = (c: Buffer) => {
-    for (const { stream: which, data } of frames.push(c)) {
-      if (which === 'stderr') errLines.push(data);
-      else {
-        onStdoutChunk(data);
-        outLines.push(data);
-      }
-    }
+  const demux = new DemuxedLines({ crEndsLine: true });
+  const emit = (lines: DemuxedLine[]) => {
+    for (const { stream: which, line } of lines) (which === 'stderr' ? onStderr : onStdout)(line);
+  };
+  const keepStdout = (f: Frame) => {
+    if (f.stream === 'stdout') onStdoutData(f.data);
   };
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
-      outLines.flush();
-      errLines.flush();
+      emit(demux.flush());
       resolve();
     };
-    stream.on('data', onChunk);
+    stream.on('data', (c: Buffer) => emit(demux.push(c, keepStdout)));
     stream.on('end', finish);
     stream.on('close', finish);
     stream.on('error', reject);
