@@ -4,7 +4,7 @@
  * never through a shell.
  */
 import type Docker from 'dockerode';
-import { DemuxedLines, type DemuxedLine, type Frame } from '../lib/log-frames.ts';
+import { demuxStreamLines } from '../lib/log-frames.ts';
 import type { OnLine } from '../lib/lines.ts';
 import { splitImageRef } from './image-ref.ts';
 
@@ -38,41 +38,10 @@ export async function execCapture(
   });
   const stream = await exec.start({ hijack: true, stdin: false });
   const stdout: Buffer[] = [];
-  await demuxStreamLines(stream, (chunk) => stdout.push(chunk), onStdout, onStderr);
+  // Build output: a bare CR (a progress bar redrawing) ends a line.
+  await demuxStreamLines(stream, { onStdout, onStderr, onStdoutData: (chunk) => stdout.push(chunk) }, { crEndsLine: true });
   const info = await exec.inspect();
   return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8') };
-}
-
-/**
- * Follows a live multiplexed stdout/stderr stream to its end, handing each side's lines on as
- * build output (a bare CR ends a line) and stdout's bytes to `onStdoutData` as they come.
- */
-export function demuxStreamLines(
-  stream: NodeJS.ReadableStream,
-  onStdoutData: (chunk: Buffer) => void,
-  onStdout: OnLine,
-  onStderr: OnLine,
-): Promise<void> {
-  const demux = new DemuxedLines({ crEndsLine: true });
-  const emit = (lines: DemuxedLine[]) => {
-    for (const { stream: which, line } of lines) (which === 'stderr' ? onStderr : onStdout)(line);
-  };
-  const keepStdout = (f: Frame) => {
-    if (f.stream === 'stdout') onStdoutData(f.data);
-  };
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      emit(demux.flush());
-      resolve();
-    };
-    stream.on('data', (c: Buffer) => emit(demux.push(c, keepStdout)));
-    stream.on('end', finish);
-    stream.on('close', finish);
-    stream.on('error', reject);
-  });
 }
 
 /**

@@ -65,6 +65,40 @@ export function demuxBufferLines(buffer: Buffer): DemuxedLine[] {
   return [...d.push(buffer), ...d.flush()];
 }
 
+export interface StreamLineHandlers {
+  onStdout: (line: string) => void;
+  onStderr: (line: string) => void;
+  /** stdout's bytes as they come, for a caller that keeps them as data. */
+  onStdoutData?: (chunk: Buffer) => void;
+}
+
+/** Follows a live multiplexed stream to its end (or close), handing each side's lines on as they complete. */
+export function demuxStreamLines(stream: NodeJS.ReadableStream, handlers: StreamLineHandlers, opts: FramerOptions = {}): Promise<void> {
+  const demux = new DemuxedLines(opts);
+  const emit = (lines: DemuxedLine[]) => {
+    for (const { stream: which, line } of lines) (which === 'stderr' ? handlers.onStderr : handlers.onStdout)(line);
+  };
+  const { onStdoutData } = handlers;
+  const keepStdout = onStdoutData
+    ? (f: Frame) => {
+        if (f.stream === 'stdout') onStdoutData(f.data);
+      }
+    : undefined;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      emit(demux.flush());
+      resolve();
+    };
+    stream.on('data', (c: Buffer) => emit(demux.push(c, keepStdout)));
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', reject);
+  });
+}
+
 /** `docker logs --timestamps` puts an RFC 3339 time and a space before each line. */
 export function splitTimestamp(line: string): { time: string; text: string } {
   const space = line.indexOf(' ');
