@@ -73,8 +73,9 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
     .command('builder:report [app]', 'Show the builder settings (all apps when none is named)')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
       const { db } = await ctx.store();
-      await printAppReports(ctx, db, { name, format: parseFormat(opts.format) }, 'builder information', (app) => ({
+      await printAppReports(ctx, db, { name, format }, 'builder information', (app) => ({
         fields: [['Builder selected', getSetting(db, app.id, 'builder', 'selected', '') || '(detected)']],
       }));
     });

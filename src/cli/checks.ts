@@ -38,8 +38,9 @@ export function registerChecks(cli: CAC, ctx: Context): void {
     .command('checks:report [app]', 'Show check settings (all apps when none is named)')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
       const { db } = await ctx.store();
-      await printAppReports(ctx, db, { name, format: parseFormat(opts.format) }, 'checks information', (app) => {
+      await printAppReports(ctx, db, { name, format }, 'checks information', (app) => {
         const c = checkSettingsFrom(getSettings(db, app.id, 'checks'));
         const fields: ReportFields = [
           ['Checks enabled', c.enabled],

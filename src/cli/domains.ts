@@ -66,11 +66,12 @@ export function registerDomains(cli: CAC, ctx: Context): void {
     .option('--global', 'Show the global domains')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { global?: boolean; format?: string }) => {
+      const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
       const globals = listDomains(db, '');
       const globalFields: ReportFields = [['Domains global enabled', globals.length > 0], ['Domains global vhosts', globals.join(' ')]];
-      const req = { name, format: parseFormat(opts.format), ...(opts.global ? { global: globalFields } : {}) };
+      const req = { name, format, ...(opts.global ? { global: globalFields } : {}) };
       await printAppReports(ctx, db, req, 'domains information', (app) => {
         const own = listDomains(db, app.id);
         const fields: ReportFields = [

@@ -127,8 +127,9 @@ export function registerGit(cli: CAC, ctx: Context): void {
     .command('git:report [app]', 'Show git information: deploy branch, repository, branches (all apps when none is named)')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
       const { db } = await ctx.store();
-      await printAppReports(ctx, db, { name, format: parseFormat(opts.format) }, 'git information', async (a) => {
+      await printAppReports(ctx, db, { name, format }, 'git information', async (a) => {
         const repo = gitRepoPath(ctx.settings, a.name);
         const branches = await listBranches(repo);
         const current = loadReleaseState(db, a.id).current;

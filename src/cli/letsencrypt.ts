@@ -123,13 +123,14 @@ export function registerLetsencrypt(cli: CAC, ctx: Context): void {
     .option('--global', 'Show the global settings')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { global?: boolean; format?: string }) => {
+      const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
       const settings = (appId: string): ReportFields => {
         const get = (key: string) => getSetting(db, appId, 'letsencrypt', key, settingDefault('letsencrypt', key));
         return [['Letsencrypt email', get('email')], ['Letsencrypt server', get('server')], ['Letsencrypt graceperiod', get('graceperiod')]];
       };
-      const req = { name, format: parseFormat(opts.format), ...(opts.global ? { global: settings('') } : {}) };
+      const req = { name, format, ...(opts.global ? { global: settings('') } : {}) };
       await printAppReports(ctx, db, req, 'letsencrypt information', (app) => {
         const cert = getCert(db, app.id);
         const active = cert?.source === 'letsencrypt';

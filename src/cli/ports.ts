@@ -79,8 +79,9 @@ export function registerPorts(cli: CAC, ctx: Context): void {
     .command('ports:report [app]', 'Show port mappings (all apps when none is named)')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
-      await printAppReports(ctx, deps.store.db, { name, format: parseFormat(opts.format) }, 'ports information', (app) => {
+      await printAppReports(ctx, deps.store.db, { name, format }, 'ports information', (app) => {
         const { own, effective, skipped } = portsOfApp(deps, app);
         const fields: ReportFields = [
           ['Ports map', own.map(formatPortMapping).join(' ')],
