@@ -1,7 +1,7 @@
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, renameSync, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { UserError } from '../lib/errors.ts';
+import { detail, lineWritable } from '../lib/lines.ts';
 import { buildLogPath, sourcePath, type Settings } from '../lib/settings.ts';
 import { firstOf, type StoredEvent } from '../state/events.ts';
 import { findAppById, requireApp, type AppRow } from '../state/queries.ts';
@@ -139,9 +139,10 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
   if (release.appJson.postdeploy) {
     onLine(`-----> Running postdeploy: ${release.appJson.postdeploy}`);
+    const say = (line: string) => onLine(detail(line));
     const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', release.appJson.postdeploy], {
-      stdout: lineWriter(onLine),
-      stderr: lineWriter(onLine),
+      stdout: lineWritable(say),
+      stderr: lineWritable(say),
       tty: false,
     });
     if (code !== 0) onLine(` !     postdeploy exited with ${code}`);
@@ -206,24 +207,3 @@ function tee(onLine: (l: string) => void, log: WriteStream): (l: string) => void
     onLine(line);
   };
 }
-
-/** A writable that hands complete lines to `onLine`. */
-function lineWriter(onLine: (l: string) => void): NodeJS.WritableStream {
-  let buf = '';
-  return new Writable({
-    write(chunk, _enc, done) {
-      buf += String(chunk);
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(`       ${buf.slice(0, i)}`);
-        buf = buf.slice(i + 1);
-      }
-      done();
-    },
-    final(done) {
-      if (buf) onLine(`       ${buf}`);
-      done();
-    },
-  });
-}
-

@@ -4,8 +4,8 @@
  * never through a shell.
  */
 import type Docker from 'dockerode';
-import { FrameDecoder } from '../lib/log-frames.ts';
-import { LineSplitter, type OnLine } from '../lib/lines.ts';
+import { demuxStreamLines } from '../lib/log-frames.ts';
+import type { OnLine } from '../lib/lines.ts';
 import { splitImageRef } from './image-ref.ts';
 
 export interface ExecOptions {
@@ -38,44 +38,10 @@ export async function execCapture(
   });
   const stream = await exec.start({ hijack: true, stdin: false });
   const stdout: Buffer[] = [];
-  await demuxLines(stream, (chunk) => stdout.push(chunk), onStdout, onStderr);
+  // Build output: a bare CR (a progress bar redrawing) ends a line.
+  await demuxStreamLines(stream, { onStdout, onStderr, onStdoutData: (chunk) => stdout.push(chunk) }, { crEndsLine: true });
   const info = await exec.inspect();
   return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8') };
-}
-
-/** Splits Docker's multiplexed stdout/stderr stream into lines on each side. */
-export function demuxLines(
-  stream: NodeJS.ReadableStream,
-  onStdoutChunk: (chunk: Buffer) => void,
-  onStdout: OnLine,
-  onStderr: OnLine,
-): Promise<void> {
-  const outLines = new LineSplitter(onStdout);
-  const errLines = new LineSplitter(onStderr);
-  const frames = new FrameDecoder();
-  const onChunk = (c: Buffer) => {
-    for (const { stream: which, data } of frames.push(c)) {
-      if (which === 'stderr') errLines.push(data);
-      else {
-        onStdoutChunk(data);
-        outLines.push(data);
-      }
-    }
-  };
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      outLines.flush();
-      errLines.flush();
-      resolve();
-    };
-    stream.on('data', onChunk);
-    stream.on('end', finish);
-    stream.on('close', finish);
-    stream.on('error', reject);
-  });
 }
 
 /**

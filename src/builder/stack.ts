@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { BuildError } from './errors.ts';
 import { splitImageRef } from './image-ref.ts';
-import { detail, LineSplitter, step, type OnLine } from '../lib/lines.ts';
+import { detail, step, type OnLine, LineFramer } from '../lib/lines.ts';
 import { withLock } from '../lib/lock.ts';
 import { LABEL } from '../lib/labels.ts';
 import { fetchPackageTarball } from './npm-registry.ts';
@@ -140,14 +140,15 @@ async function importBase(docker: Docker, base: string, opts: StackOptions): Pro
   const root = mkdtempSync(join(tmpdir(), 'dokku-stack-'));
   try {
     opts.onLine(step(`Bootstrapping Debian ${suite} (minbase) from ${mirror}`));
-    const lines = new LineSplitter((l) => {
+    const lines = new LineFramer({ crEndsLine: true });
+    const say = (l: string) => {
       // debootstrap lists every package it fetches; the stages are enough to follow along.
       if (/^(I: (Retrieving Release|.* packages\.\.\.|.* base system\.\.\.|Base system .*)|E: |W: )/.test(l)) opts.onLine(detail(l));
-    });
+    };
     const proc = execa('debootstrap', debootstrapArgs(suite, join(root, 'rootfs'), mirror, STACK_DEFAULTS.packages), { all: true, reject: false });
-    proc.all?.on('data', (c: Buffer) => lines.push(c));
+    proc.all?.on('data', (c: Buffer) => lines.push(c).forEach(say));
     const result = await proc;
-    lines.flush();
+    lines.flush().forEach(say);
     if ((result as { code?: string }).code === 'ENOENT') throw new BuildError('stack', 'debootstrap is not installed (apt-get install debootstrap)');
     if (result.exitCode !== 0) throw new BuildError('stack', `debootstrap failed with exit code ${result.exitCode}${result.all ? `: ${lastLines(result.all)}` : ''}`);
     for (const p of TRIMMED_PATHS) {
@@ -186,12 +187,13 @@ async function buildLayer(docker: Docker, base: string, opts: StackOptions): Pro
   opts.onLine(step(`Building ${opts.image}`));
   const response = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.image, rm: true, forcerm: true, labels: { [LABEL.stack]: 'true' } });
   let error: string | undefined;
-  const lines = new LineSplitter((l) => opts.onLine(detail(l)));
+  const lines = new LineFramer({ crEndsLine: true });
+  const say = (l: string) => opts.onLine(detail(l));
   await followJsonStream(response, (m) => {
-    if (m.stream) lines.push(m.stream);
+    if (m.stream) lines.push(m.stream).forEach(say);
     if (m.error) error = m.errorDetail?.message ?? m.error;
   });
-  lines.flush();
+  lines.flush().forEach(say);
   if (error) throw new BuildError('stack', `Building ${opts.image} failed: ${error}`);
   const id = await imageId(docker, opts.image);
   if (!id) throw new BuildError('stack', `Building ${opts.image} produced no image`);

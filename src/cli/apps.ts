@@ -8,7 +8,8 @@ import { listApps, requireApp } from '../state/queries.ts';
 import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { forgetCertificates, rebuildApp, removeRouting } from '../app/routing.ts';
-import { appOrGlobal, parseFormat, printAppReports, requireArg, toJson } from './common.ts';
+import { appOrGlobal, parseFormat, requireArg, toJson } from './common.ts';
+import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
 import { errorLine, section, step } from '../lib/output.ts';
 
@@ -48,7 +49,7 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
-      await printAppReports(ctx, (await ctx.store()).db, name, format, 'app information', (a) => ({
+      await printAppReports(ctx, (await ctx.store()).db, { name, format }, 'app information', (a) => ({
         fields: [
           ['App created at', a.createdAt],
           ['App dir', appDir(ctx.settings, a.name)],

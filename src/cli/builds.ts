@@ -8,8 +8,9 @@ import { getSettings, listBuilds, setting } from '../state/release-queries.ts';
 import { checkBuildpack, tenantBuildpackRefusal } from '../lib/buildpack-ref.ts';
 import { escapeControls, parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
+import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
+import { section, step } from '../lib/output.ts';
 
 /**
  * A buildpack as a user sets it (`buildpacks:add|set`, `config:set BUILDPACK_URL=…`): malformed is
@@ -69,15 +70,14 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
   );
 
   cli
-    .command('builder:report <app>', 'Show the builder settings')
+    .command('builder:report [app]', 'Show the builder settings (all apps when none is named)')
     .option('--format <format>', 'text or json')
-    .action(async (name: string, opts: { format?: string }) => {
+    .action(async (name: string | undefined, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
       const { db } = await ctx.store();
-      const app = requireApp(db, validateAppName(name));
-      const fields: ReportFields = [['Builder selected', setting(db, app.id, 'builder', 'selected') || '(detected)']];
-      if (format === 'json') io.out(toJson(reportJson(fields)));
-      else for (const line of renderReport(`${app.name} builder information`, fields)) io.out(line);
+      await printAppReports(ctx, db, { name, format }, 'builder information', (app) => ({
+        fields: [['Builder selected', setting(db, app.id, 'builder', 'selected') || '(detected)']],
+      }));
     });
 
   const listOf = async (app: string): Promise<{ id: string; list: string[] }> => {

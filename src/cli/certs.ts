@@ -9,7 +9,8 @@ import { requireApp } from '../state/queries.ts';
 import { readFileCapped } from '../lib/read-capped.ts';
 import { readInput } from '../lib/stdin.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
-import { parseFormat, printAppReports } from './common.ts';
+import { parseFormat } from './common.ts';
+import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
@@ -78,7 +79,7 @@ export function registerCerts(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
-      await printAppReports(ctx, db, name, format, 'ssl information', (app) => {
+      await printAppReports(ctx, db, { name, format }, 'ssl information', (app) => {
       const c = getCert(db, app.id);
       const domains = routingView(deps, app).domains;
       const uncovered = c ? domains.filter((d) => !c.names.some((n) => n === d || (isWildcard(n) && d.endsWith(n.slice(1)) && !d.slice(0, -n.length + 1).includes('.')))) : [];

@@ -1,13 +1,13 @@
 import { setSetting } from '../app/settings.ts';
 import type { CAC } from 'cac';
 import { UsageError } from '../lib/errors.ts';
-import { requireApp } from '../state/queries.ts';
 import { getSettings } from '../state/release-queries.ts';
 import { checkSettingsFrom } from '../lib/check-settings.ts';
 import { validateAppName } from '../lib/validate.ts';
-import { parseFormat, toJson } from './common.ts';
+import { parseFormat } from './common.ts';
+import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
-import { renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
+import { step, type ReportFields } from '../lib/output.ts';
 
 export function registerChecks(cli: CAC, ctx: Context): void {
   const { io } = ctx;
@@ -35,22 +35,22 @@ export function registerChecks(cli: CAC, ctx: Context): void {
     });
 
   cli
-    .command('checks:report <app>', 'Show check settings')
+    .command('checks:report [app]', 'Show check settings (all apps when none is named)')
     .option('--format <format>', 'text or json')
-    .action(async (name: string, opts: { format?: string }) => {
+    .action(async (name: string | undefined, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
       const { db } = await ctx.store();
-      const app = requireApp(db, validateAppName(name));
-      const c = checkSettingsFrom(getSettings(db, app.id, 'checks'));
-      const fields: ReportFields = [
-        ['Checks enabled', c.enabled],
-        ['Checks skipped', c.skip],
-        ['Checks wait', c.wait],
-        ['Checks timeout', c.timeout],
-        ['Checks attempts', c.attempts],
-        ['Checks wait to retire', c.waitToRetire],
-      ];
-      if (format === 'json') io.out(toJson(reportJson(fields)));
-      else for (const line of renderReport(`${app.name} checks information`, fields)) io.out(line);
+      await printAppReports(ctx, db, { name, format }, 'checks information', (app) => {
+        const c = checkSettingsFrom(getSettings(db, app.id, 'checks'));
+        const fields: ReportFields = [
+          ['Checks enabled', c.enabled],
+          ['Checks skipped', c.skip],
+          ['Checks wait', c.wait],
+          ['Checks timeout', c.timeout],
+          ['Checks attempts', c.attempts],
+          ['Checks wait to retire', c.waitToRetire],
+        ];
+        return { fields };
+      });
     });
 }

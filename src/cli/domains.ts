@@ -4,11 +4,12 @@ import { globalDomainFor, tenantDomainRefusal, validateDomain, type DomainClaims
 import { routingView, type RoutingDeps } from '../app/routing.ts';
 import { grantedDomains } from '../state/access-queries.ts';
 import { listDomains, othersDomains } from '../state/proxy-queries.ts';
-import { listApps, requireApp, type AppRow } from '../state/queries.ts';
+import { requireApp, type AppRow } from '../state/queries.ts';
 import { validateAppName } from '../lib/validate.ts';
-import { parseFormat, toJson } from './common.ts';
+import { parseFormat } from './common.ts';
+import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
+import { step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerDomains(cli: CAC, ctx: Context): void {
@@ -69,26 +70,17 @@ export function registerDomains(cli: CAC, ctx: Context): void {
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
       const globals = listDomains(db, '');
-      if (opts.global) {
-        const fields: ReportFields = [['Domains global enabled', globals.length > 0], ['Domains global vhosts', globals.join(' ')]];
-        if (format === 'json') io.out(toJson(reportJson(fields)));
-        else for (const line of renderReport('Global domains information', fields)) io.out(line);
-        return;
-      }
-      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
-      const out: Record<string, unknown> = {};
-      for (const app of apps) {
+      const globalFields: ReportFields = [['Domains global enabled', globals.length > 0], ['Domains global vhosts', globals.join(' ')]];
+      const req = { name, format, ...(opts.global ? { global: globalFields } : {}) };
+      await printAppReports(ctx, db, req, 'domains information', (app) => {
         const own = listDomains(db, app.id);
         const fields: ReportFields = [
           ['Domains app enabled', own.length > 0],
           ['Domains app vhosts', own.join(' ')],
-          ['Domains global enabled', globals.length > 0],
-          ['Domains global vhosts', globals.join(' ')],
+          ...globalFields,
           ['Domains effective', routingView(deps, app).domains.join(' ')],
         ];
-        if (format === 'json') out[app.name] = reportJson(fields);
-        else for (const line of renderReport(`${app.name} domains information`, fields)) io.out(line);
-      }
-      if (format === 'json') io.out(toJson(name === undefined ? out : out[name]));
+        return { fields };
+      });
     });
 }

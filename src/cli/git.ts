@@ -13,13 +13,14 @@ import { deploySource } from '../app/deploy.ts';
 import { deployBranchOf, runPreReceive } from '../app/push.ts';
 import { listBranches } from '../git/repo.ts';
 import { gitRepoPath } from '../lib/settings.ts';
-import { listApps, requireApp } from '../state/queries.ts';
+import { requireApp } from '../state/queries.ts';
 import { getRelease, loadReleaseState, setting } from '../state/release-queries.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
-import { appOrGlobal, parseFormat, toJson } from './common.ts';
+import { appOrGlobal, parseFormat } from './common.ts';
+import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
 import { refuseForeignImage } from '../app/image-access.ts';
-import { renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
+import { step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/-]{0,200}(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/;
@@ -128,30 +129,20 @@ export function registerGit(cli: CAC, ctx: Context): void {
     .action(async (name: string | undefined, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
       const { db } = await ctx.store();
-      const apps = name === undefined ? listApps(db).filter((a) => !ctx.visibleApps || ctx.visibleApps.has(a.id)) : [requireApp(db, validateAppName(name))];
-      const reports: Array<{ name: string; fields: ReportFields }> = [];
-      for (const a of apps) {
+      await printAppReports(ctx, db, { name, format }, 'git information', async (a) => {
         const repo = gitRepoPath(ctx.settings, a.name);
         const branches = await listBranches(repo);
         const current = loadReleaseState(db, a.id).current;
         const rev = current === undefined ? undefined : getRelease(db, a.id, current)?.sourceSha;
-        reports.push({
-          name: a.name,
-          fields: [
-            ['Git deploy branch', deployBranchOf(db, a.id) ?? ''],
-            ['Git global deploy branch', setting(db, '', 'git', 'deploy-branch')],
-            ['Git repo', repo],
-            ['Git repo exists', existsSync(repo)],
-            ['Git branches', Object.keys(branches).sort().join(' ')],
-            ['Git rev', rev ?? ''],
-          ],
-        });
-      }
-      if (format === 'json') {
-        const body = reports.map((r) => reportJson(r.fields));
-        ctx.io.out(toJson(name === undefined ? Object.fromEntries(reports.map((r, i) => [r.name, body[i]])) : body[0]));
-        return;
-      }
-      for (const r of reports) for (const line of renderReport(`${r.name} git information`, r.fields)) ctx.io.out(line);
+        const fields: ReportFields = [
+          ['Git deploy branch', deployBranchOf(db, a.id) ?? ''],
+          ['Git global deploy branch', setting(db, '', 'git', 'deploy-branch')],
+          ['Git repo', repo],
+          ['Git repo exists', existsSync(repo)],
+          ['Git branches', Object.keys(branches).sort().join(' ')],
+          ['Git rev', rev ?? ''],
+        ];
+        return { fields };
+      });
     });
 }

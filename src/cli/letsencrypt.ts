@@ -13,8 +13,10 @@ import { setting as readSetting } from '../state/release-queries.ts';
 import type { SettingKey } from '../state/settings-schema.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
+import { forEachApp } from './each-app.ts';
+import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
+import { section, step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 const setting = (deps: RoutingDeps, app: AppRow, key: SettingKey<'letsencrypt'>) => readSetting(deps.store.db, app.id, 'letsencrypt', key);
@@ -103,43 +105,36 @@ export function registerLetsencrypt(cli: CAC, ctx: Context): void {
       const all = letsencryptApps(deps.store.db);
       const targets = name === undefined ? all : all.filter((a) => a.name === validateAppName(name));
       if (name !== undefined && targets.length === 0) throw new UserError(`${name} has no Let's Encrypt certificate`);
-      let failed = 0;
-      for (const t of targets) {
+      return forEachApp(io, targets, (t) => t.name, async (t) => {
         const app = requireApp(deps.store.db, t.name);
         const left = Date.parse(t.notAfter) - Date.now();
         const grace = Number(setting(deps, app, 'graceperiod')) * 1000;
         if (left > grace) {
           io.out(step(`${t.name}: certificate expires ${t.notAfter}, not renewing yet`));
-          continue;
+          return;
         }
         io.out(step(`${t.name}: certificate expires ${t.notAfter}, renewing`));
-        try {
-          await issue(ctx, deps, app);
-        } catch (err) {
-          if (!(err instanceof UserError)) throw err;
-          io.err(` !     ${t.name}: ${err.message.split('\n')[0]}`);
-          failed++;
-        }
-      }
-      return failed ? 1 : 0;
+        await issue(ctx, deps, app);
+      });
     });
 
   cli
-    .command('letsencrypt:report [app]', 'Show Let\'s Encrypt settings and certificate')
+    .command('letsencrypt:report [app]', 'Show Let\'s Encrypt settings and certificate (all apps when none is named; --global for the global settings)')
+    .option('--global', 'Show the global settings')
     .option('--format <format>', 'text or json')
-    .action(async (name: string | undefined, opts: { format?: string }) => {
+    .action(async (name: string | undefined, opts: { global?: boolean; format?: string }) => {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
-      const app = name === undefined ? undefined : requireApp(deps.store.db, validateAppName(name));
-      const get = (key: SettingKey<'letsencrypt'>) => readSetting(deps.store.db, app?.id ?? '', 'letsencrypt', key);
-      const cert = app ? getCert(deps.store.db, app.id) : undefined;
-      const fields: ReportFields = [
-        ['Letsencrypt email', get('email')],
-        ['Letsencrypt server', get('server')],
-        ['Letsencrypt graceperiod', get('graceperiod')],
-        ...(app ? ([['Letsencrypt active', cert?.source === 'letsencrypt'], ['Letsencrypt expires at', cert?.source === 'letsencrypt' ? cert.notAfter : '']] as ReportFields) : []),
-      ];
-      if (format === 'json') io.out(toJson(reportJson(fields)));
-      else for (const line of renderReport(`${app ? app.name : 'Global'} letsencrypt information`, fields)) io.out(line);
+      const { db } = deps.store;
+      const settings = (appId: string): ReportFields => {
+        const get = (key: SettingKey<'letsencrypt'>) => readSetting(db, appId, 'letsencrypt', key);
+        return [['Letsencrypt email', get('email')], ['Letsencrypt server', get('server')], ['Letsencrypt graceperiod', get('graceperiod')]];
+      };
+      const req = { name, format, ...(opts.global ? { global: settings('') } : {}) };
+      await printAppReports(ctx, db, req, 'letsencrypt information', (app) => {
+        const cert = getCert(db, app.id);
+        const active = cert?.source === 'letsencrypt';
+        return { fields: [...settings(app.id), ['Letsencrypt active', active], ['Letsencrypt expires at', active ? cert.notAfter : '']] };
+      });
     });
 }

@@ -11,7 +11,8 @@ import { setting } from '../state/release-queries.ts';
 import { PROXY_SETTINGS } from '../state/proxy-settings.ts';
 import type { SettingReader } from '../state/settings-schema.ts';
 import { validateAppName } from '../lib/validate.ts';
-import { parseFormat, printAppReports } from './common.ts';
+import { parseFormat } from './common.ts';
+import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
@@ -81,7 +82,7 @@ export function registerNginx(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
-      await printAppReports(ctx, db, name, format, 'nginx information', (app) => {
+      await printAppReports(ctx, db, { name, format }, 'nginx information', (app) => {
       const get: SettingReader = (ns, key) => setting(db, app.id, ns, key);
       const o = nginxOptions(get);
       const fields: ReportFields = [

@@ -2,14 +2,15 @@ import type { CAC } from 'cac';
 import { changeAppRouting } from '../app/routing-changes.ts';
 import { assertHostPortsFree } from '../proxy/host-ports.ts';
 import { effectivePorts, formatPortMapping, parsePortMapping } from '../lib/ports.ts';
-import { certPaths, routingView } from '../app/routing.ts';
+import { certPaths, routingView, type RoutingDeps } from '../app/routing.ts';
 import { planServers } from '../proxy/vhost.ts';
 import { allMappedHostPorts, getCert, getPorts } from '../state/proxy-queries.ts';
 import { requireApp, type AppRow } from '../state/queries.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
+import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
+import { section, step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerPorts(cli: CAC, ctx: Context): void {
@@ -17,7 +18,10 @@ export function registerPorts(cli: CAC, ctx: Context): void {
 
   async function portsOf(name: string) {
     const deps = await routingDeps(ctx);
-    const app: AppRow = requireApp(deps.store.db, validateAppName(name));
+    return portsOfApp(deps, requireApp(deps.store.db, validateAppName(name)));
+  }
+
+  function portsOfApp(deps: RoutingDeps, app: AppRow) {
     const own = getPorts(deps.store.db, app.id);
     const cert = getCert(deps.store.db, app.id);
     const { webPort } = routingView(deps, app);
@@ -72,18 +76,20 @@ export function registerPorts(cli: CAC, ctx: Context): void {
   });
 
   cli
-    .command('ports:report <app>', 'Show port mappings')
+    .command('ports:report [app]', 'Show port mappings (all apps when none is named)')
     .option('--format <format>', 'text or json')
-    .action(async (name: string, opts: { format?: string }) => {
+    .action(async (name: string | undefined, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
-      const { app, own, effective, skipped } = await portsOf(name);
-      const fields: ReportFields = [
-        ['Ports map', own.map(formatPortMapping).join(' ')],
-        ['Ports map detected', own.length ? '' : effective.map(formatPortMapping).join(' ')],
-        ['Ports effective', effective.map(formatPortMapping).join(' ')],
-        ['Ports not routed', skipped.join('; ')],
-      ];
-      if (format === 'json') io.out(toJson(reportJson(fields)));
-      else for (const line of renderReport(`${app.name} ports information`, fields)) io.out(line);
+      const deps = await routingDeps(ctx);
+      await printAppReports(ctx, deps.store.db, { name, format }, 'ports information', (app) => {
+        const { own, effective, skipped } = portsOfApp(deps, app);
+        const fields: ReportFields = [
+          ['Ports map', own.map(formatPortMapping).join(' ')],
+          ['Ports map detected', own.length ? '' : effective.map(formatPortMapping).join(' ')],
+          ['Ports effective', effective.map(formatPortMapping).join(' ')],
+          ['Ports not routed', skipped.join('; ')],
+        ];
+        return { fields };
+      });
     });
 }

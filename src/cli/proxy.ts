@@ -7,7 +7,8 @@ import { vhostPath } from '../lib/settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { getRuntime } from '../state/release-queries.ts';
 import { validateAppName } from '../lib/validate.ts';
-import { parseFormat, printAppReports } from './common.ts';
+import { parseFormat } from './common.ts';
+import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { existsSync } from 'node:fs';
@@ -63,7 +64,7 @@ export function registerProxy(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
-      await printAppReports(ctx, db, name, format, 'proxy information', (app) => {
+      await printAppReports(ctx, db, { name, format }, 'proxy information', (app) => {
       const view = routingView(deps, app);
       const runtime = getRuntime(db, app.id);
       const why = !view.enabled ? 'proxy disabled' : !view.deployed ? 'not deployed' : view.domains.length === 0 ? 'no domains (domains:add, or domains:set-global)' : '';

@@ -8,7 +8,9 @@ import { defaultFormation } from '../state/release-decider.ts';
 import { getRelease, getRuntime, loadReleaseState } from '../state/release-queries.ts';
 import { processTypeProblem } from '../lib/process-type.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
-import { parseFormat, printAppReports } from './common.ts';
+import { parseFormat } from './common.ts';
+import { forEachApp } from './each-app.ts';
+import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
@@ -92,31 +94,23 @@ export function registerPs(cli: CAC, ctx: Context): void {
     .command('ps:restore', 'Converge every app to its recorded state (run at boot)')
     .action(async () => {
       const p = await makePipeline(ctx);
-      let failed = 0;
-      for (const app of listApps(p.store.db)) {
+      return forEachApp(io, listApps(p.store.db), (app) => app.name, async (app) => {
         await recoverIfIdle(p, app);
         const state = loadReleaseState(p.store.db, app.id);
-        if (state.current === undefined || state.stopped) continue;
+        if (state.current === undefined || state.stopped) return;
         const running = await (await p.scheduler()).status(app.name);
         if (running.some((c) => c.state === 'running' && c.release === state.current && !c.oneOff)) {
           io.out(step(`${app.name} is running v${state.current}`));
-          continue;
+          return;
         }
         io.out(step(`Restoring ${app.name} v${state.current}`));
+        const lock = await lockApp(p, app);
         try {
-          const lock = await lockApp(p, app);
-          try {
-            await deployRelease(p, app, state.current);
-          } finally {
-            lock.release();
-          }
-        } catch (err) {
-          if (!(err instanceof UserError)) throw err;
-          io.err(` !     ${app.name}: ${err.message.split('\n')[0]}`);
-          failed++;
+          await deployRelease(p, app, state.current);
+        } finally {
+          lock.release();
         }
-      }
-      return failed ? 1 : 0;
+      });
     });
 
   cli
@@ -126,7 +120,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const p = await makePipeline(ctx);
       const scheduler = await p.scheduler();
-      await printAppReports(ctx, p.store.db, name, format, 'ps information', async (app) => {
+      await printAppReports(ctx, p.store.db, { name, format }, 'ps information', async (app) => {
         await recoverIfIdle(p, app);
         const state = loadReleaseState(p.store.db, app.id);
         const containers = (await scheduler.status(app.name)).filter((c) => !c.oneOff);

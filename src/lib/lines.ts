@@ -1,35 +1,65 @@
 /**
- * Build output arrives in arbitrary chunks; users see it line by line. Dokku's prefixes:
- * `-----> ` marks a step, seven spaces indent detail.
+ * Output arrives in arbitrary chunks; users see it line by line. Dokku's prefixes: `-----> `
+ * marks a step, seven spaces indent detail.
  */
-export type OnLine = (line: string) => void;
-
+import { Writable } from 'node:stream';
 import { detail } from './output.ts';
 
 export { detail, step } from './output.ts';
 
-/** Splits a byte stream into lines (LF or CRLF; a bare CR ends a progress line too). */
-export class LineSplitter {
+export type OnLine = (line: string) => void;
+
+export interface FramerOptions {
+  /**
+   * A bare CR ends a line too: build tools redraw a progress line with it, and each redraw is
+   * worth a line of its own. Otherwise (logs) a bare CR stays inside the line it was written in.
+   */
+  crEndsLine?: boolean;
+}
+
+/**
+ * Whole lines out of arbitrary chunks (LF or CRLF, even when the CRLF is split between chunks);
+ * the unfinished rest (a partial line, or half of a UTF-8 character) waits for more or for `flush`.
+ */
+export class LineFramer {
   private rest = '';
   private readonly decoder = new TextDecoder();
+  private readonly breaks: RegExp;
 
-  constructor(private readonly onLine: OnLine) {}
+  constructor(opts: FramerOptions = {}) {
+    this.breaks = opts.crEndsLine ? /\r\n|\n|\r/ : /\r?\n/;
+  }
 
-  push(chunk: Buffer | string): void {
+  push(chunk: Buffer | string): string[] {
     const text = this.rest + (typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true }));
     // A CR at the end may be the first half of a CRLF split across chunks: keep it for later.
     const held = text.endsWith('\r') ? 1 : 0;
-    const parts = text.slice(0, text.length - held).split(/\r\n|\n|\r/);
-    this.rest = (parts.pop() ?? '') + (held ? '\r' : '');
-    for (const line of parts) this.onLine(line);
+    const lines = text.slice(0, text.length - held).split(this.breaks);
+    this.rest = (lines.pop() ?? '') + (held ? '\r' : '');
+    return lines;
   }
 
-  flush(): void {
-    this.rest += this.decoder.decode();
-    const last = this.rest.replace(/\r$/, '');
-    if (last !== '') this.onLine(last);
+  /** The trailing partial line, if any; the framer is empty afterwards. */
+  flush(): string[] {
+    const last = (this.rest + this.decoder.decode()).replace(/\r$/, '');
     this.rest = '';
+    return last === '' ? [] : [last];
   }
+}
+
+/** A Writable that hands each complete line to `onLine`, and the partial rest when it ends. */
+export function lineWritable(onLine: OnLine, opts: FramerOptions = {}): Writable {
+  const framer = new LineFramer(opts);
+  return new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      framer.push(chunk).forEach(onLine);
+      done();
+    },
+    final(done) {
+      framer.flush().forEach(onLine);
+      done();
+    },
+  });
 }
 
 /**

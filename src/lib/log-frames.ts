@@ -1,4 +1,4 @@
-import { StringDecoder } from 'node:string_decoder';
+import { LineFramer, type FramerOptions } from './lines.ts';
 
 /**
  * Docker's multiplexed stream (a container without a TTY): frames of an 8-byte header — stream
@@ -30,45 +30,73 @@ export class FrameDecoder {
   }
 }
 
-/**
- * Whole lines out of arbitrary chunks; the unfinished rest (a partial line, or half of a UTF-8
- * character) waits for more or for `flush`.
- */
-export class LineSplitter {
-  private rest = '';
-  private readonly decoder = new StringDecoder('utf8');
-
-  push(data: Buffer | string): string[] {
-    const lines = (this.rest + (typeof data === 'string' ? data : this.decoder.write(data))).split('\n');
-    this.rest = lines.pop() ?? '';
-    return lines.map((l) => l.replace(/\r$/, ''));
-  }
-
-  flush(): string[] {
-    const last = (this.rest + this.decoder.end()).replace(/\r$/, '');
-    this.rest = '';
-    return last ? [last] : [];
-  }
+export interface DemuxedLine {
+  stream: StreamName;
+  line: string;
 }
 
-/** Splits each stream of a multiplexed byte stream into lines. */
+/**
+ * Splits each stream of a multiplexed byte stream into lines (see LineFramer for how). `onFrame`
+ * sees every frame's bytes as well, for a caller that keeps stdout as data.
+ */
 export class DemuxedLines {
   private frames = new FrameDecoder();
-  private splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+  private framers: Record<StreamName, LineFramer>;
 
-  push(chunk: Buffer): Array<{ stream: StreamName; line: string }> {
-    return this.frames.push(chunk).flatMap((f) => this.splitters[f.stream].push(f.data).map((line) => ({ stream: f.stream, line })));
+  constructor(opts: FramerOptions = {}) {
+    this.framers = { stdout: new LineFramer(opts), stderr: new LineFramer(opts) };
   }
 
-  flush(): Array<{ stream: StreamName; line: string }> {
-    return (['stdout', 'stderr'] as const).flatMap((stream) => this.splitters[stream].flush().map((line) => ({ stream, line })));
+  push(chunk: Buffer, onFrame?: (frame: Frame) => void): DemuxedLine[] {
+    return this.frames.push(chunk).flatMap((f) => {
+      onFrame?.(f);
+      return this.framers[f.stream].push(f.data).map((line) => ({ stream: f.stream, line }));
+    });
+  }
+
+  flush(): DemuxedLine[] {
+    return (['stdout', 'stderr'] as const).flatMap((stream) => this.framers[stream].flush().map((line) => ({ stream, line })));
   }
 }
 
-/** All lines of a finished multiplexed buffer. */
-export function demuxLines(buffer: Buffer): Array<{ stream: StreamName; line: string }> {
+/** All lines of a finished multiplexed buffer (`docker logs` without follow). */
+export function demuxBufferLines(buffer: Buffer): DemuxedLine[] {
   const d = new DemuxedLines();
   return [...d.push(buffer), ...d.flush()];
+}
+
+export interface StreamLineHandlers {
+  onStdout: (line: string) => void;
+  onStderr: (line: string) => void;
+  /** stdout's bytes as they come, for a caller that keeps them as data. */
+  onStdoutData?: (chunk: Buffer) => void;
+}
+
+/** Follows a live multiplexed stream to its end (or close), handing each side's lines on as they complete. */
+export function demuxStreamLines(stream: NodeJS.ReadableStream, handlers: StreamLineHandlers, opts: FramerOptions = {}): Promise<void> {
+  const demux = new DemuxedLines(opts);
+  const emit = (lines: DemuxedLine[]) => {
+    for (const { stream: which, line } of lines) (which === 'stderr' ? handlers.onStderr : handlers.onStdout)(line);
+  };
+  const { onStdoutData } = handlers;
+  const keepStdout = onStdoutData
+    ? (f: Frame) => {
+        if (f.stream === 'stdout') onStdoutData(f.data);
+      }
+    : undefined;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      emit(demux.flush());
+      resolve();
+    };
+    stream.on('data', (c: Buffer) => emit(demux.push(c, keepStdout)));
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', reject);
+  });
 }
 
 /** `docker logs --timestamps` puts an RFC 3339 time and a space before each line. */

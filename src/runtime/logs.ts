@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { listContainers } from './containers.ts';
-import { DemuxedLines, demuxLines, splitTimestamp } from '../lib/log-frames.ts';
+import { DemuxedLines, demuxBufferLines, splitTimestamp, type DemuxedLine } from '../lib/log-frames.ts';
 import type { ContainerStatus, LogLine, LogsOptions } from './scheduler.ts';
 
 /** An app's container logs, demultiplexed and labelled by dyno, as `heroku logs` shows them. */
@@ -13,7 +13,7 @@ export function dynoName(c: Pick<ContainerStatus, 'processType' | 'index' | 'nam
 export async function logTail(docker: Docker, id: string, n: number): Promise<string[]> {
   try {
     const buffer = (await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: n })) as unknown as Buffer;
-    return demuxLines(buffer).map((l) => l.line).slice(-n);
+    return demuxBufferLines(buffer).map((l) => l.line).slice(-n);
   } catch {
     return [];
   }
@@ -23,7 +23,7 @@ async function pastLines(docker: Docker, c: ContainerStatus, tail: number | unde
   const buffer = (await docker.getContainer(c.id).logs({
     stdout: true, stderr: true, follow: false, timestamps: true, ...(tail !== undefined ? { tail } : {}),
   })) as unknown as Buffer;
-  return demuxLines(buffer).map(({ stream, line }) => ({ dyno: dynoName(c), stream, ...splitTimestamp(line) }));
+  return demuxBufferLines(buffer).map(({ stream, line }) => ({ dyno: dynoName(c), stream, ...splitTimestamp(line) }));
 }
 
 function followLines(docker: Docker, c: ContainerStatus, tail: number | undefined, signal: AbortSignal | undefined, onLine: (l: LogLine) => void): Promise<void> {
@@ -33,7 +33,7 @@ function followLines(docker: Docker, c: ContainerStatus, tail: number | undefine
       (err, stream) => {
         if (err || !stream) return reject(err);
         const demux = new DemuxedLines();
-        const emit = (lines: ReturnType<DemuxedLines['push']>) =>
+        const emit = (lines: DemuxedLine[]) =>
           lines.forEach(({ stream: s, line }) => onLine({ dyno: dynoName(c), stream: s, ...splitTimestamp(line) }));
         const stop = () => (stream as unknown as { destroy(): void }).destroy();
         signal?.addEventListener('abort', stop, { once: true });

@@ -173,6 +173,36 @@ describe.each(TARGETS)('dokku CLI ($name, $driver)', (target: Target) => {
       expectError(dokku('apps:report', 'nope'), 1, /^App nope does not exist$/);
     });
 
+    it("every namespace's :report shows one app or all, keyed by app in json, and --global the global settings", () => {
+      const dokku = fresh();
+      dokku.ok('apps:create', 'web');
+      dokku.ok('apps:create', 'api');
+      const reports: Array<[command: string, title: string]> = [
+        ['builder:report', 'builder'],
+        ['checks:report', 'checks'],
+        ['domains:report', 'domains'],
+        ['git:report', 'git'],
+        ['letsencrypt:report', 'letsencrypt'],
+        ['ports:report', 'ports'],
+        ['nginx:report', 'nginx'],
+        ['certs:report', 'ssl'],
+        ['proxy:report', 'proxy'],
+      ];
+      for (const [command, title] of reports) {
+        expect(lines(dokku.ok(command)).filter((l) => l.startsWith('=====>')), command).toEqual([`=====> api ${title} information`, `=====> web ${title} information`]);
+        expect(lines(dokku.ok(command, 'web'))[0], command).toBe(`=====> web ${title} information`);
+        const all = JSON.parse(dokku.ok(command, '--format', 'json')) as Record<string, Record<string, string>>;
+        expect(Object.keys(all).sort(), command).toEqual(['api', 'web']);
+        expect(all.web, command).toEqual(JSON.parse(dokku.ok(command, 'web', '--format', 'json')));
+        expectError(dokku(command, 'nope'), 1, /^App nope does not exist$/);
+      }
+      dokku.ok('letsencrypt:set', '--global', 'email', 'ops@example.test');
+      expect(lines(dokku.ok('letsencrypt:report', '--global'))[0]).toBe('=====> Global letsencrypt information');
+      expect(JSON.parse(dokku.ok('letsencrypt:report', '--global', '--format', 'json'))).toMatchObject({ 'letsencrypt-email': 'ops@example.test' });
+      expect(JSON.parse(dokku.ok('letsencrypt:report', 'web', '--format', 'json'))).toMatchObject({ 'letsencrypt-email': 'ops@example.test', 'letsencrypt-active': 'false' });
+      expect(lines(dokku.ok('domains:report', '--global'))).toEqual(['=====> Global domains information', '       Domains global enabled: false', '       Domains global vhosts:']);
+    });
+
     it('renames, keeping config, lock and history', () => {
       const dokku = fresh();
       dokku.ok('apps:create', 'web');

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { demuxLines } from '../../src/lib/log-frames.ts';
+import { demuxBufferLines } from '../../src/lib/log-frames.ts';
 
 /**
  * Connects to the Docker daemon for an integration test. These tests exist to exercise the real
@@ -26,7 +26,7 @@ export async function runInImage(docker: Docker, image: string, app: string, com
   try {
     await c.start();
     await c.wait();
-    return demuxLines(await c.logs({ stdout: true, stderr: true }))
+    return demuxBufferLines(await c.logs({ stdout: true, stderr: true }))
       .map(({ line }) => `${line}\n`)
       .join('');
   } finally {

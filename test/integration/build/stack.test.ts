@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ensureStack } from '../../../src/builder/stack.ts';
 import { connectDocker } from '../../helpers/docker.ts';
 import { settings, stackForTests } from './helpers.ts';
-import { demuxLines } from '../../../src/lib/log-frames.ts';
+import { demuxBufferLines } from '../../../src/lib/log-frames.ts';
 
 const docker = await connectDocker();
 
@@ -28,7 +28,7 @@ describe('the stack image', () => {
       await c.start();
       const { StatusCode } = await c.wait();
       const out: Buffer[] = [];
-      for (const { line } of demuxLines(await c.logs({ stdout: true, stderr: true }))) out.push(Buffer.from(`${line}\n`));
+      for (const { line } of demuxBufferLines(await c.logs({ stdout: true, stderr: true }))) out.push(Buffer.from(`${line}\n`));
       const text = Buffer.concat(out).toString();
       expect(StatusCode, text).toBe(0);
       expect(text).toMatch(/^v\d+\.\d+\.\d+\n\d+\.\d+\.\d+\nPython 3\.\d+/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DemuxedLines, demuxLines, FrameDecoder, formatLogLine, LineSplitter, splitTimestamp } from '../../../src/lib/log-frames.ts';
+import { DemuxedLines, demuxBufferLines, FrameDecoder, formatLogLine, splitTimestamp, type Frame } from '../../../src/lib/log-frames.ts';
 
 function frame(type: 1 | 2, text: string): Buffer {
   const data = Buffer.from(text);
@@ -20,22 +20,6 @@ describe('FrameDecoder', () => {
   });
 });
 
-describe('LineSplitter', () => {
-  it('keeps partial lines until they end or the stream is flushed', () => {
-    const s = new LineSplitter();
-    expect(s.push('a\nb')).toEqual(['a']);
-    expect(s.push('c\r\nd')).toEqual(['bc']);
-    expect(s.flush()).toEqual(['d']);
-    expect(s.flush()).toEqual([]);
-  });
-
-  it('keeps a UTF-8 character that is split across chunks', () => {
-    const s = new LineSplitter();
-    const bytes = Buffer.from('día ✓\n');
-    expect([...s.push(bytes.subarray(0, 2)), ...s.push(bytes.subarray(2, 6)), ...s.push(bytes.subarray(6))]).toEqual(['día ✓']);
-  });
-});
-
 describe('DemuxedLines', () => {
   it('keeps stdout and stderr lines apart even when frames interleave mid-line', () => {
     const d = new DemuxedLines();
@@ -45,7 +29,22 @@ describe('DemuxedLines', () => {
       { stream: 'stdout', line: 'hello' },
       { stream: 'stdout', line: 'ta' },
     ]);
-    expect(demuxLines(frame(1, 'x\ny\n')).map((l) => l.line)).toEqual(['x', 'y']);
+    expect(demuxBufferLines(frame(1, 'x\ny\n')).map((l) => l.line)).toEqual(['x', 'y']);
+  });
+
+  it('frames build output with bare CRs as lines, and hands each frame on', () => {
+    const d = new DemuxedLines({ crEndsLine: true });
+    const seen: Frame[] = [];
+    const chunk = Buffer.concat([frame(1, '10%\r20%\r'), frame(2, 'warn\r'), frame(2, '\n'), frame(1, 'done')]);
+    const out = [...d.push(chunk, (f) => seen.push(f)), ...d.flush()];
+    expect(out).toEqual([
+      { stream: 'stdout', line: '10%' },
+      { stream: 'stderr', line: 'warn' },
+      { stream: 'stdout', line: '20%' },
+      { stream: 'stdout', line: 'done' },
+    ]);
+    expect(seen.map((f) => [f.stream, f.data.toString()])).toEqual([['stdout', '10%\r20%\r'], ['stderr', 'warn\r'], ['stderr', '\n'], ['stdout', 'done']]);
+    expect(demuxBufferLines(frame(1, '10%\r20%\n')).map((l) => l.line)).toEqual(['10%\r20%']);
   });
 });
 
