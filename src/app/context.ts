@@ -17,7 +17,7 @@ export interface Context {
   io: Io;
   store(): Promise<EventStore>;
   close(): void;
-  /** Set for a call from a non-admin SSH key: the ids of the apps it may see (src/ssh/session.ts). */
+  /** Set for a call from a non-admin SSH key: the ids of the apps it may see (app/access.ts). */
   visibleApps?: Set<string>;
   /**
    * Set for a call from a non-admin SSH key (a tenant), by the access check before the command runs.

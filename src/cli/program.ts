@@ -69,7 +69,7 @@ export async function runCommand(words: string[], ctx: Context, authorize?: Auth
       if (cli.options.help || cli.options.version) return 0;
       throw new UserError(`\`${words[0]}\` is not a dokku command. See \`dokku help\` for a list of commands.`);
     }
-    // Access is checked on the parsed call, before its action runs (src/ssh/session.ts).
+    // Access is checked on the parsed call, before its action runs (entry/session.ts).
     if (authorize) await authorize(cli.matchedCommand, cli.args.map(String), cli.options);
     const code = await cli.runMatchedCommand();
     return typeof code === 'number' ? code : 0;
