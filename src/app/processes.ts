@@ -5,8 +5,8 @@ import { checkSettingsFrom } from '../state/settings-schema.ts';
 import type { Upstream } from '../lib/types.ts';
 
 import { type Pipeline } from './pipeline.ts';
-import { lockApp } from './recovery.ts';
-import { releaseSpec, switchTraffic } from './deploy.ts';
+import { lockApp, recoverIfIdle } from './recovery.ts';
+import { deployRelease, releaseSpec, switchTraffic } from './deploy.ts';
 
 /** Converges the running containers to the recorded formation, without restarting the others. */
 export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
@@ -29,3 +29,29 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
   }
 }
 
+
+/** What ps:restore gives one app: nothing (never deployed, or stopped on purpose), a look, or its release again. */
+export type RestorePlan = { kind: 'skip' } | { kind: 'running'; version: number } | { kind: 'restore'; version: number };
+
+/**
+ * ps:restore's policy for one app, after recovering a deploy that was killed: an app that was
+ * deployed and not stopped should run its current release; if no container of it runs, it is restored.
+ */
+export async function restorePlan(p: Pipeline, app: AppRow): Promise<RestorePlan> {
+  await recoverIfIdle(p, app);
+  const state = loadReleaseState(p.store.db, app.id);
+  if (state.current === undefined || state.stopped) return { kind: 'skip' };
+  const running = await (await p.scheduler()).status(app.name);
+  const serving = running.some((c) => c.state === 'running' && c.release === state.current && !c.oneOff);
+  return { kind: serving ? 'running' : 'restore', version: state.current };
+}
+
+/** Deploys the app's current release again, under its deploy lock. */
+export async function restoreApp(p: Pipeline, app: AppRow, version: number): Promise<void> {
+  const lock = await lockApp(p, app);
+  try {
+    await deployRelease(p, app, version);
+  } finally {
+    lock.release();
+  }
+}

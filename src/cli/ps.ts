@@ -1,7 +1,7 @@
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { deployRelease, deploySource } from '../app/deploy.ts';
-import { applyScale } from '../app/processes.ts';
+import { applyScale, restoreApp, restorePlan } from '../app/processes.ts';
 import { lockApp, recoverIfIdle } from '../app/recovery.ts';
 import { appStream } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
@@ -129,22 +129,15 @@ export function registerPs(cli: CAC, ctx: Context): void {
       const p = await makePipeline(ctx);
       let failed = 0;
       for (const app of listApps(p.store.db)) {
-        await recoverIfIdle(p, app);
-        const state = loadReleaseState(p.store.db, app.id);
-        if (state.current === undefined || state.stopped) continue;
-        const running = await (await p.scheduler()).status(app.name);
-        if (running.some((c) => c.state === 'running' && c.release === state.current && !c.oneOff)) {
-          io.out(step(`${app.name} is running v${state.current}`));
+        const plan = await restorePlan(p, app);
+        if (plan.kind === 'skip') continue;
+        if (plan.kind === 'running') {
+          io.out(step(`${app.name} is running v${plan.version}`));
           continue;
         }
-        io.out(step(`Restoring ${app.name} v${state.current}`));
+        io.out(step(`Restoring ${app.name} v${plan.version}`));
         try {
-          const lock = await lockApp(p, app);
-          try {
-            await deployRelease(p, app, state.current);
-          } finally {
-            lock.release();
-          }
+          await restoreApp(p, app, plan.version);
         } catch (err) {
           if (!(err instanceof UserError)) throw err;
           io.err(` !     ${app.name}: ${err.message.split('\n')[0]}`);
