@@ -4,7 +4,6 @@ import { decideApp, initialAppState, type AppCommand } from '../state/deciders.t
 import { execute } from '../state/execute.ts';
 import { appFootprint, destroyedAppNamed, renamedApp, type AppFootprint } from '../state/footprint-queries.ts';
 import { appState, findApp, findAppById, requireApp, type AppRow } from '../state/queries.ts';
-import type { Database } from '../state/db.ts';
 import type { EventStore } from '../state/store.ts';
 import type { Context } from './context.ts';
 
@@ -16,7 +15,7 @@ import type { Context } from './context.ts';
 
 /**
  * One adapter's part in an app's rename or destroy, run after the event is recorded and under the
- * app's deploy lock. Each must be idempotent: a failed one is reported and the command re-run, which
+ * app's deploy lock. Each must be idempotent: a failed one is reported, and running the command again
  * runs every reaction again against what is left.
  */
 export interface AppReaction {
@@ -41,6 +40,8 @@ export interface Lifecycle {
   reactions: readonly AppReaction[];
   /** Takes the deploy lock of `name` for the app, held until every reaction ran. */
   lock(app: AppFootprint, name: string): Promise<{ release(): void }>;
+  /** The apps whose last rename or destroy left a cleanup failed: only those a re-run picks up. */
+  unfinished: { has(appId: string): boolean; set(appId: string, failed: string[]): void };
 }
 
 /**
@@ -82,37 +83,39 @@ function recordAppCommand(store: EventStore, actor: string, name: string, comman
 
 /**
  * Records AppDestroyed, then lets every reaction clear what the app left. Naming an app destroyed
- * already (no app holds the name since) runs the reactions again: that finishes a cleanup that failed.
+ * already whose cleanup failed (no app holds the name since) runs the reactions again to finish it.
  */
 export async function destroyApp(l: Lifecycle, name: string): Promise<ReactionFailure[]> {
   const { db } = l.store;
-  const id = appToDestroy(db, name);
+  const id = appToDestroy(l, name);
   const lock = await l.lock(appFootprint(db, id)!, name);
   try {
     if (findAppById(db, id)) recordAppCommand(l.store, l.actor, name, { type: 'apps:destroy' });
     // Read once the lock is held and the event recorded: no deploy can add to it any more.
     const gone = appFootprint(db, id)!;
-    return await react(l.reactions, (r) => r.destroyed?.(gone));
+    return await react(l, id, (r) => r.destroyed?.(gone));
   } finally {
     lock.release();
   }
 }
 
-/** The id of the app `apps:destroy name` acts on: the live one, else the one destroyed under that name. */
-export function appToDestroy(db: Database, name: string): string {
-  const id = findApp(db, name)?.id ?? destroyedAppNamed(db, name);
+/** The id of the app `apps:destroy name` acts on: the live one, else the one destroyed under it with its cleanup unfinished. */
+export function appToDestroy(l: Lifecycle, name: string): string {
+  const id = findApp(l.store.db, name)?.id ?? unfinished(l, destroyedAppNamed(l.store.db, name));
   if (id === undefined) throw new UserError(`App ${name} does not exist`);
   return id;
 }
 
+const unfinished = (l: Lifecycle, id: string | undefined) => (id !== undefined && l.unfinished.has(id) ? id : undefined);
+
 /**
  * Records AppRenamed, then lets every reaction move what carries the old name, holding the deploy
- * locks of both names. Repeating a rename that was recorded (the app is `to`, and `from` is free)
- * runs the reactions again.
+ * locks of both names. Repeating a rename whose cleanup failed (the app is `to`, and `from` is free)
+ * runs the reactions again to finish it.
  */
 export async function renameApp(l: Lifecycle, from: string, to: string): Promise<ReactionFailure[]> {
   const { db } = l.store;
-  const id = findApp(db, from)?.id ?? renamedApp(db, from, to);
+  const id = findApp(db, from)?.id ?? unfinished(l, renamedApp(db, from, to));
   if (id === undefined) throw new UserError(`App ${from} does not exist`);
   const oldLock = await l.lock(appFootprint(db, id)!, from);
   try {
@@ -121,7 +124,7 @@ export async function renameApp(l: Lifecycle, from: string, to: string): Promise
     try {
       const app = findAppById(db, id);
       if (!app) throw new UserError(`App ${to} does not exist`);
-      return await react(l.reactions, (r) => r.renamed?.(app, from));
+      return await react(l, id, (r) => r.renamed?.(app, from));
     } finally {
       newLock.release();
     }
@@ -130,15 +133,16 @@ export async function renameApp(l: Lifecycle, from: string, to: string): Promise
   }
 }
 
-/** Runs each reaction in turn; one that throws is noted and the rest still run. */
-async function react(reactions: readonly AppReaction[], run: (r: AppReaction) => Promise<void> | undefined): Promise<ReactionFailure[]> {
+/** Runs each reaction in turn; one that throws is noted (for a re-run) and the rest still run. */
+async function react(l: Lifecycle, appId: string, run: (r: AppReaction) => Promise<void> | undefined): Promise<ReactionFailure[]> {
   const failed: ReactionFailure[] = [];
-  for (const r of reactions) {
+  for (const r of l.reactions) {
     try {
       await run(r);
     } catch (err) {
       failed.push({ reaction: r.name, message: String((err as Error)?.message ?? err).split('\n')[0]! });
     }
   }
+  l.unfinished.set(appId, failed.map((f) => f.reaction));
   return failed;
 }

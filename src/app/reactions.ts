@@ -1,5 +1,5 @@
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { buildLogPath, gitRepoPath, sourcePath } from '../lib/settings.ts';
 import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import type { Context } from './context.ts';
@@ -81,6 +81,19 @@ export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): A
   ];
 }
 
+/** One file per app whose cleanup failed, naming what failed; gone once a run clears everything. */
+function unfinishedFiles(dir: string): Lifecycle['unfinished'] {
+  const path = (appId: string) => join(dir, appId);
+  return {
+    has: (appId) => existsSync(path(appId)),
+    set(appId, failed) {
+      if (failed.length === 0) return rmSync(path(appId), { force: true });
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path(appId), `${failed.join('\n')}\n`);
+    },
+  };
+}
+
 /** The real lifecycle: Docker connected on first need, the deploy lock taken only for an app that built. */
 export async function lifecycleOf(ctx: Context): Promise<Lifecycle> {
   let made: Promise<Pipeline> | undefined;
@@ -96,5 +109,6 @@ export async function lifecycleOf(ctx: Context): Promise<Lifecycle> {
       // On its own name the lock also clears up after a deploy that was killed.
       return name === app.app.name ? lockApp(p, app.app) : p.lock(name);
     },
+    unfinished: unfinishedFiles(join(ctx.settings.root, '.cleanup')),
   };
 }

@@ -68,9 +68,10 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .option('--force', 'Do not ask for confirmation')
     .action(async (name: string, opts: { force?: boolean }) => {
       validateAppName(name);
-      appToDestroy((await ctx.store()).db, name);
+      const lifecycle = await lifecycleOf(ctx);
+      appToDestroy(lifecycle, name);
       if (!opts.force) await confirmByName(ctx, name);
-      const failed = await destroyApp(await lifecycleOf(ctx), name);
+      const failed = await destroyApp(lifecycle, name);
       io.out(step(`Destroying ${name} (including all add-ons)`));
       return reportFailures(ctx, failed, `apps:destroy ${name} --force`);
     });

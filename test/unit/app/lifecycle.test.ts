@@ -50,6 +50,7 @@ function world(names: string[]) {
     ['repo', new Set(names)],
   ]);
   const failing = new Set<string>();
+  const unfinished = new Map<string, string[]>();
   const reaction = (kind: string): AppReaction => ({
     name: kind,
     async destroyed(gone) {
@@ -72,8 +73,12 @@ function world(names: string[]) {
       held.add(name);
       return { release: () => held.delete(name) };
     },
+    unfinished: {
+      has: (id) => unfinished.has(id),
+      set: (id, failed) => (failed.length ? unfinished.set(id, failed) : unfinished.delete(id)),
+    },
   };
-  return { lifecycle, log, things, failing, held };
+  return { lifecycle, log, things, failing, held, unfinished };
 }
 
 describe('destroyApp', () => {
@@ -101,10 +106,23 @@ describe('destroyApp', () => {
     expect(w.things.get('repo')).toEqual(new Set());
     expect(w.held.size).toBe(0);
 
+    expect(w.unfinished.get(id)).toEqual(['containers']);
+
     w.failing.clear();
     expect(await destroyApp(w.lifecycle, 'web')).toEqual([]);
     expect(w.things.get('containers')).toEqual(new Set());
     expect(eventTypes(id)).toEqual(['AppCreated', 'AppDestroyed']);
+    // Finished now: the name is an app that does not exist, as for any destroyed app.
+    await expect(destroyApp(w.lifecycle, 'web')).rejects.toThrow(/^App web does not exist$/);
+  });
+
+  it('a destroyed app whose cleanup finished does not exist for a second destroy', async () => {
+    createApp('web');
+    const w = world(['web']);
+    await destroyApp(w.lifecycle, 'web');
+    w.log.length = 0;
+    await expect(destroyApp(w.lifecycle, 'web')).rejects.toThrow(/^App web does not exist$/);
+    expect(w.log).toEqual([]);
   });
 
   it('names the app that does not exist, and neither locks nor reacts', async () => {
@@ -155,6 +173,7 @@ describe('renameApp', () => {
     expect(await renameApp(w.lifecycle, 'web', 'www')).toEqual([]);
     for (const s of w.things.values()) expect(s).toEqual(new Set(['www']));
     expect(eventTypes(id)).toEqual(['AppCreated', 'AppRenamed']);
+    await expect(renameApp(w.lifecycle, 'web', 'www')).rejects.toThrow(/^App web does not exist$/);
   });
 
   it('the decider refuses a taken name before any reaction, and the locks go', async () => {
