@@ -90,7 +90,7 @@ export async function destroyApp(l: Lifecycle, name: string): Promise<ReactionFa
   const id = appToDestroy(l, name);
   const lock = await l.lock(appFootprint(db, id)!, name);
   try {
-    if (findAppById(db, id)) recordAppCommand(l.store, l.actor, name, { type: 'apps:destroy' });
+    if (findAppById(db, id)) record(l, id, () => recordAppCommand(l.store, l.actor, name, { type: 'apps:destroy' }));
     // Read once the lock is held and the event recorded: no deploy can add to it any more.
     const gone = appFootprint(db, id)!;
     return await react(l, id, (r) => r.destroyed?.(gone));
@@ -119,7 +119,7 @@ export async function renameApp(l: Lifecycle, from: string, to: string): Promise
   if (id === undefined) throw new UserError(`App ${from} does not exist`);
   const oldLock = await l.lock(appFootprint(db, id)!, from);
   try {
-    if (findApp(db, from)?.id === id) recordAppCommand(l.store, l.actor, from, { type: 'apps:rename', to });
+    if (findApp(db, from)?.id === id) record(l, id, () => recordAppCommand(l.store, l.actor, from, { type: 'apps:rename', to }));
     const newLock = await l.lock(appFootprint(db, id)!, to);
     try {
       const app = findAppById(db, id);
@@ -131,6 +131,12 @@ export async function renameApp(l: Lifecycle, from: string, to: string): Promise
   } finally {
     oldLock.release();
   }
+}
+
+/** Until its reactions have run, a recorded event's cleanup is unfinished (a kill, a lock refused, a failure). */
+function record(l: Lifecycle, appId: string, append: () => unknown): void {
+  append();
+  l.unfinished.set(appId, l.reactions.map((r) => r.name));
 }
 
 /** Runs each reaction in turn; one that throws is noted (for a re-run) and the rest still run. */

@@ -12,9 +12,13 @@ import { makePipeline } from './wiring.ts';
 
 /**
  * What each adapter does once an app is renamed or destroyed: Dokku's `post-app-rename` and
- * `post-delete` triggers. `appReactions` is the one list; it runs top to bottom, so the order is the
- * contract: nginx stops routing (or routes the new name) before any container goes, containers go
- * before the images they run, and files last. A later plugin trigger is one more `AppReaction` here.
+ * `post-delete` triggers. The seam is `AppReaction` (lifecycle.ts): a name for the failure line and
+ * an optional `destroyed(footprint)` / `renamed(app, from)`, called after the event is recorded and
+ * under the app's deploy lock; each must be idempotent, since a failure in any of them is reported,
+ * the rest still run, and the command run again calls every one of them again.
+ * `appReactions` is the one list; it runs top to bottom, so the order is part of the contract: nginx
+ * stops routing (or routes the new name) before any container goes, containers go before the
+ * images they run, and files last. A later plugin trigger is one more entry here.
  * Docker is reached only for an app that ever built.
  */
 export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): AppReaction[] {

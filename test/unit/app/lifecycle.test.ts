@@ -176,6 +176,19 @@ describe('renameApp', () => {
     await expect(renameApp(w.lifecycle, 'web', 'www')).rejects.toThrow(/^App web does not exist$/);
   });
 
+  it('the new name\'s lock refused after the event leaves the rename unfinished: a re-run does it', async () => {
+    const id = createApp('web');
+    const w = world(['web']);
+    w.held.add('www');
+    await expect(renameApp(w.lifecycle, 'web', 'www')).rejects.toThrow(/www is already being deployed/);
+    expect(w.log).toEqual([]);
+    expect(w.held).toEqual(new Set(['www']));
+    w.held.clear();
+    expect(await renameApp(w.lifecycle, 'web', 'www')).toEqual([]);
+    for (const s of w.things.values()) expect(s).toEqual(new Set(['www']));
+    expect(eventTypes(id)).toEqual(['AppCreated', 'AppRenamed']);
+  });
+
   it('the decider refuses a taken name before any reaction, and the locks go', async () => {
     createApp('web');
     createApp('www');
