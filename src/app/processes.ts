@@ -10,7 +10,7 @@ import type { Formation, Upstream } from '../lib/types.ts';
 import { checkSettingsFrom } from '../lib/check-settings.ts';
 
 import { type Pipeline } from './pipeline.ts';
-import { lockApp, withAppLock } from './recovery.ts';
+import { lockApp, withAppLock, recoverIfIdle } from './recovery.ts';
 import { deployRelease, releaseSpec } from './deploy.ts';
 import { rebuildApp } from './routing.ts';
 
@@ -86,4 +86,25 @@ export async function scaleApp(p: Pipeline, app: AppRow, formation: Formation, o
     onRecorded();
     if (events.length) await applyScale(p, app);
   });
+}
+
+/** What ps:restore gives one app: nothing (never deployed, or stopped on purpose), a look, or its release again. */
+export type RestorePlan = { kind: 'skip' } | { kind: 'running'; version: number } | { kind: 'restore'; version: number };
+
+/**
+ * ps:restore's policy for one app, after recovering a deploy that was killed: an app that was
+ * deployed and not stopped should run its current release; if no container of it runs, it is restored.
+ */
+export async function restorePlan(p: Pipeline, app: AppRow): Promise<RestorePlan> {
+  await recoverIfIdle(p, app);
+  const state = loadReleaseState(p.store.db, app.id);
+  if (state.current === undefined || state.stopped) return { kind: 'skip' };
+  const running = await (await p.scheduler()).status(app.name);
+  const serving = running.some((c) => c.state === 'running' && c.release === state.current && !c.oneOff);
+  return { kind: serving ? 'running' : 'restore', version: state.current };
+}
+
+/** Deploys the app's current release again, under its deploy lock. */
+export async function restoreApp(p: Pipeline, app: AppRow, version: number): Promise<void> {
+  await withAppLock(p, app, () => deployRelease(p, app, version));
 }

@@ -1,13 +1,11 @@
-import { createApp, runAppCommand } from '../app/lifecycle.ts';
+import { appToDestroy, createApp, destroyApp, renameApp, runAppCommand, type ReactionFailure } from '../app/lifecycle.ts';
+import { lifecycleOf } from '../app/reactions.ts';
 import { setSetting } from '../app/settings.ts';
-import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
-import { appDir, gitRepoPath } from '../lib/settings.ts';
+import { appDir } from '../lib/settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
-import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import { validateAppName } from '../lib/validate.ts';
-import { forgetCertificates, rebuildApp, removeRouting } from '../app/routing.ts';
 import { appOrGlobal, parseFormat, requireArg, toJson } from './common.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
@@ -61,22 +59,9 @@ export function registerApps(cli: CAC, ctx: Context): void {
   cli.command('apps:rename <old-app> <new-app>', 'Rename an app, keeping its history').action(async (from: string, to: string) => {
     validateAppName(from);
     validateAppName(to);
-    const { db } = await ctx.store();
-    const row = requireApp(db, from);
-    const running = loadReleaseState(db, row.id);
-    if (running.current === undefined || running.stopped) {
-      await runAppCommand(ctx, from, { type: 'apps:rename', to });
-      // A stopped app's vhost moves to the new name (and the old file goes).
-      await rebuildApp({ store: await ctx.store(), settings: ctx.settings }, requireApp(db, to));
-      moveRepo(ctx, from, to);
-      io.out(step(`Renaming ${from} to ${to}... done`));
-      return;
-    }
-    // Containers carry the name: start the release under the new one, then retire the old ones.
-    const [{ makePipeline }, { renameRunningApp }] = await Promise.all([import('../app/wiring.ts'), import('../app/lifecycle.ts')]);
-    await renameRunningApp(await makePipeline(ctx), row, to, () => runAppCommand(ctx, from, { type: 'apps:rename', to }));
-    moveRepo(ctx, from, to);
+    const failed = await renameApp(await lifecycleOf(ctx), from, to);
     io.out(step(`Renaming ${from} to ${to}... done`));
+    return reportFailures(ctx, failed, `apps:rename ${from} ${to}`);
   });
 
   cli
@@ -84,27 +69,12 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .option('--force', 'Do not ask for confirmation')
     .action(async (name: string, opts: { force?: boolean }) => {
       validateAppName(name);
-      requireApp((await ctx.store()).db, name);
+      const lifecycle = await lifecycleOf(ctx);
+      appToDestroy(lifecycle, name);
       if (!opts.force) await confirmByName(ctx, name);
-      const { db } = await ctx.store();
-      const row = requireApp(db, name);
-      // nginx stops routing to the app before anything of it goes.
-      await removeRouting({ store: await ctx.store(), settings: ctx.settings }, row);
-      if (listBuilds(db, row.id).length > 0) {
-        // Something may run or be stored in Docker: remove it under the deploy lock, then record.
-        const [{ makePipeline }, { lockApp }, { removeAppResources }] = await Promise.all([import('../app/wiring.ts'), import('../app/recovery.ts'), import('../app/lifecycle.ts')]);
-        const p = await makePipeline(ctx);
-        const lock = await lockApp(p, row);
-        try {
-          await removeAppResources(p, row);
-          await runAppCommand(ctx, name, { type: 'apps:destroy' });
-        } finally {
-          lock.release();
-        }
-      } else await runAppCommand(ctx, name, { type: 'apps:destroy' });
-      rmSync(gitRepoPath(ctx.settings, name), { recursive: true, force: true });
-      forgetCertificates(ctx.settings, row.id);
+      const failed = await destroyApp(lifecycle, name);
       io.out(step(`Destroying ${name} (including all add-ons)`));
+      return reportFailures(ctx, failed, `apps:destroy ${name} --force`);
     });
 
   cli.command('apps:lock <app>', 'Lock an app against deploys').action(async (name: string) => {
@@ -159,8 +129,8 @@ async function confirmByName(ctx: Context, name: string): Promise<void> {
   if (answer.trim() !== name) throw new UserError(`Confirmation did not match ${name}. Aborted.`);
 }
 
-/** The bare repository follows the app's name (the hook inside is rewritten on the next push). */
-function moveRepo(ctx: Context, from: string, to: string): void {
-  const old = gitRepoPath(ctx.settings, from);
-  if (existsSync(old) && !existsSync(gitRepoPath(ctx.settings, to))) renameSync(old, gitRepoPath(ctx.settings, to));
+/** One line per cleanup that failed after the event was recorded; running the command again finishes it. */
+function reportFailures(ctx: Context, failed: ReactionFailure[], again: string): number {
+  for (const f of failed) ctx.io.err(errorLine(`Cleanup of ${f.reaction} failed: ${f.message} (run \`dokku ${again}\` again to finish)`));
+  return failed.length ? 1 : 0;
 }

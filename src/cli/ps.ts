@@ -1,8 +1,8 @@
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
-import { deployRelease, deploySource } from '../app/deploy.ts';
-import { restartApp, scaleApp, startApp, stopApp } from '../app/processes.ts';
-import { lockApp, recoverIfIdle } from '../app/recovery.ts';
+import { deploySource } from '../app/deploy.ts';
+import { restartApp, scaleApp, startApp, stopApp, restoreApp, restorePlan } from '../app/processes.ts';
+import { recoverIfIdle } from '../app/recovery.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { defaultFormation } from '../state/release-decider.ts';
 import { getRelease, getRuntime, loadReleaseState } from '../state/release-queries.ts';
@@ -95,21 +95,14 @@ export function registerPs(cli: CAC, ctx: Context): void {
     .action(async () => {
       const p = await makePipeline(ctx);
       return forEachApp(io, listApps(p.store.db), (app) => app.name, async (app) => {
-        await recoverIfIdle(p, app);
-        const state = loadReleaseState(p.store.db, app.id);
-        if (state.current === undefined || state.stopped) return;
-        const running = await (await p.scheduler()).status(app.name);
-        if (running.some((c) => c.state === 'running' && c.release === state.current && !c.oneOff)) {
-          io.out(step(`${app.name} is running v${state.current}`));
+        const plan = await restorePlan(p, app);
+        if (plan.kind === 'skip') return;
+        if (plan.kind === 'running') {
+          io.out(step(`${app.name} is running v${plan.version}`));
           return;
         }
-        io.out(step(`Restoring ${app.name} v${state.current}`));
-        const lock = await lockApp(p, app);
-        try {
-          await deployRelease(p, app, state.current);
-        } finally {
-          lock.release();
-        }
+        io.out(step(`Restoring ${app.name} v${plan.version}`));
+        await restoreApp(p, app, plan.version);
       });
     });
 
