@@ -7,8 +7,8 @@ import type Docker from 'dockerode';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { BuildError } from './errors.ts';
-import { asBuildOutput, LineFramer, type OnLine } from '../lib/lines.ts';
-import { followJsonStream } from './progress.ts';
+import { asBuildOutput, type OnLine } from '../lib/lines.ts';
+import { followBuildOutput } from './progress.ts';
 import { LABEL } from '../lib/labels.ts';
 import { dockerignoreFilter } from './dockerignore.ts';
 import { rewrittenSource, type SourceLimits } from './source.ts';
@@ -52,14 +52,7 @@ export async function buildDockerfile(input: DockerfileBuildInput): Promise<{ im
     if (status === undefined) throw err;
     throw new BuildError('dockerfile', `Dockerfile build failed: ${daemonMessage(err)}`);
   }
-  let error: string | undefined;
-  const lines = new LineFramer({ crEndsLine: true });
-  const say = (l: string) => input.onLine(asBuildOutput(l));
-  await followJsonStream(response, (m) => {
-    if (m.stream) lines.push(m.stream).forEach(say);
-    if (m.error) error = m.errorDetail?.message ?? m.error;
-  });
-  lines.flush().forEach(say);
+  const error = await followBuildOutput(response, (l) => input.onLine(asBuildOutput(l)));
   if (error) throw new BuildError('dockerfile', `Dockerfile build failed: ${error.trim()}`);
   const image = await input.docker.getImage(input.imageTag).inspect();
   if (input.needsCommand && !image.Config?.Cmd?.length && !image.Config?.Entrypoint?.length) {

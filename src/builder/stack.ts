@@ -18,7 +18,7 @@ import { detail, step, type OnLine, LineFramer } from '../lib/lines.ts';
 import { withLock } from '../lib/lock.ts';
 import { LABEL } from '../lib/labels.ts';
 import { fetchPackageTarball } from './npm-registry.ts';
-import { followJsonStream } from './progress.ts';
+import { followBuildOutput, followJsonStream } from './progress.ts';
 import { dir, file, readTar, symlink, writeTar, type TarEntry } from '../lib/tar.ts';
 
 /** The unprivileged user buildpacks and apps run as. Numeric, so foreign stacks work too. */
@@ -186,14 +186,7 @@ async function buildLayer(docker: Docker, base: string, opts: StackOptions): Pro
   ]);
   opts.onLine(step(`Building ${opts.image}`));
   const response = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: opts.image, rm: true, forcerm: true, labels: { [LABEL.stack]: 'true' } });
-  let error: string | undefined;
-  const lines = new LineFramer({ crEndsLine: true });
-  const say = (l: string) => opts.onLine(detail(l));
-  await followJsonStream(response, (m) => {
-    if (m.stream) lines.push(m.stream).forEach(say);
-    if (m.error) error = m.errorDetail?.message ?? m.error;
-  });
-  lines.flush().forEach(say);
+  const error = await followBuildOutput(response, (l) => opts.onLine(detail(l)));
   if (error) throw new BuildError('stack', `Building ${opts.image} failed: ${error}`);
   const id = await imageId(docker, opts.image);
   if (!id) throw new BuildError('stack', `Building ${opts.image} produced no image`);

@@ -103,22 +103,6 @@ function paxBody(fields: Record<string, string>): Buffer {
   return Buffer.from(records.join(''));
 }
 
-function parsePax(body: Buffer): Record<string, string> {
-  const fields: Record<string, string> = {};
-  let pos = 0;
-  while (pos < body.length) {
-    const space = body.indexOf(0x20, pos);
-    if (space === -1) break;
-    const len = Number(body.subarray(pos, space).toString('latin1'));
-    if (!Number.isInteger(len) || len <= 0) break;
-    const record = body.subarray(space + 1, pos + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq > 0) fields[record.slice(0, eq)] = record.slice(eq + 1);
-    pos += len;
-  }
-  return fields;
-}
-
 function padded(data: Buffer): Buffer {
   const rest = data.length % BLOCK;
   return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rest)]);
