@@ -2,8 +2,8 @@ import type { CAC } from 'cac';
 import { UsageError } from '../lib/errors.ts';
 import { type ConfigVars } from '../state/deciders.ts';
 import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
-import { decodeBase64Value, escapeControls, parseAssignment, validateAppName, validateConfigKey } from '../lib/validate.ts';
-import { EXPORT_FORMATS, quotedValue, renderExport, type ExportFormat } from './config-format.ts';
+import { decodeBase64Value, parseAssignment, validateAppName, validateConfigKey } from '../lib/validate.ts';
+import { EXPORT_FORMATS, quotedValue, renderConfigTable, renderExport, type ExportFormat } from './config-format.ts';
 import type { Context } from '../app/context.ts';
 import { detail, section, step } from '../lib/output.ts';
 import { checkBuildpackWord } from './builds.ts';
@@ -12,6 +12,8 @@ import { changeConfig } from '../app/config.ts';
 interface ScopeOpts {
   global?: boolean;
   merged?: boolean;
+  shell?: boolean;
+  export?: boolean;
 }
 
 /** `<app> ARGS…` or `--global ARGS…`: splits the scope from the remaining words. */
@@ -37,17 +39,23 @@ export function registerConfig(cli: CAC, ctx: Context): void {
     const { app, rest } = splitScope(args, opts, 'config:show <app>|--global');
     if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`);
     const vars = await readVars(ctx, app, opts.merged);
-    const keys = Object.keys(vars);
+    // Dokku's older spellings of config:export: --shell (one line) and --export (export lines).
+    if (opts.shell || opts.export) {
+      const text = renderExport(vars, opts.shell ? 'shell' : 'exports');
+      if (text !== '') io.out(text);
+      return;
+    }
     io.out(section(`${app ?? 'global'} env vars`));
-    const width = Math.max(0, ...keys.map((k) => k.length)) + 2;
-    // A table for people: a value's control characters show as \xHH (config:get and config:export give the bytes).
-    for (const k of keys) io.out(`${`${k}:`.padEnd(width)}${escapeControls(vars[k]!)}`);
+    // A table for people: config:get and config:export give the bytes.
+    for (const line of renderConfigTable(vars)) io.out(line);
   };
   for (const name of ['config', 'config:show']) {
     cli
       .command(`${name} [...args]`, 'Show config vars: <app> or --global')
       .option(...scopeOption)
       .option('--merged', 'Include global vars the app inherits')
+      .option('--shell', 'Print as one line of KEY=\'value\' words (config:export --format shell)')
+      .option('--export', 'Print as export lines (config:export --format exports)')
       .action(show);
   }
 
@@ -126,7 +134,7 @@ export function registerConfig(cli: CAC, ctx: Context): void {
     .command('config:export [...args]', 'Print config vars for another program: <app>|--global')
     .option(...scopeOption)
     .option('--merged', 'Include global vars the app inherits')
-    .option('--format <format>', `One of ${EXPORT_FORMATS.join(', ')}`, { default: 'shell' })
+    .option('--format <format>', `One of ${EXPORT_FORMATS.join(', ')}`, { default: 'exports' })
     .action(async (args: string[], opts: ScopeOpts & { format: string }) => {
       const { app, rest } = splitScope(args, opts, 'config:export <app>|--global');
       if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`, 'config:export <app>|--global');

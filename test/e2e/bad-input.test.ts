@@ -92,7 +92,7 @@ const CASES: Case[] = [
   // Formats.
   argv('apps:list --format yaml', ['apps:list', '--format', 'yaml'], 2, /^Unknown format 'yaml': use one of text, json$/),
   argv('apps:report --format xml', ['apps:report', 'web', '--format', 'xml'], 2, /^Unknown format 'xml'/),
-  argv('config:export --format yaml', ['config:export', 'web', '--format', 'yaml'], 2, /^Unknown format 'yaml': use one of shell, envfile, json, docker-args$/),
+  argv('config:export --format yaml', ['config:export', 'web', '--format', 'yaml'], 2, /^Unknown format 'yaml': use one of exports, envfile, docker-args, docker-args-keys, shell, pretty, json, json-list$/),
   argv('config:export --format without a value', ['config:export', 'web', '--format'], 2, /^option `--format <format>` value is missing$/),
   argv('events --format csv', ['events', '--format', 'csv'], 2, /^Unknown format 'csv'/),
 

@@ -355,9 +355,19 @@ describe.each(TARGETS)('dokku CLI ($name, $driver)', (target: Target) => {
       for (const k of keys) expect(dokku.ok('config:get', 'web', k), k).toBe(`${TRICKY[k]}\n`);
 
       const shell = dokku.ok('config:export', 'web');
-      expect(dokku.ok('config:export', 'web', '--format', 'shell')).toBe(shell);
+      expect(dokku.ok('config:export', 'web', '--format', 'exports')).toBe(shell);
+      expect(dokku.ok('config:show', 'web', '--export')).toBe(shell);
       const printAll = keys.map((k) => `printf '%s\\0' "$${k}"`).join('; ');
       expect(sh(`eval "$(cat)"; ${printAll}`, shell)).toEqual(keys.map((k) => TRICKY[k]));
+      // Dokku's one-line form, and its older spelling.
+      const oneLine = dokku.ok('config:export', 'web', '--format', 'shell');
+      // One line of words (TRICKY's values hold line breaks of their own, inside their quotes).
+      expect(oneLine).toMatch(new RegExp(`^${keys[0]}='`));
+      expect(oneLine).not.toMatch(/^export /m);
+      expect(dokku.ok('config:show', 'web', '--shell')).toBe(oneLine);
+      expect(sh(`eval "$(cat)"; ${printAll}`, oneLine)).toEqual(keys.map((k) => TRICKY[k]));
+      expect(JSON.parse(dokku.ok('config:export', 'web', '--format', 'json-list'))).toEqual(keys.map((k) => ({ name: k, value: TRICKY[k] })));
+      expect(dokku.ok('config:export', 'web', '--format', 'docker-args-keys')).toBe(`${keys.map((k) => `--env=${k}`).join(' ')}\n`);
 
       expect(JSON.parse(dokku.ok('config:export', 'web', '--format', 'json'))).toEqual(TRICKY);
 

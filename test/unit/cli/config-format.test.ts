@@ -33,25 +33,25 @@ function sh(script: string, input = ''): string[] {
 
 const printVars = (keys: string[]) => keys.map((k) => `printf '%s\\0' "$${k}"`).join('; ');
 
-describe('config:export --format shell', () => {
+describe('config:export --format exports (the default)', () => {
   it('evals back to the exact bytes in sh', () => {
-    const text = renderExport(TRICKY, 'shell');
+    const text = renderExport(TRICKY, 'exports');
     const keys = Object.keys(TRICKY).sort();
     // The way users consume it: eval "$(dokku config:export app)"
     expect(sh(`eval "$(cat)"; ${printVars(keys)}`, text)).toEqual(keys.map((k) => TRICKY[k]));
   });
 
   it('exports the variables to child processes', () => {
-    const text = renderExport({ CHILD_SEES: 'a\nb $x' }, 'shell');
+    const text = renderExport({ CHILD_SEES: 'a\nb $x' }, 'exports');
     expect(sh(`eval "$(cat)"; sh -c 'printf "%s\\0" "$CHILD_SEES"'`, text)).toEqual(['a\nb $x']);
   });
 
   it('writes one export per key, sorted by key', () => {
-    expect(renderExport({ B: '2', A: '1', a: '3' }, 'shell')).toBe("export A='1'\nexport B='2'\nexport a='3'");
+    expect(renderExport({ B: '2', A: '1', a: '3' }, 'exports')).toBe("export A='1'\nexport B='2'\nexport a='3'");
   });
 
   it('renders nothing for no vars', () => {
-    for (const f of EXPORT_FORMATS) expect(renderExport({}, f)).toBe(f === 'json' ? '{}' : '');
+    for (const f of EXPORT_FORMATS) expect(renderExport({}, f)).toBe(f === 'json' ? '{}' : f === 'json-list' ? '[]' : '');
   });
 });
 
@@ -113,5 +113,33 @@ describe('config:export --format docker-args', () => {
 
   it('leaves plain pairs unquoted', () => {
     expect(renderExport({ A: '1', B: 'x.y' }, 'docker-args')).toBe('--env=A=1 --env=B=x.y');
+  });
+});
+
+describe('config:export --format shell', () => {
+  it('is one line of assignments, sorted by key', () => {
+    expect(renderExport({ B: 'two words', A: '1' }, 'shell')).toBe("A='1' B='two words'");
+  });
+
+  it('evals back to the exact bytes in sh', () => {
+    const keys = Object.keys(TRICKY).sort();
+    expect(sh(`eval "$(cat)"; ${printVars(keys)}`, renderExport(TRICKY, 'shell'))).toEqual(keys.map((k) => TRICKY[k]));
+  });
+});
+
+describe('config:export --format json-list, docker-args-keys, pretty', () => {
+  it('json-list is name/value objects, sorted by name', () => {
+    expect(JSON.parse(renderExport({ B: '2', A: 'x"y' }, 'json-list'))).toEqual([
+      { name: 'A', value: 'x"y' },
+      { name: 'B', value: '2' },
+    ]);
+  });
+
+  it('docker-args-keys names each key and no value', () => {
+    expect(renderExport({ SECRET: 'hunter2', A: '1' }, 'docker-args-keys')).toBe('--env=A --env=SECRET');
+  });
+
+  it('pretty aligns the values and shows control characters escaped', () => {
+    expect(renderExport({ LONG_KEY: 'a', K: 'b\x1bc' }, 'pretty')).toBe('K:        b\\x1bc\nLONG_KEY: a');
   });
 });
