@@ -49,6 +49,19 @@ export function registerCerts(cli: CAC, ctx: Context): void {
       });
   }
 
+  cli
+    .command('certs:show <app> <crt|key>', "Print the app's certificate (crt) or its private key (key) as PEM")
+    .action(async (name: string, which: string) => {
+      const app = validateAppName(name);
+      if (which !== 'crt' && which !== 'key') throw new UsageError(`Unknown part '${printable(which)}': use crt or key`);
+      const deps = await routingDeps(ctx);
+      const row = requireApp(deps.store.db, app);
+      if (!getCert(deps.store.db, row.id)) throw new UserError(`${app} has no certificate: certs:add or certs:generate gives it one`);
+      const paths = certPaths(ctx.settings, row.id);
+      const pem = readFileCapped(which === 'crt' ? paths.certificate : paths.key, MAX_PEM_BYTES, `the ${which === 'crt' ? 'certificate' : 'key'} of ${app}`);
+      io.out(pem.toString('utf8').trimEnd());
+    });
+
   cli.command('certs:remove <app>', 'Remove the app\'s certificate (back to plain http)').action(async (name: string) => {
     const app = validateAppName(name);
     await changeCertificate(await routingDeps(ctx), app, null);

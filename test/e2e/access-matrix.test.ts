@@ -140,6 +140,7 @@ const ROWS: Row[] = [
   admin('nginx:report'),
   onApp('certs:add'),
   onApp('certs:update'),
+  onApp('certs:show', 'crt'),
   onApp('certs:remove'),
   onApp('certs:generate', 'matrix.example.org'),
   onApp('certs:report'),

@@ -93,6 +93,8 @@ const CASES: Case[] = [
   argv('apps:list --format yaml', ['apps:list', '--format', 'yaml'], 2, /^Unknown format 'yaml': use one of text, json$/),
   argv('apps:report --format xml', ['apps:report', 'web', '--format', 'xml'], 2, /^Unknown format 'xml'/),
   argv('config:export --format yaml', ['config:export', 'web', '--format', 'yaml'], 2, /^Unknown format 'yaml': use one of exports, envfile, docker-args, docker-args-keys, shell, pretty, json, json-list$/),
+  argv('certs:show of a part that is not crt or key', ['certs:show', 'web', 'pem'], 2, /^Unknown part 'pem': use crt or key$/),
+  argv('certs:show of an app with no certificate', ['certs:show', 'web', 'crt'], 1, /^web has no certificate: certs:add or certs:generate gives it one$/),
   argv('config:export --format without a value', ['config:export', 'web', '--format'], 2, /^option `--format <format>` value is missing$/),
   argv('events --format csv', ['events', '--format', 'csv'], 2, /^Unknown format 'csv'/),
 

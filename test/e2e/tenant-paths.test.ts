@@ -183,6 +183,13 @@ describe.each(TARGETS)('a tenant and server paths ($name)', (target: Target) => 
     });
   });
 
+  it("certs:show prints the installed certificate and key as PEM; another app's key is refused to a tenant", () => {
+    expect(ok(['certs:show', 'alice-app', 'crt']).stdout).toBe(`${other.crt.trimEnd()}\n`);
+    expect(ok(['certs:show', 'alice-app', 'key']).stdout).toBe(`${other.key.trimEnd()}\n`);
+    const r = expectDenied("certs:show alice-app key", '', /alice-app/);
+    expect(r.stderr).not.toContain('PRIVATE KEY');
+  });
+
   describe('certificates on stdin', () => {
     it('a tar of server.crt and server.key, or the PEM pair concatenated, installs for a tenant', () => {
       const tar = writeTar([file('server.crt', web.crt), file('server.key', web.key)]);
