@@ -14,6 +14,7 @@ import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
+import { sanitizeInspect } from '../runtime/inspect-sanitize.ts';
 
 /** `web=2 worker=1` → { web: 2, worker: 1 }. */
 export function parseFormation(words: string[]): Record<string, number> {
@@ -104,6 +105,16 @@ export function registerPs(cli: CAC, ctx: Context): void {
         io.out(step(`Restoring ${app.name} v${plan.version}`));
         await restoreApp(p, app, plan.version);
       });
+    });
+
+  cli
+    .command('ps:inspect <app>', "Docker's description of the app's containers, environment values masked")
+    .action(async (name: string) => {
+      const app = validateAppName(name);
+      const p = await makePipeline(ctx);
+      requireApp(p.store.db, app);
+      const described = await (await p.scheduler()).inspect(app);
+      ctx.io.out(JSON.stringify(described.map(sanitizeInspect), null, 4));
     });
 
   cli

@@ -4,7 +4,7 @@ import { detail, step } from '../lib/output.ts';
 import type { CheckSettings, ReleaseSpec, Upstream } from '../lib/types.ts';
 import { CheckFailure, planChecks, runChecks, type CheckTarget } from './checks.ts';
 import { containerName, isWeb, upcomingName } from './container-spec.ts';
-import { listContainers, removeContainer, stopContainer, upstreamsFrom } from './containers.ts';
+import { isGone, listContainers, removeContainer, stopContainer, upstreamsFrom } from './containers.ts';
 import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor } from './formation.ts';
 import { appLogs, dynoName, logTail } from './logs.ts';
 import { execIn, runOneOff } from './one-off.ts';
@@ -142,6 +142,12 @@ export class DockerLocalScheduler implements Scheduler {
 
   status(app: string): Promise<ContainerStatus[]> {
     return listContainers(this.docker, app);
+  }
+
+  async inspect(app: string): Promise<unknown[]> {
+    const found = await listContainers(this.docker, app);
+    const described = await Promise.all(found.map((c) => this.docker.getContainer(c.id).inspect().catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)))));
+    return described.filter((d) => d !== undefined);
   }
 
   async upstreams(app: string): Promise<Upstream[]> {

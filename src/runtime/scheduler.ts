@@ -87,6 +87,8 @@ export interface Scheduler {
   /** Starts the app's stopped containers; returns the web upstreams. */
   start(app: string): Promise<Upstream[]>;
   status(app: string): Promise<ContainerStatus[]>;
+  /** Docker's own description of each of the app's containers (one-offs excluded), as `docker inspect` gives it. */
+  inspect(app: string): Promise<unknown[]>;
   upstreams(app: string): Promise<Upstream[]>;
   /** Removes every container of the app, one-offs included. */
   destroy(app: string): Promise<void>;

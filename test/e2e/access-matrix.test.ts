@@ -99,6 +99,7 @@ const ROWS: Row[] = [
   onApp('ps:retire'),
   onApp('ps:rebuild'),
   admin('ps:restore'),
+  onApp('ps:inspect'),
   onApp('ps:report'),
   admin('ps:report'),
   onApp('logs', '-n 1'),

@@ -61,6 +61,8 @@ const CASES: Case[] = [
   argv('destroy without --force and without a terminal', ['apps:destroy', 'web'], 1, /^Refusing to destroy web without confirmation: pass --force$/),
   argv('destroy an app that does not exist', ['apps:destroy', 'nope', '--force'], 1, /^App nope does not exist$/),
   argv('lock an app that does not exist', ['apps:lock', 'nope'], 1, /^App nope does not exist$/),
+  argv('ps:inspect of an app that does not exist', ['ps:inspect', 'nope'], 1, /^App nope does not exist$/),
+  argv('ps:inspect of an invalid app name', ['ps:inspect', 'No'], 1, INVALID_NAME),
   argv('exists with an invalid name', ['apps:exists', 'BAD'], 1, INVALID_NAME),
   argv('report with an invalid name', ['apps:report', 'a_b'], 1, INVALID_NAME),
 

@@ -97,6 +97,7 @@ export class FakeScheduler implements Scheduler {
   stop = unused;
   start = unused;
   status = unused;
+  inspect = unused;
   upstreams = unused;
   destroy = unused;
   logs = unused;

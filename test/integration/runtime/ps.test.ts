@@ -5,6 +5,7 @@ import { DockerLocalScheduler } from '../../../src/runtime/docker-local.ts';
 import { NoSuchContainerError, type DeployRequest, type LogLine } from '../../../src/runtime/scheduler.ts';
 import type { ReleaseSpec, Upstream } from '../../../src/lib/types.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
+import { MASK, sanitizeInspect } from '../../../src/runtime/inspect-sanitize.ts';
 import { docker, removeApp, uniqueApp } from './docker.ts';
 import { get } from './load.ts';
 
@@ -48,6 +49,18 @@ describe('docker-local processes', () => {
   });
   afterAll(async () => {
     await removeApp(d, app);
+  });
+
+  it("inspect gives Docker's description of each container; sanitized, config values are masked and DYNO and PORT shown", async () => {
+    const described = (await scheduler.inspect(app)) as Array<{ Name: string; Config: { Env: string[] } }>;
+    expect(described.map((d) => d.Name).sort()).toEqual([`/${app}.web.1`, `/${app}.worker.1`]);
+    const web = sanitizeInspect(described.find((d) => d.Name === `/${app}.web.1`)) as { Config: { Env: string[] } };
+    expect(web.Config.Env).toContain(`GREETING=${MASK}`);
+    expect(web.Config.Env).toContain('DYNO=web.1');
+    expect(web.Config.Env).toContain('PORT=5000');
+    expect(JSON.stringify(web)).not.toContain('=hi"');
+    // The unsanitized data still has the value: the masking is the copy's.
+    expect(described.find((d) => d.Name === `/${app}.web.1`)!.Config.Env).toContain('GREETING=hi');
   });
 
   it('scales web to 2: two running containers, and the new upstream list goes through onSwitch', async () => {
