@@ -10,7 +10,7 @@ import { escapeControls, parsePositiveInt, printable, validateAppName } from '..
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
 import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { section, step } from '../lib/output.ts';
+import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
 
 /**
  * A buildpack as a user sets it (`buildpacks:add|set`, `config:set BUILDPACK_URL=…`): malformed is
@@ -49,6 +49,33 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
         const secs = b.seconds === null ? '' : `${b.seconds.toFixed(1)}s`;
         io.out(`${String(b.number).padStart(4)}  ${b.status.padEnd(9)} ${b.source.padEnd(7)} ${(b.sha ?? '').slice(0, 7).padEnd(7)} ${(b.builder ?? '').padEnd(10)} ${secs.padStart(7)}  ${b.started_at}${b.reason ? `  ${escapeControls(b.reason)}` : ''}`);
       }
+    });
+
+  cli
+    .command('builds:info <app> <build>', 'Show one build: status, source, builder, image, times')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string, build: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { db } = await ctx.store();
+      const app = requireApp(db, validateAppName(name));
+      const n = parsePositiveInt('Build number', build);
+      const b = listBuilds(db, app.id).find((r) => r.number === n);
+      if (!b) throw new UserError(`Build ${n} of ${app.name} does not exist`);
+      const fields: ReportFields = [
+        ['Build id', b.number],
+        ['Build status', b.status],
+        ['Build source', b.source],
+        ['Build sha', b.sha],
+        ['Build builder', b.builder],
+        ['Build buildpack', b.buildpack],
+        ['Build image', b.image],
+        ['Build seconds', b.seconds === null ? null : b.seconds.toFixed(1)],
+        ['Build started at', b.started_at],
+        ['Build finished at', b.finished_at],
+        ['Build reason', b.reason],
+      ];
+      if (format === 'json') io.out(toJson(reportJson(fields)));
+      else for (const line of renderReport(`${app.name} build ${b.number}`, fields)) io.out(line);
     });
 
   cli.command('builds:output <app> [build]', 'Print the output of a build (the latest by default)').action(async (name: string, build: string | undefined) => {

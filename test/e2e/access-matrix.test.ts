@@ -69,6 +69,7 @@ const ROWS: Row[] = [
   onApp('rollback'),
   onApp('builds:list'),
   onApp('builds:output'),
+  onApp('builds:info', '1'),
   onApp('builder:set', 'selected dockerfile'),
   onApp('builder:report'),
   admin('builder:report'),

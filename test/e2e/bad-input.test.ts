@@ -63,6 +63,8 @@ const CASES: Case[] = [
   argv('lock an app that does not exist', ['apps:lock', 'nope'], 1, /^App nope does not exist$/),
   argv('ps:inspect of an app that does not exist', ['ps:inspect', 'nope'], 1, /^App nope does not exist$/),
   argv('ps:inspect of an invalid app name', ['ps:inspect', 'No'], 1, INVALID_NAME),
+  argv('builds:info of a build that is not a number', ['builds:info', 'web', 'latest'], 1, /^Build number must be/),
+  argv('builds:info of a build that does not exist', ['builds:info', 'web', '7'], 1, /^Build 7 of web does not exist$/),
   argv('exists with an invalid name', ['apps:exists', 'BAD'], 1, INVALID_NAME),
   argv('report with an invalid name', ['apps:report', 'a_b'], 1, INVALID_NAME),
 

@@ -73,5 +73,12 @@ describe('sample apps deployed by the compiled binary', () => {
     expect(await res.text()).toContain('MESSAGE=image-ok');
     const builds = JSON.parse((await dokku('builds:list', app, '--format', 'json')).stdout);
     expect(builds[0]).toMatchObject({ status: 'succeeded', source: 'image' });
+    // One build, in Dokku's report shape: text rows and --format json.
+    const info = JSON.parse((await dokku('builds:info', app, String(builds[0].number), '--format', 'json')).stdout);
+    expect(info).toMatchObject({ 'build-id': String(builds[0].number), 'build-status': 'succeeded', 'build-source': 'image', 'build-image': builds[0].image });
+    const text = (await dokku('builds:info', app, String(builds[0].number))).stdout;
+    expect(text).toMatch(new RegExp(`^=====> ${app} build ${builds[0].number}\n`));
+    expect(text).toMatch(/^ {7}Build status: +succeeded$/m);
+    expect((await dokku('builds:info', app, '999')).stderr).toContain(`Build 999 of ${app} does not exist`);
   }, 600_000);
 });
