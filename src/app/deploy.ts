@@ -85,8 +85,8 @@ function keepSource(settings: Settings, appId: string, from: string): void {
   renameSync(`${to}.tmp`, to);
 }
 
-/** `ps:rebuild` builds the last source again; an app deployed from an image re-takes its image. */
-function rebuildSource(settings: Settings, appId: string, current: ReleaseRecord | undefined): Source {
+/** What builds the app again (`ps:rebuild`, `apps:clone`): its last source, or for an app deployed from an image, that image. */
+export function rebuildSource(settings: Settings, appId: string, current: ReleaseRecord | undefined): Source {
   if (!current) throw new UserError('App has not been deployed yet: nothing to rebuild');
   const path = sourcePath(settings, appId);
   if (existsSync(path)) return { kind: 'archive', path, ...(current.sourceSha ? { sha: current.sourceSha } : {}) };

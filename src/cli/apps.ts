@@ -56,6 +56,18 @@ export function registerApps(cli: CAC, ctx: Context): void {
       }));
     });
 
+  cli
+    .command('apps:clone <old-app> <new-app>', "Clone an app: its config, settings and git repository, then build and deploy it")
+    .option('--skip-deploy', 'Copy only; do not build or deploy the new app')
+    .option('--ignore-existing', 'Exit 0 without doing anything when the new app exists')
+    .action(async (from: string, to: string, opts: { skipDeploy?: boolean; ignoreExisting?: boolean }) => {
+      validateAppName(from);
+      validateAppName(to);
+      const { cloneApp } = await import('../app/clone.ts');
+      const r = await cloneApp(ctx, from, to, { skipDeploy: Boolean(opts.skipDeploy), ignoreExisting: Boolean(opts.ignoreExisting) });
+      io.out(step(r.kind === 'exists' ? `${to} exists; nothing cloned (--ignore-existing)` : `Cloning ${from} to ${to}... done`));
+    });
+
   cli.command('apps:rename <old-app> <new-app>', 'Rename an app, keeping its history').action(async (from: string, to: string) => {
     validateAppName(from);
     validateAppName(to);

@@ -36,7 +36,7 @@ const OPEN = new Set(['help', 'version', 'apps:list']);
 const OWN_APPS_WITHOUT_APP = new Set(['events']);
 
 /** Tied to one app, but still for admins: they make, unmake or rename apps. */
-const ADMIN_COMMANDS = new Set(['apps:create', 'apps:destroy', 'apps:rename', 'apps:set']);
+const ADMIN_COMMANDS = new Set(['apps:create', 'apps:clone', 'apps:destroy', 'apps:rename', 'apps:set']);
 
 /** Whole namespaces that manage the host rather than an app. */
 const ADMIN_NAMESPACES = new Set(['ssh-keys', 'acl', 'stack', 'state']);

@@ -138,3 +138,8 @@ export function getSettings(db: Database, scope: string, namespace: string): Rec
   }
   return out;
 }
+
+/** Every setting the app has of its own (not the global ones), as namespace, key, value. */
+export function appSettingRows(db: Database, appId: string): Array<{ namespace: string; key: string; value: string }> {
+  return db.prepare('SELECT namespace, key, value FROM settings WHERE scope = ? ORDER BY namespace, key').all<{ namespace: string; key: string; value: string }>(appId);
+}

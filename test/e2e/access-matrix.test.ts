@@ -39,6 +39,7 @@ const ROWS: Row[] = [
   onApp('apps:exists'),
   onApp('apps:report'),
   admin('apps:report'),
+  admin('apps:clone', `${WEB} ${GHOST}-clone --skip-deploy`),
   admin('apps:rename', `${GHOST} ${GHOST}-2`),
   admin('apps:destroy', `${GHOST}-2 --force`),
   onApp('apps:lock'),

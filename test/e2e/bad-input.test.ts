@@ -57,6 +57,8 @@ const CASES: Case[] = [
   argv('app name already taken', ['apps:create', 'web'], 1, /^Name is already taken: web$/),
   argv('rename to an invalid name', ['apps:rename', 'web', 'Web'], 1, INVALID_NAME),
   argv('rename an app that does not exist', ['apps:rename', 'nope', 'fine'], 1, /^App nope does not exist$/),
+  argv('clone an app that does not exist', ['apps:clone', 'nope', 'fine'], 1, /^App nope does not exist$/),
+  argv('clone to an invalid name', ['apps:clone', 'web', 'Bad_Name'], 1, INVALID_NAME),
   argv('rename onto a taken name', ['apps:rename', 'web', 'other'], 1, /^Name is already taken: other$/),
   argv('destroy without --force and without a terminal', ['apps:destroy', 'web'], 1, /^Refusing to destroy web without confirmation: pass --force$/),
   argv('destroy an app that does not exist', ['apps:destroy', 'nope', '--force'], 1, /^App nope does not exist$/),

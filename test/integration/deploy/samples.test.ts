@@ -47,6 +47,31 @@ describe('sample apps deployed by the compiled binary', () => {
     expect(body).toContain('static sample: MESSAGE=static-ok');
   }, 600_000);
 
+  it('apps:clone copies config and settings, builds the last source and serves it under the new name', async () => {
+    const source = apps.find((a) => a.startsWith('it-static'))!;
+    expectOk(await dokku('checks:set', source, 'wait', '1'), 'checks:set');
+    const clone = uniqueName('it-clone');
+    apps.push(clone);
+    const out = await dokku('apps:clone', source, clone);
+    expectOk(out, 'apps:clone');
+    expect(out.stdout).toContain(`-----> Cloning ${source} to ${clone}... done`);
+    const res = await fetch(`${upstreamOf(root, clone)!}/`, { signal: AbortSignal.timeout(5000) });
+    expect(await res.text()).toContain('static sample: MESSAGE=static-ok');
+    expect((await dokku('config:get', clone, 'MESSAGE')).stdout).toBe('static-ok\n');
+    expect(JSON.parse((await dokku('checks:report', clone, '--format', 'json')).stdout)).toMatchObject({ 'checks-wait': '1' });
+    // The old app is untouched and still serves.
+    expect(await (await fetch(`${upstreamOf(root, source)!}/`, { signal: AbortSignal.timeout(5000) })).text()).toContain('MESSAGE=static-ok');
+    // A second clone to the same name is refused; with --ignore-existing it does nothing, exit 0.
+    const again = await dokku('apps:clone', source, clone);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`Name is already taken: ${clone}`);
+    expectOk(await dokku('apps:clone', source, clone, '--ignore-existing'), 'apps:clone --ignore-existing');
+    const copyOnly = uniqueName('it-clone-copy');
+    apps.push(copyOnly);
+    expectOk(await dokku('apps:clone', source, copyOnly, '--skip-deploy'), 'apps:clone --skip-deploy');
+    expect(JSON.parse((await dokku('releases', copyOnly, '--format', 'json')).stdout)).toEqual([]);
+  }, 600_000);
+
   it('python standard-library app through the python buildpack', async () => {
     const { body } = await deploy('python', 'python-ok');
     expect(body).toContain('python sample: MESSAGE=python-ok');
