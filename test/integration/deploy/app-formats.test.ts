@@ -1,8 +1,9 @@
 /**
  * Source formats as users write them, deployed through the compiled binary: app.json with `//`
- * comments, a Procfile with Windows line endings, comments and a `release` line.
+ * comments, a Procfile with Windows line endings, comments and a `release` line; and a destroy
+ * that leaves no directory behind.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,4 +70,11 @@ describe('app formats (compiled binary)', () => {
     // The release line is a phase, not a process type that gets containers.
     expect((await dokku('ps:scale', app)).stdout).not.toMatch(/release/);
   }, 300_000);
+
+  it('apps:destroy of a deployed app leaves nothing under DOKKU_ROOT/<app>/', async () => {
+    expect(existsSync(join(root, app))).toBe(true);
+    expectOk(await dokku('apps:destroy', app, '--force'), 'apps:destroy');
+    expect(existsSync(join(root, app))).toBe(false);
+    expect((await dokku('apps:list')).stdout).not.toContain(app);
+  }, 120_000);
 });
