@@ -309,6 +309,8 @@ ensure_nginx() {
   # The file nginx's http block includes: every app's vhost (written by dokku as $user).
   put_text "$dir/dokku.conf" 0644 root:root <<EOF
 # dokku: routes to every app; rewritten by dokku
+server_names_hash_bucket_size 512;
+server_names_hash_max_size 4096;
 map \$http_upgrade \$dokku_connection_upgrade {
   default upgrade;
   '' '';

@@ -1,5 +1,5 @@
 import { workDirPrefix } from '../builder/cleanup.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setSettingOf } from './settings.ts';
@@ -13,12 +13,24 @@ import type { Database } from '../state/db.ts';
 import type { AppRow } from '../state/queries.ts';
 import { setting } from '../state/release-queries.ts';
 import { describeRef, isZeroSha, parseRefUpdates, planPush } from '../git/push.ts';
-import { setHead } from '../git/repo.ts';
+import { listBranches, setHead } from '../git/repo.ts';
 import { loadExeca } from '../lib/execa.ts';
 
 /** The deploy branch: the app's setting, else the global one, else none yet. */
 export function deployBranchOf(db: Database, appId: string): string | undefined {
   return setting(db, appId, 'git', 'deploy-branch') || undefined;
+}
+
+/**
+ * Before `ps:rebuild` of an app with a git repository: a deploy branch without commits (set with
+ * git:set but never pushed) is refused, as in Dokku, rather than rebuilding what ran before.
+ */
+export async function requireDeployBranchCommits(settings: Context['settings'], db: Database, app: AppRow): Promise<void> {
+  const branch = deployBranchOf(db, app.id);
+  const repo = gitRepoPath(settings, app.name);
+  if (!branch || !existsSync(join(repo, 'HEAD'))) return;
+  if (branch in (await listBranches(repo))) return;
+  throw new UserError(`Deploy branch ${branch} of ${app.name} has no commits: push to it (git push dokku ${branch}), or git:set ${app.name} deploy-branch to a branch that has them`);
 }
 
 /** Deploys one pushed commit of the app's repository. */

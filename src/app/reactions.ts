@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildLogPath, gitRepoPath, sourcePath } from '../lib/settings.ts';
+import { appDir, buildLogPath, gitRepoPath, sourcePath } from '../lib/settings.ts';
 import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import type { Context } from './context.ts';
 import { deployRelease } from './deploy.ts';
@@ -18,7 +18,8 @@ import { makePipeline } from './wiring.ts';
  * the rest still run, and the command run again calls every one of them again.
  * `appReactions` is the one list; it runs top to bottom, so the order is part of the contract: nginx
  * stops routing (or routes the new name) before any container goes, containers go before the
- * images they run, and files last. A later plugin trigger is one more entry here.
+ * images they run, and files last, the app's directory at the very end. A later plugin trigger is
+ * one more entry here.
  * Docker is reached only for an app that ever built.
  */
 export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): AppReaction[] {
@@ -81,6 +82,12 @@ export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): A
         const old = gitRepoPath(settings, from);
         if (existsSync(old) && !existsSync(gitRepoPath(settings, app.name))) renameSync(old, gitRepoPath(settings, app.name));
       },
+    },
+    {
+      // Last, as Dokku removes $DOKKU_ROOT/<app>: whatever the others left there, and the deploy
+      // lock file with it (every reaction has run; its release tolerates the file being gone).
+      name: 'app directory',
+      destroyed: async (gone) => rmSync(appDir(settings, gone.app.name), { recursive: true, force: true }),
     },
   ];
 }

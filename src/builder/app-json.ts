@@ -14,7 +14,7 @@ const STRING_FIELDS = ['name', 'path', 'content'] as const;
 export function parseAppJson(text: string): AppJson {
   let doc: unknown;
   try {
-    doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+    doc = JSON.parse(withoutLineComments(text.replace(/^\uFEFF/, '')));
   } catch (err) {
     throw fail(`not valid JSON (${(err as Error).message})`);
   }
@@ -43,6 +43,35 @@ export function parseAppJson(text: string): AppJson {
     }
   }
   return result;
+}
+
+/**
+ * Dokku reads app.json with `//` comments; `//` inside a string (a URL) is kept. Each comment
+ * becomes spaces, so JSON.parse's positions still point into the user's file.
+ */
+export function withoutLineComments(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      inString = true;
+      out += ch;
+    } else if (ch === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') {
+        out += ' ';
+        i++;
+      }
+      i--;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 function parseCheck(raw: unknown, where: string): Healthcheck {

@@ -15,6 +15,7 @@ import type { Context } from '../app/context.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 import { sanitizeInspect } from '../runtime/inspect-sanitize.ts';
+import { requireDeployBranchCommits } from '../app/push.ts';
 
 /** `web=2 worker=1` → { web: 2, worker: 1 }. */
 export function parseFormation(words: string[]): Record<string, number> {
@@ -88,7 +89,9 @@ export function registerPs(cli: CAC, ctx: Context): void {
   cli.command('ps:rebuild <app>', 'Rebuild the app from its current release and deploy it').action(async (name: string) => {
     const app = validateAppName(name);
     const p = await makePipeline(ctx);
-    await deploySource(p, requireApp(p.store.db, app), { kind: 'rebuild' });
+    const row = requireApp(p.store.db, app);
+    await requireDeployBranchCommits(ctx.settings, p.store.db, row);
+    await deploySource(p, row, { kind: 'rebuild' });
   });
 
   cli

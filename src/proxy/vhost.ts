@@ -173,13 +173,19 @@ function hstsValue(o: NginxOptions): string | undefined {
   return [`max-age=${o.hstsMaxAge}`, ...(o.hstsIncludeSubdomains ? ['includeSubDomains'] : []), ...(o.hstsPreload ? ['preload'] : [])].join('; ');
 }
 
+/** As Dokku's install sets them; also written by install.sh. */
+export const SERVER_NAMES_HASH = ['server_names_hash_bucket_size 512;', 'server_names_hash_max_size 4096;'];
+
 /**
- * The one file nginx's http block includes (e.g. /etc/nginx/conf.d/dokku.conf): the websocket
- * upgrade map every vhost uses, and every app's vhost.
+ * The one file nginx's http block includes (e.g. /etc/nginx/conf.d/dokku.conf): the server-name
+ * hash sizes, the websocket upgrade map every vhost uses, and every app's vhost.
  */
 export function renderGlobalInclude(root: string): string {
   return [
     '# dokku: routes to every app; rewritten by dokku',
+    // nginx's default bucket (the CPU's cache line, often 64 bytes) cannot hold a 63-character app
+    // name under a global domain, and then nginx refuses every app's configuration at once.
+    ...SERVER_NAMES_HASH,
     'map $http_upgrade $dokku_connection_upgrade {',
     '  default upgrade;',
     "  '' '';",

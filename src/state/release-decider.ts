@@ -59,7 +59,12 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
   switch (command.type) {
     case 'build:start':
       if (state.locked) throw new UserError('App is locked: deploys are disabled until apps:unlock');
-      return [{ type: 'BuildStarted', data: { build: state.lastBuild + 1, source: command.source, ...(command.sha ? { sha: command.sha } : {}) } }];
+      return [
+        { type: 'BuildStarted', data: { build: state.lastBuild + 1, source: command.source, ...(command.sha ? { sha: command.sha } : {}) } },
+        // The pushed commit becomes the app's GIT_REV config var before the build, as Dokku sets
+        // it: config:get shows it, the build sees it, a rollback restores it with the rest.
+        ...(command.sha && state.config.GIT_REV !== command.sha ? [{ type: 'ConfigSet' as const, data: { vars: { GIT_REV: command.sha } } }] : []),
+      ];
     case 'build:succeed': {
       const r = command.result;
       return [
@@ -89,8 +94,7 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         image: r.imageId,
         imageTag: r.imageTag,
         config: state.config,
-        // The commit a pushed release runs, as Dokku gives it to the app.
-        env: { ...ctx.globalConfig, ...state.config, ...(command.sha ? { GIT_REV: command.sha } : {}) },
+        env: { ...ctx.globalConfig, ...state.config },
         processTypes: r.processTypes,
         webPort: r.exposedPorts[0] ?? 5000,
         appJson: r.appJson,
@@ -135,8 +139,9 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
 /** A new version of an existing release with other config (a config change, or a rollback's copy). */
 function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext, config: ConfigVars, description: string): ReleaseData {
   const { rollbackOf: _drop, ...rest } = base;
-  const gitRev: Record<string, string> = rest.sourceSha ? { GIT_REV: rest.sourceSha } : {};
-  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...config, ...gitRev }, description };
+  // A release recorded before GIT_REV was a config var still hands its commit to the app.
+  const gitRev: Record<string, string> = rest.sourceSha && !('GIT_REV' in rest.config) ? { GIT_REV: rest.sourceSha } : {};
+  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...gitRev, ...config }, description };
 }
 
 /** New process types get Heroku's default quantity; known ones keep theirs. */

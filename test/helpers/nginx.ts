@@ -67,7 +67,7 @@ export async function startNginx(bin: string): Promise<TestNginx> {
       'http {',
       `  access_log ${join(logDir, 'access.log')};`,
       ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(prefix, 'tmp', t)};`),
-      '  server_names_hash_bucket_size 128;',
+      // No server_names_hash_* here: dokku's own include sets them, as on a real host.
       `  include ${confDir}/*.conf;`,
       '}',
       '',

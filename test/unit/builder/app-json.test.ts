@@ -14,6 +14,21 @@ const errorOf = (text: string): string => {
 };
 
 describe('parseAppJson', () => {
+  it('accepts // comments as Dokku does, keeping a // inside a string, and counts positions in the user\'s text', () => {
+    const text = [
+      '// deploy settings',
+      '{',
+      '  "scripts": { "dokku": { "predeploy": "curl -s http://example.test//x \\"a // b\\"" } }, // not JSON',
+      '  "healthchecks": { "web": [ { "path": "/health" } ] } // trailing',
+      '}',
+    ].join('\r\n');
+    expect(parseAppJson(text)).toEqual({ healthchecks: { web: [{ type: 'startup', path: '/health' }] }, predeploy: 'curl -s http://example.test//x "a // b"' });
+    // A comment is no licence for other non-JSON: a trailing comma is still refused.
+    expect(errorOf('{ "a": 1, // x\n }')).toMatch(/^Invalid app.json: not valid JSON/);
+    // "/" alone is not a comment.
+    expect(errorOf('{ "a": 1 } / x')).toMatch(/^Invalid app.json: not valid JSON/);
+  });
+
   it("reads Dokku's healthchecks and predeploy/postdeploy scripts, ignoring other keys", () => {
     const doc = {
       name: 'sample',

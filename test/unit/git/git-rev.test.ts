@@ -1,4 +1,4 @@
-/** A pushed commit reaches the app as GIT_REV, and stays with its release through config changes and rollbacks. */
+/** A pushed commit becomes the app's GIT_REV config var, and stays with its release through config changes and rollbacks. */
 import { describe, expect, it } from 'vitest';
 import { appStream, type DomainEvent } from '../../../src/state/events.ts';
 import { decideRelease } from '../../../src/state/release-decider.ts';
@@ -17,7 +17,7 @@ const result = (image: string): BuildResult => ({
 });
 
 describe('GIT_REV', () => {
-  it('is the pushed commit in the release env, kept by config releases, restored by rollback, absent without a commit', async () => {
+  it('is the pushed commit as a config var, in the release env, kept by config releases, restored by rollback', async () => {
     const store = await memoryStore();
     const stream = appStream('a1');
     store.append(stream, 0, [{ type: 'AppCreated', data: { name: 'app' } }], 't');
@@ -43,11 +43,15 @@ describe('GIT_REV', () => {
     expect(env(3)).toEqual({ MESSAGE: 'hi', GIT_REV: shaB });
     decide({ type: 'release:rollback', target: 1 });
     expect(env(4)).toEqual({ GIT_REV: shaA });
-    // GIT_REV is the platform's: not in the app's own config, so config:get and config:export never show it.
-    expect(getRelease(store.db, 'a1', 3)!.config).toEqual({ MESSAGE: 'hi' });
-    decide({ type: 'build:start', source: 'archive' });
+    // As in Dokku, GIT_REV is a config var of the app (config:get shows it), set when the build starts.
+    expect(getRelease(store.db, 'a1', 3)!.config).toEqual({ MESSAGE: 'hi', GIT_REV: shaB });
+    expect(loadReleaseState(store.db, 'a1').config).toEqual({ GIT_REV: shaA });
+    // A source without a commit leaves the config as it was; the same commit again records nothing.
+    expect(decide({ type: 'build:start', source: 'archive' }).map((e) => e.type)).toEqual(['BuildStarted']);
     decide({ type: 'release:from-build', build: 3, result: result('i3') });
-    expect(env(5)).not.toHaveProperty('GIT_REV');
+    expect(env(5)).toEqual({ GIT_REV: shaA });
+    expect(decide({ type: 'build:start', source: 'git', sha: shaA }).map((e) => e.type)).toEqual(['BuildStarted']);
+    expect(decide({ type: 'build:start', source: 'git', sha: shaB })).toContainEqual({ type: 'ConfigSet', data: { vars: { GIT_REV: shaB } } });
     store.db.close();
   });
 });

@@ -88,9 +88,9 @@ describe('renderVhost', () => {
     expect(generationProbe(input({ domains: ['*.x.io'] }))?.host).toBe('dokku-probe.x.io');
   });
 
-  it('the global include maps the upgrade header and includes every app vhost', () => {
+  it('the global include sizes the server-name hash, maps the upgrade header and includes every app vhost', () => {
     expect(renderGlobalInclude('/home/dokku/')).toBe(
-      "# dokku: routes to every app; rewritten by dokku\nmap $http_upgrade $dokku_connection_upgrade {\n  default upgrade;\n  '' '';\n}\ninclude \"/home/dokku/*/nginx.conf\";\n",
+      "# dokku: routes to every app; rewritten by dokku\nserver_names_hash_bucket_size 512;\nserver_names_hash_max_size 4096;\nmap $http_upgrade $dokku_connection_upgrade {\n  default upgrade;\n  '' '';\n}\ninclude \"/home/dokku/*/nginx.conf\";\n",
     );
   });
 });
