@@ -5,7 +5,7 @@ import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
 import { decodeBase64Value, escapeControls, parseAssignment, validateAppName, validateConfigKey } from '../lib/validate.ts';
 import { EXPORT_FORMATS, quotedValue, renderExport, type ExportFormat } from './config-format.ts';
 import type { Context } from '../app/context.ts';
-import { detail, section, step } from '../lib/output.ts';
+import { detail, header, step } from '../lib/output.ts';
 import { checkBuildpackWord } from './builds.ts';
 import { changeConfig } from '../app/config.ts';
 
@@ -38,7 +38,7 @@ export function registerConfig(cli: CAC, ctx: Context): void {
     if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`);
     const vars = await readVars(ctx, app, opts.merged);
     const keys = Object.keys(vars);
-    io.out(section(`${app ?? 'global'} env vars`));
+    header(io, `${app ?? 'global'} env vars`);
     const width = Math.max(0, ...keys.map((k) => k.length)) + 2;
     // A table for people: a value's control characters show as \xHH (config:get and config:export give the bytes).
     for (const k of keys) io.out(`${`${k}:`.padEnd(width)}${escapeControls(vars[k]!)}`);

@@ -22,6 +22,7 @@ import { registerConfig } from './config.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
+import { applyGlobalFlags, findCommand, takeGlobalFlags, takeReportFlag } from './global-flags.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -57,9 +58,15 @@ export function buildProgram(ctx: Context): CAC {
  * Parses and runs one command line (words, never a shell string) and returns the exit code.
  * A user error is one line on stderr; a usage error adds the usage line and exits 2.
  */
-export async function runCommand(words: string[], ctx: Context, authorize?: Authorize): Promise<number> {
+export async function runCommand(given: string[], ctx: Context, authorize?: Authorize): Promise<number> {
   const cli = buildProgram(ctx);
   try {
+    const { flags, rest } = takeGlobalFlags(given);
+    if (flags.quiet) ctx.io.quiet = true;
+    const command = findCommand(cli, rest[0]);
+    const report = takeReportFlag(command, applyGlobalFlags(command, rest, flags));
+    const words = report.rest;
+    ctx.reportFlag = report.flag;
     if (words.length === 0) {
       cli.outputHelp();
       return 0;
