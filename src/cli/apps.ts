@@ -27,13 +27,14 @@ export function registerApps(cli: CAC, ctx: Context): void {
     .command('apps:list', 'List apps')
     .option('--format <format>', 'stdout (text), json (an array of names, as Dokku) or json-detail (name, created_at, locked)')
     .action(async (opts: { format?: string }) => {
-      const format = opts.format === 'stdout' ? 'text' : parseFormat(opts.format, ['text', 'json', 'json-detail']);
+      // `stdout` is Dokku's name for text; json-detail is ours (Dokku's json has names only).
+      const format = opts.format === 'stdout' ? 'text' : opts.format === 'json-detail' ? 'json-detail' : parseFormat(opts.format);
       const apps = listApps((await ctx.store()).db).filter((a) => !ctx.visibleApps || ctx.visibleApps.has(a.id));
       if (format === 'json') {
         io.out(JSON.stringify(apps.map((a) => a.name)));
         return;
       }
-      if ((format as string) === 'json-detail') {
+      if (format === 'json-detail') {
         io.out(toJson(apps.map((a) => ({ name: a.name, created_at: a.createdAt, locked: a.locked }))));
         return;
       }
