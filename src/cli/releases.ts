@@ -83,7 +83,9 @@ export function registerReleases(cli: CAC, ctx: Context): void {
         io.out(toJson({ ...Object.fromEntries(fields.map(([k, val]) => [k.toLowerCase().replace(/ /g, '_'), val])), processes: r.processTypes, config_keys: Object.keys(r.env).sort() }));
         return;
       }
-      for (const line of renderReport(`${app.name} release v${r.version}`, fields)) io.out(line);
+      const [, ...rows] = renderReport(`${app.name} release v${r.version}`, fields);
+      header(io, `${app.name} release v${r.version}`);
+      for (const line of rows) io.out(line);
     });
 
   cli

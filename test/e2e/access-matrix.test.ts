@@ -88,6 +88,8 @@ const ROWS: Row[] = [
   onApp('git:from-archive', '-'),
   onApp('git:from-image', 'busybox:latest'),
   row('git-hook', 'internal', WEB),
+  { command: 'git-hook', access: 'internal', words: `--quiet git-hook ${WEB}` },
+  { command: 'git-hook', access: 'internal', words: `--app ${WEB} git-hook` },
   onApp('git:set', 'deploy-branch main'),
   admin('git:set', '--global deploy-branch main'),
   onApp('git:report'),
