@@ -18,6 +18,8 @@ async function main(): Promise<number> {
     err: (line: string) => err(`${line}\n`),
     stdin: process.stdin,
     stdinIsTTY: Boolean(process.stdin.isTTY),
+    // As Dokku: titles are for a person at a terminal; over SSH (no pty) or in a pipe, rows only.
+    quiet: !process.stdout.isTTY || Boolean(process.env.DOKKU_QUIET_OUTPUT),
   };
   let words = process.argv.slice(2);
   const sshCommand = process.env.SSH_ORIGINAL_COMMAND;

@@ -25,6 +25,8 @@ export interface Context {
    * image, an ACME server, a wildcard domain): `refuse` appends only AccessDenied and throws.
    */
   tenant?: Tenant;
+  /** A `:report`'s single-field flag (`ps:report web --deployed`), set by the CLI before the command runs. */
+  reportFlag?: string;
 }
 
 export interface Tenant {

@@ -5,7 +5,7 @@ import { requireApp } from '../state/queries.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from '../app/context.ts';
-import { section, step } from '../lib/output.ts';
+import { header, step } from '../lib/output.ts';
 import { runAccessCommand } from '../app/keys.ts';
 
 /** Which non-admin keys may act on which apps. Admin keys need no entry: they may use every app. */
@@ -51,7 +51,7 @@ export function registerAcl(cli: CAC, ctx: Context): void {
         io.out(toJson(app === undefined ? { grants, admins, domains } : { grants, admins }));
         return;
       }
-      io.out(section(app ? `${app} access` : 'Access'));
+      header(io, app ? `${app} access` : 'Access');
       const width = Math.max(0, ...grants.map((g) => g.app.length)) + 2;
       for (const g of grants) io.out(`${g.app.padEnd(width)}${g.key}`);
       io.out(`Admin keys (every app): ${admins.join(' ') || '(none)'}`);

@@ -9,7 +9,7 @@ import { validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat, requireArg, toJson } from './common.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
-import { errorLine, section, step } from '../lib/output.ts';
+import { errorLine, header, step } from '../lib/output.ts';
 
 export function registerApps(cli: CAC, ctx: Context): void {
   const { io } = ctx;
@@ -25,15 +25,20 @@ export function registerApps(cli: CAC, ctx: Context): void {
 
   cli
     .command('apps:list', 'List apps')
-    .option('--format <format>', 'text or json')
+    .option('--format <format>', 'stdout (text), json (an array of names, as Dokku) or json-detail (name, created_at, locked)')
     .action(async (opts: { format?: string }) => {
-      const format = parseFormat(opts.format);
+      // `stdout` is Dokku's name for text; json-detail is ours (Dokku's json has names only).
+      const format = opts.format === 'stdout' ? 'text' : opts.format === 'json-detail' ? 'json-detail' : parseFormat(opts.format);
       const apps = listApps((await ctx.store()).db).filter((a) => !ctx.visibleApps || ctx.visibleApps.has(a.id));
       if (format === 'json') {
+        io.out(JSON.stringify(apps.map((a) => a.name)));
+        return;
+      }
+      if (format === 'json-detail') {
         io.out(toJson(apps.map((a) => ({ name: a.name, created_at: a.createdAt, locked: a.locked }))));
         return;
       }
-      io.out(section('My Apps'));
+      header(io, 'My Apps');
       for (const a of apps) io.out(a.name);
     });
 

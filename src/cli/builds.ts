@@ -10,7 +10,7 @@ import { escapeControls, parsePositiveInt, printable, validateAppName } from '..
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
 import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { renderReport, reportJson, section, step, type ReportFields } from '../lib/output.ts';
+import { renderReport, reportJson, step, type ReportFields, header } from '../lib/output.ts';
 
 /**
  * A buildpack as a user sets it (`buildpacks:add|set`, `config:set BUILDPACK_URL=…`): malformed is
@@ -44,7 +44,7 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
         io.out(toJson(builds));
         return;
       }
-      io.out(section(`${app.name} Builds`));
+      header(io, `${app.name} Builds`);
       for (const b of builds) {
         const secs = b.seconds === null ? '' : `${b.seconds.toFixed(1)}s`;
         io.out(`${String(b.number).padStart(4)}  ${b.status.padEnd(9)} ${b.source.padEnd(7)} ${(b.sha ?? '').slice(0, 7).padEnd(7)} ${(b.builder ?? '').padEnd(10)} ${secs.padStart(7)}  ${b.started_at}${b.reason ? `  ${escapeControls(b.reason)}` : ''}`);
@@ -75,7 +75,11 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
         ['Build reason', b.reason],
       ];
       if (format === 'json') io.out(toJson(reportJson(fields)));
-      else for (const line of renderReport(`${app.name} build ${b.number}`, fields)) io.out(line);
+      else {
+        const [title, ...rows] = renderReport(`${app.name} build ${b.number}`, fields);
+        if (!io.quiet) io.out(title!);
+        for (const line of rows) io.out(line);
+      }
     });
 
   cli.command('builds:output <app> [build]', 'Print the output of a build (the latest by default)').action(async (name: string, build: string | undefined) => {
@@ -103,7 +107,12 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       const format = parseFormat(opts.format);
       const { db } = await ctx.store();
       await printAppReports(ctx, db, { name, format }, 'builder information', (app) => ({
-        fields: [['Builder selected', setting(db, app.id, 'builder', 'selected') || '(detected)']],
+        // Dokku's names; an empty value means the builder is detected from the source.
+        fields: [
+          ['Builder computed selected', setting(db, app.id, 'builder', 'selected') || setting(db, '', 'builder', 'selected')],
+          ['Builder global selected', setting(db, '', 'builder', 'selected')],
+          ['Builder selected', setting(db, app.id, 'builder', 'selected')],
+        ],
       }));
     });
 
@@ -161,7 +170,7 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       const { list } = await listOf(validateAppName(name));
       if (format === 'json') io.out(toJson(list));
       else {
-        io.out(section(`${name} buildpack urls`));
+        header(io, `${name} buildpack urls`);
         for (const b of list) io.out(b);
       }
     });

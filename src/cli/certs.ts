@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { certPairFromInput, MAX_CERT_INPUT_BYTES, MAX_PEM_BYTES, type CertPair } from '../proxy/cert-input.ts';
@@ -96,20 +97,24 @@ export function registerCerts(cli: CAC, ctx: Context): void {
       const c = getCert(db, app.id);
       const domains = routingView(deps, app).domains;
       const uncovered = c ? domains.filter((d) => !c.names.some((n) => n === d || (isWildcard(n) && d.endsWith(n.slice(1)) && !d.slice(0, -n.length + 1).includes('.')))) : [];
+      const file = certPaths(ctx.settings, app.id).certificate;
       const fields: ReportFields = [
+        ['Ssl dir', dirname(file)],
         ['Ssl enabled', c !== undefined],
-        ['Ssl source', c?.source ?? ''],
-        ['Ssl subject', c?.subject ?? ''],
-        ['Ssl issuer', c?.issuer ?? ''],
-        ['Ssl hostnames', c?.names.join(' ') ?? ''],
-        ['Ssl starts at', c?.notBefore ?? ''],
         ['Ssl expires at', c?.notAfter ?? ''],
-        ['Ssl expires in days', c ? Math.floor((Date.parse(c.notAfter) - Date.now()) / 86_400_000) : ''],
         ['Ssl fingerprint', c?.fingerprint ?? ''],
-        ['Ssl domains not covered', uncovered.join(' ')],
-        ['Ssl certificate file', c ? certPaths(ctx.settings, app.id).certificate : ''],
+        ['Ssl hostnames', c?.names.join(' ') ?? ''],
+        ['Ssl issuer', c?.issuer ?? ''],
+        ['Ssl starts at', c?.notBefore ?? ''],
+        ['Ssl subject', c?.subject ?? ''],
       ];
-        return { fields };
+      const extra: ReportFields = [
+        ['Ssl source', c?.source ?? ''],
+        ['Ssl expires in days', c ? Math.floor((Date.parse(c.notAfter) - Date.now()) / 86_400_000) : ''],
+        ['Ssl domains not covered', uncovered.join(' ')],
+        ['Ssl certificate file', c ? file : ''],
+      ];
+        return { fields, extra };
       });
     });
 }

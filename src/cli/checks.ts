@@ -42,15 +42,20 @@ export function registerChecks(cli: CAC, ctx: Context): void {
       const { db } = await ctx.store();
       await printAppReports(ctx, db, { name, format }, 'checks information', (app) => {
         const c = checkSettingsFrom(getSettings(db, app.id, 'checks'));
+        // Dokku lists process types; here checks are on or off for the whole app.
         const fields: ReportFields = [
+          ['Checks disabled list', c.enabled ? 'none' : '_all_'],
+          ['Checks skipped list', c.skip ? '_all_' : 'none'],
+          ['Checks wait to retire', c.waitToRetire],
+        ];
+        const extra: ReportFields = [
           ['Checks enabled', c.enabled],
           ['Checks skipped', c.skip],
           ['Checks wait', c.wait],
           ['Checks timeout', c.timeout],
           ['Checks attempts', c.attempts],
-          ['Checks wait to retire', c.waitToRetire],
         ];
-        return { fields };
+        return { fields, extra };
       });
     });
 }

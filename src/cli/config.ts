@@ -5,7 +5,7 @@ import { getConfig, mergedConfig, requireApp } from '../state/queries.ts';
 import { decodeBase64Value, parseAssignment, validateAppName, validateConfigKey } from '../lib/validate.ts';
 import { EXPORT_FORMATS, quotedValue, renderConfigTable, renderExport, type ExportFormat } from './config-format.ts';
 import type { Context } from '../app/context.ts';
-import { detail, section, step } from '../lib/output.ts';
+import { detail, header, step } from '../lib/output.ts';
 import { checkBuildpackWord } from './builds.ts';
 import { changeConfig } from '../app/config.ts';
 
@@ -45,7 +45,7 @@ export function registerConfig(cli: CAC, ctx: Context): void {
       if (text !== '') io.out(text);
       return;
     }
-    io.out(section(`${app ?? 'global'} env vars`));
+    header(io, `${app ?? 'global'} env vars`);
     // A table for people: config:get and config:export give the bytes.
     for (const line of renderConfigTable(vars)) io.out(line);
   };

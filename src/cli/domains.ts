@@ -78,9 +78,8 @@ export function registerDomains(cli: CAC, ctx: Context): void {
           ['Domains app enabled', own.length > 0],
           ['Domains app vhosts', own.join(' ')],
           ...globalFields,
-          ['Domains effective', routingView(deps, app).domains.join(' ')],
         ];
-        return { fields };
+        return { fields, extra: [['Domains effective', routingView(deps, app).domains.join(' ')]] };
       });
     });
 }

@@ -137,12 +137,15 @@ export function registerGit(cli: CAC, ctx: Context): void {
         const fields: ReportFields = [
           ['Git deploy branch', deployBranchOf(db, a.id) ?? ''],
           ['Git global deploy branch', setting(db, '', 'git', 'deploy-branch')],
+          ['Git sha', rev ?? ''],
+        ];
+        const extra: ReportFields = [
           ['Git repo', repo],
           ['Git repo exists', existsSync(repo)],
           ['Git branches', Object.keys(branches).sort().join(' ')],
           ['Git rev', rev ?? ''],
         ];
-        return { fields };
+        return { fields, extra };
       });
     });
 }

@@ -16,7 +16,7 @@ import { parseFormat, toJson } from './common.ts';
 import { forEachApp } from './each-app.ts';
 import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { section, step, type ReportFields } from '../lib/output.ts';
+import { header, step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 const setting = (deps: RoutingDeps, app: AppRow, key: SettingKey<'letsencrypt'>) => readSetting(deps.store.db, app.id, 'letsencrypt', key);
@@ -77,7 +77,7 @@ export function registerLetsencrypt(cli: CAC, ctx: Context): void {
       const deps = await routingDeps(ctx);
       const rows = letsencryptApps(deps.store.db).map((r) => ({ app: r.name, expires_at: r.notAfter, days_left: Math.floor((Date.parse(r.notAfter) - Date.now()) / 86_400_000) }));
       if (format === 'json') return io.out(toJson(rows));
-      io.out(section("Let's Encrypt certificates"));
+      header(io, "Let's Encrypt certificates");
       io.out(`${'App'.padEnd(30)} ${'Expires at'.padEnd(25)} Days left`);
       for (const r of rows) io.out(`${r.app.padEnd(30)} ${r.expires_at.padEnd(25)} ${r.days_left}`);
     });
@@ -134,7 +134,7 @@ export function registerLetsencrypt(cli: CAC, ctx: Context): void {
       await printAppReports(ctx, db, req, 'letsencrypt information', (app) => {
         const cert = getCert(db, app.id);
         const active = cert?.source === 'letsencrypt';
-        return { fields: [...settings(app.id), ['Letsencrypt active', active], ['Letsencrypt expires at', active ? cert.notAfter : '']] };
+        return { fields: [...settings(app.id), ['Letsencrypt active', active]], extra: [['Letsencrypt expires at', active ? cert.notAfter : '']] };
       });
     });
 }

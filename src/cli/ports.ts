@@ -10,7 +10,7 @@ import { validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { section, step, type ReportFields } from '../lib/output.ts';
+import { header, step, type ReportFields } from '../lib/output.ts';
 import { routingDeps } from './proxy.ts';
 
 export function registerPorts(cli: CAC, ctx: Context): void {
@@ -40,7 +40,7 @@ export function registerPorts(cli: CAC, ctx: Context): void {
         io.out(toJson(effective.map((m) => ({ scheme: m.scheme, host_port: m.host, container_port: m.container }))));
         return;
       }
-      io.out(section(`Port mappings for ${name}`));
+      header(io, `Port mappings for ${name}`);
       io.out('    -----> scheme  host port  container port');
       for (const m of effective) io.out(`    -----> ${m.scheme.padEnd(7)} ${String(m.host).padEnd(10)} ${m.container}`);
       for (const why of skipped) io.err(` !     Not routed: ${why}`);
@@ -86,10 +86,8 @@ export function registerPorts(cli: CAC, ctx: Context): void {
         const fields: ReportFields = [
           ['Ports map', own.map(formatPortMapping).join(' ')],
           ['Ports map detected', own.length ? '' : effective.map(formatPortMapping).join(' ')],
-          ['Ports effective', effective.map(formatPortMapping).join(' ')],
-          ['Ports not routed', skipped.join('; ')],
         ];
-        return { fields };
+        return { fields, extra: [['Ports effective', effective.map(formatPortMapping).join(' ')], ['Ports not routed', skipped.join('; ')]] };
       });
     });
 }

@@ -22,6 +22,8 @@ import { registerConfig } from './config.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
+import { helpWords, printHelp } from './help.ts';
+import { applyGlobalFlags, findCommand, takeGlobalFlags, takeReportFlag } from './global-flags.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -47,7 +49,10 @@ export function buildProgram(ctx: Context): CAC {
   registerSshKeys(cli, ctx);
   registerAcl(cli, ctx);
   cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
-  cli.command('help', 'Show every command').action(() => cli.globalCommand.outputHelp());
+  cli
+    .command('help [namespace]', 'Show the namespaces, one namespace\'s commands (or `<namespace>:help`), or with --all every command')
+    .option('--all', 'Every command')
+    .action((namespace: string | undefined, opts: { all?: boolean }) => printHelp(cli, ctx.io, namespace, Boolean(opts.all)));
   cli.help();
   cli.version(VERSION);
   return cli;
@@ -57,9 +62,16 @@ export function buildProgram(ctx: Context): CAC {
  * Parses and runs one command line (words, never a shell string) and returns the exit code.
  * A user error is one line on stderr; a usage error adds the usage line and exits 2.
  */
-export async function runCommand(words: string[], ctx: Context, authorize?: Authorize): Promise<number> {
+export async function runCommand(given: string[], ctx: Context, authorize?: Authorize): Promise<number> {
   const cli = buildProgram(ctx);
   try {
+    const { flags, rest: afterFlags } = takeGlobalFlags(given);
+    const rest = helpWords(cli, afterFlags);
+    if (flags.quiet) ctx.io.quiet = true;
+    const command = findCommand(cli, rest[0]);
+    const report = takeReportFlag(command, applyGlobalFlags(command, rest, flags));
+    const words = report.rest;
+    ctx.reportFlag = report.flag;
     if (words.length === 0) {
       cli.outputHelp();
       return 0;

@@ -71,6 +71,8 @@ export function registerProxy(cli: CAC, ctx: Context): void {
       const fields: ReportFields = [
         ['Proxy enabled', view.enabled],
         ['Proxy type', 'nginx'],
+      ];
+      const extra: ReportFields = [
         ['Proxy routed', view.input !== undefined],
         ['Proxy not routed because', why],
         ['Proxy vhost file', vhostPath(ctx.settings, app.name)],
@@ -80,7 +82,7 @@ export function registerProxy(cli: CAC, ctx: Context): void {
         ['Proxy tls', view.input?.tls !== undefined],
         ['Proxy upstreams', (runtime.stopped ? [] : runtime.upstreams).map((u) => `${u.host}:${u.port}`).join(' ')],
       ];
-        return { fields };
+        return { fields, extra };
       });
     });
 }

@@ -12,7 +12,7 @@ import { parseFormat } from './common.ts';
 import { forEachApp } from './each-app.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
-import { step, type ReportFields } from '../lib/output.ts';
+import { header, step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 import { sanitizeInspect } from '../runtime/inspect-sanitize.ts';
 import { requireDeployBranchCommits } from '../app/push.ts';
@@ -43,7 +43,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
         const state = loadReleaseState(p.store.db, row.id);
         const release = state.current === undefined ? undefined : getRelease(p.store.db, row.id, state.current);
         const formation = release ? defaultFormation(release.processTypes, state.formation) : state.formation;
-        io.out(`=====> Scaling for ${app}`);
+        header(io, `Scaling for ${app}`);
         io.out('proctype: qty');
         io.out('--------: ---');
         for (const [t, n] of Object.entries(formation)) io.out(`${`${t}:`.padEnd(9)} ${n}`);
@@ -134,15 +134,19 @@ export function registerPs(cli: CAC, ctx: Context): void {
         const running = containers.filter((c) => c.state === 'running').length;
         const fields: ReportFields = [
           ['Deployed', state.current !== undefined],
-          ['Current release', state.current === undefined ? '' : `v${state.current}`],
           ['Processes', containers.length],
+          ['Ps can scale', true],
+          ['Restore', !state.stopped],
           ['Running', containers.length > 0 && running === containers.length ? 'true' : running === 0 ? 'false' : 'mixed'],
+          ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (CID: ${c.id.slice(0, 12)})`]),
+        ];
+        const extra: ReportFields = [
+          ['Current release', state.current === undefined ? '' : `v${state.current}`],
           ['Stopped', state.stopped],
           ['Formation', Object.entries(state.formation).map(([t, n]) => `${t}=${n}`).join(' ')],
           ['Upstreams', getRuntime(p.store.db, app.id).upstreams.map((u) => `${u.host}:${u.port}`).join(' ')],
-          ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (${c.name}, v${c.release})`]),
         ];
-        return { fields, json: { containers } };
+        return { fields, extra };
       });
     });
 }

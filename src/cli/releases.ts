@@ -9,7 +9,7 @@ import { settingKey } from '../state/settings-schema.ts';
 import { escapeControls, printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat, toJson } from './common.ts';
 import type { Context } from '../app/context.ts';
-import { renderReport, section, step } from '../lib/output.ts';
+import { renderReport, header, step } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 
 /** `v12` or `12` → 12. */
@@ -46,7 +46,7 @@ export function registerReleases(cli: CAC, ctx: Context): void {
         }))));
         return;
       }
-      io.out(section(`${app.name} Releases`));
+      header(io, `${app.name} Releases`);
       for (const r of releases) {
         const mark = r.version === current ? '*' : ' ';
         io.out(`${mark} ${`v${r.version}`.padEnd(6)} ${escapeControls(r.description).padEnd(30)} ${r.actor.padEnd(12)} ${r.createdAt}  ${r.status}${r.pruned ? ' (image pruned)' : ''}`);
@@ -83,7 +83,9 @@ export function registerReleases(cli: CAC, ctx: Context): void {
         io.out(toJson({ ...Object.fromEntries(fields.map(([k, val]) => [k.toLowerCase().replace(/ /g, '_'), val])), processes: r.processTypes, config_keys: Object.keys(r.env).sort() }));
         return;
       }
-      for (const line of renderReport(`${app.name} release v${r.version}`, fields)) io.out(line);
+      const [, ...rows] = renderReport(`${app.name} release v${r.version}`, fields);
+      header(io, `${app.name} release v${r.version}`);
+      for (const line of rows) io.out(line);
     });
 
   cli

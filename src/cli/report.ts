@@ -2,13 +2,15 @@ import { validateAppName } from '../lib/validate.ts';
 import type { Database } from '../state/db.ts';
 import { listApps, requireApp, type AppRow } from '../state/queries.ts';
 import type { Context } from '../app/context.ts';
-import { renderReport, reportJson, type Format, type ReportFields } from '../lib/output.ts';
-import { toJson } from './common.ts';
+import { detail, header, reportKey, type Format, type ReportFields } from '../lib/output.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
+import { escapeControls } from '../lib/validate.ts';
 
 export interface AppReport {
+  /** Dokku's fields for the namespace, labelled as Dokku labels them; shown sorted, as Dokku does. */
   fields: ReportFields;
-  /** Structured extras for `--format json` only (e.g. the container list). */
-  json?: Record<string, unknown>;
+  /** Fields Dokku does not have, shown after Dokku's in the order given. */
+  extra?: ReportFields;
 }
 
 export interface ReportRequest {
@@ -19,10 +21,18 @@ export interface ReportRequest {
   global?: ReportFields;
 }
 
+/** Dokku pads every label to at least this many characters (its flags' length, `--` included). */
+const MIN_WIDTH = 31;
+
+/** `--app-locked` for `App locked`: a field's single-field flag is its label in kebab case. */
+export const fieldFlag = (label: string): string => `--${reportKey(label)}`;
+
 /**
  * Dokku's `:report` shape for every namespace: one section per app, titled by the app's name and
- * `title` (every app the caller may see when none is named), or with `--format json` one object
- * of kebab-case keys, keyed by app name when all apps are shown.
+ * `title` (every app the caller may see when none is named); rows sorted by flag and padded as
+ * Dokku pads them. `--format json` is one compact object of string values per app, keyed by the
+ * flags without their dashes. With a single-field flag (`ctx.reportFlag`, e.g. `--app-locked`)
+ * only that field's value is printed, one line per app.
  */
 export async function printAppReports(
   ctx: Context,
@@ -31,18 +41,37 @@ export async function printAppReports(
   title: string,
   report: (app: AppRow) => AppReport | Promise<AppReport>,
 ): Promise<void> {
+  const flag = ctx.reportFlag;
+  if (flag !== undefined && req.format !== 'text') throw new UsageError('--format flag cannot be specified when specifying an info flag');
   if (req.global) {
-    if (req.format === 'json') ctx.io.out(toJson(reportJson(req.global)));
-    else for (const line of renderReport(`Global ${title}`, req.global)) ctx.io.out(line);
+    printOne(ctx, `Global ${title}`, orderedRows({ fields: req.global }), req.format, flag);
     return;
   }
   const { name, format } = req;
   const apps = name === undefined ? listApps(db).filter((a) => !ctx.visibleApps || ctx.visibleApps.has(a.id)) : [requireApp(db, validateAppName(name))];
-  const out: Record<string, unknown> = {};
-  for (const app of apps) {
-    const r = await report(app);
-    if (format === 'json') out[app.name] = { ...reportJson(r.fields), ...r.json };
-    else for (const line of renderReport(`${app.name} ${title}`, r.fields)) ctx.io.out(line);
+  for (const app of apps) printOne(ctx, `${app.name} ${title}`, orderedRows(await report(app)), format, flag);
+}
+
+function orderedRows(r: AppReport): ReportFields {
+  const sorted = [...r.fields].sort(([a], [b]) => (fieldFlag(a) < fieldFlag(b) ? -1 : fieldFlag(a) > fieldFlag(b) ? 1 : 0));
+  return [...sorted, ...(r.extra ?? [])];
+}
+
+const shown = (value: ReportFields[number][1]): string => (value === null ? '' : String(value));
+
+function printOne(ctx: Context, title: string, rows: ReportFields, format: Format, flag: string | undefined): void {
+  const { io } = ctx;
+  if (flag !== undefined) {
+    const row = rows.find(([label]) => fieldFlag(label) === flag);
+    if (!row) throw new UserError(`Invalid flag passed, valid flags: ${rows.map(([l]) => fieldFlag(l)).sort().join(', ')}`);
+    io.out(escapeControls(shown(row[1])));
+    return;
   }
-  if (format === 'json') ctx.io.out(toJson(name === undefined ? out : out[apps[0]!.name]));
+  if (format === 'json') {
+    io.out(JSON.stringify(Object.fromEntries(rows.map(([label, value]) => [reportKey(label), shown(value)]))));
+    return;
+  }
+  const width = Math.max(MIN_WIDTH, ...rows.map(([l]) => fieldFlag(l).length));
+  header(io, title);
+  for (const [label, value] of rows) io.out(detail(escapeControls(`${`${label}:`.padEnd(width)}${shown(value)}`.trimEnd())));
 }

@@ -10,7 +10,7 @@ import { parseFormat, toJson } from './common.ts';
 import { readInput } from '../lib/stdin.ts';
 import { runAccessCommand, syncAuthorizedKeys } from '../app/keys.ts';
 import type { Context } from '../app/context.ts';
-import { detail, section, step } from '../lib/output.ts';
+import { detail, header, step } from '../lib/output.ts';
 
 async function readKeyText(ctx: Context, file: string | undefined): Promise<string> {
   if (file !== undefined && file !== '-') {
@@ -52,7 +52,7 @@ export function registerSshKeys(cli: CAC, ctx: Context): void {
         io.out(toJson(keys.map((k) => ({ name: k.name, fingerprint: k.fingerprint, type: k.keyType, admin: k.admin, apps: k.apps, added_at: k.addedAt }))));
         return;
       }
-      io.out(section('SSH keys'));
+      header(io, 'SSH keys');
       const width = Math.max(0, ...keys.map((k) => k.name.length)) + 2;
       for (const k of keys) io.out(`${k.name.padEnd(width)}${k.fingerprint}  ${k.admin ? 'admin' : `apps: ${k.apps.join(' ') || '(none)'}`}`);
     });

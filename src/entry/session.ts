@@ -1,6 +1,7 @@
 import type { Context } from '../app/context.ts';
 import { errorLine } from '../lib/output.ts';
 import { runCommand, type Authorize } from '../cli/program.ts';
+import { takeGlobalFlags } from '../cli/global-flags.ts';
 import { UserError } from '../lib/errors.ts';
 import { checkAccess } from '../app/access.ts';
 import { callerFrom, requirementOf, type Caller } from '../ssh/access.ts';
@@ -18,9 +19,11 @@ const INTERNAL_COMMANDS = new Set(['git-hook']);
 export async function runSession(words: string[], ctx: Context, env: NodeJS.ProcessEnv, viaSsh: boolean): Promise<number> {
   const caller = callerFrom(env);
   const verb = words[0] ?? '';
-  if (GIT_COMMANDS.has(verb) || (viaSsh && INTERNAL_COMMANDS.has(verb))) {
+  // The command word after any global flags: `--quiet git-hook` is still the hook's plumbing.
+  const command = commandWord(words);
+  if (GIT_COMMANDS.has(verb) || (viaSsh && INTERNAL_COMMANDS.has(command))) {
     try {
-      if (INTERNAL_COMMANDS.has(verb)) throw new UserError(`${verb} is run by dokku's git hook, not over SSH`);
+      if (INTERNAL_COMMANDS.has(command)) throw new UserError(`${command} is run by dokku's git hook, not over SSH`);
       const { serveGit } = await import('./git.ts');
       return await serveGit(ctx, caller, verb as 'git-receive-pack' | 'git-upload-pack', words.slice(1));
     } catch (err) {
@@ -32,6 +35,14 @@ export async function runSession(words: string[], ctx: Context, env: NodeJS.Proc
     }
   }
   return runCommand(words, ctx, caller.kind === 'key' ? keyGuard(ctx, caller) : undefined);
+}
+
+function commandWord(words: string[]): string {
+  try {
+    return takeGlobalFlags(words).rest[0] ?? '';
+  } catch {
+    return words[0] ?? '';
+  }
 }
 
 /** The check runCommand makes on the parsed call of a key. */

@@ -12,9 +12,19 @@ import { escapeControls } from './validate.ts';
 export interface Output {
   out(line: string): void;
   err(line: string): void;
+  /**
+   * Set when stdout is not a terminal, or with `--quiet` / DOKKU_QUIET_OUTPUT, as Dokku does: the
+   * `=====>` title of a listing or report is left out, so a script reads bare rows.
+   */
+  quiet?: boolean;
 }
 
 export const section = (title: string): string => `=====> ${title}`;
+
+/** A listing's or report's title, which a script does not want to see (deploy steps are not titles). */
+export function header(io: Output, title: string): void {
+  if (!io.quiet) io.out(section(escapeControls(title)));
+}
 export const step = (text: string): string => `-----> ${text}`;
 export const detail = (text: string): string => `       ${text}`;
 /**

@@ -90,6 +90,8 @@ const ROWS: Row[] = [
   onApp('git:from-archive', '-'),
   onApp('git:from-image', 'busybox:latest'),
   row('git-hook', 'internal', WEB),
+  { command: 'git-hook', access: 'internal', words: `--quiet git-hook ${WEB}` },
+  { command: 'git-hook', access: 'internal', words: `--app ${WEB} git-hook` },
   onApp('git:set', 'deploy-branch main'),
   admin('git:set', '--global deploy-branch main'),
   onApp('git:report'),
@@ -171,6 +173,14 @@ const ROWS: Row[] = [
   admin('acl:list', WEB),
   row('version', 'open'),
   row('help', 'open'),
+  row('help', 'open', '--all'),
+  { command: 'help', access: 'open', words: 'apps:help' },
+  // Global flags before the command: `--app` names the app as a positional would, and meets the
+  // same check (carol, who holds another app, is refused it); `--force` does not lift an admin command.
+  { command: 'config', access: 'app', words: `--app ${WEB} config` },
+  { command: 'ps:report', access: 'app', words: `--quiet --app ${WEB} ps:report --deployed` },
+  { command: 'apps:report', access: 'app', words: `--trace --app=${WEB} apps:report` },
+  { command: 'apps:destroy', access: 'admin', words: `--force --app ${GHOST} apps:destroy` },
   // git's own commands, served before the CLI: a fetch of the app's repository.
   row('git-upload-pack', 'app', `'${WEB}'`),
   row('git-receive-pack', 'app', `'${WEB}'`),

@@ -69,6 +69,15 @@ const CASES: Case[] = [
   argv('builds:info of a build that does not exist', ['builds:info', 'web', '7'], 1, /^Build 7 of web does not exist$/),
   argv('exists with an invalid name', ['apps:exists', 'BAD'], 1, INVALID_NAME),
   argv('report with an invalid name', ['apps:report', 'a_b'], 1, INVALID_NAME),
+  argv('report flag that is no field', ['apps:report', 'web', '--nope'], 1, /^Invalid flag passed, valid flags: --app-created-at, --app-dir, --app-locked$/),
+  argv('report with two field flags', ['ps:report', 'web', '--deployed', '--running'], 2, /^ps:report command allows only a single flag$/),
+  argv('report field flag with --format', ['apps:report', 'web', '--app-locked', '--format', 'json'], 2, /^--format flag cannot be specified when specifying an info flag$/),
+  argv('--app without a name', ['--app'], 2, /^--app needs an app name$/),
+  argv('--app before a flag', ['--app', '--quiet', 'config'], 2, /^--app needs an app name$/),
+  argv('--app with an invalid name', ['--app', 'Web', 'config'], 1, INVALID_NAME),
+  argv('--app for a command that takes no app', ['--app', 'web', 'apps:list'], 2, /^apps:list does not take an app, so --app cannot name one$/),
+  argv('global flags and no command', ['--force', '--app', 'web'], 2, /^Give a command after the global flags$/),
+  argv('help for no namespace', ['nope:help'], 1, /^`nope` is not a dokku command/),
 
   // Config keys and values.
   argv('key starting with a digit', ['config:set', 'web', '1A=x'], 1, INVALID_KEY),

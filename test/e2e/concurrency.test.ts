@@ -74,7 +74,7 @@ describe.each(TARGETS)('concurrent CLI processes ($name)', (target: Target) => {
     const loser = results.find((r) => r.code === 1)!;
     expect(loser.stderr).toBe(' !     Name is already taken: web\n');
     expect(loser.stderr).not.toMatch(STACK_TRACE);
-    expect(dokku.ok('apps:list')).toBe('=====> My Apps\nweb\n');
+    expect(dokku.ok('apps:list')).toBe('web\n');
     expect(eventRows(dokku.root)).toHaveLength(1);
   });
 

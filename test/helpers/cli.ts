@@ -188,3 +188,15 @@ export function errorLines(stderr: string): { errors: string[]; others: string[]
 }
 
 export const STACK_TRACE = /^\s+at .+(\(|:\d+)/m;
+
+/**
+ * Runs a command with its stdout on a terminal (a pty from `script`), as a person at a shell sees
+ * it; piped, dokku leaves out listing and report titles. The pty joins stderr to stdout.
+ */
+export function onTerminal(target: Target, root: string, words: string[], env: Record<string, string> = {}): RunResult {
+  const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+  const command = [target.command, ...target.args, ...words].map(quote).join(' ');
+  const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: childEnv(root, env), input: '', encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? 128, stdout: r.stdout.replace(/\r\n/g, '\n'), stderr: r.stderr };
+}

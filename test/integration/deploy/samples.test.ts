@@ -102,7 +102,8 @@ describe('sample apps deployed by the compiled binary', () => {
     const info = JSON.parse((await dokku('builds:info', app, String(builds[0].number), '--format', 'json')).stdout);
     expect(info).toMatchObject({ 'build-id': String(builds[0].number), 'build-status': 'succeeded', 'build-source': 'image', 'build-image': builds[0].image });
     const text = (await dokku('builds:info', app, String(builds[0].number))).stdout;
-    expect(text).toMatch(new RegExp(`^=====> ${app} build ${builds[0].number}\n`));
+    // Piped: the rows without the title, as Dokku prints them.
+    expect(text).not.toContain('=====>');
     expect(text).toMatch(/^ {7}Build status: +succeeded$/m);
     expect((await dokku('builds:info', app, '999')).stderr).toContain(`Build 999 of ${app} does not exist`);
   }, 600_000);

@@ -219,7 +219,7 @@ describe('routing through nginx', () => {
     await ok('domains:add', c, `${c}.test`);
     await ok('config:set', c, 'MESSAGE=hello-c', '--no-restart');
     await ok('git:from-archive', c, exposeSource);
-    expect((await ok('ports:report', c, '--format', 'json')).stdout).toContain(`"ports-map-detected": "http:${nginx.httpPort}:7000"`);
+    expect(JSON.parse((await ok('ports:report', c, '--format', 'json')).stdout)).toMatchObject({ 'ports-map-detected': `http:${nginx.httpPort}:7000` });
     expect((await eventually(() => get(`${c}.test`).then((r) => (r.status === 200 ? r : Promise.reject(new Error(String(r.status))))))).body).toBe('hello-c v1\n');
     const { freePort } = await import('../../helpers/nginx.ts');
     const extra = await freePort();

@@ -45,6 +45,11 @@ describe('contrib/dokku', () => {
     expect(list.stdout.split('\n')).toContain(app);
     const report = await client(['apps:report', '--format', 'json']);
     expect(JSON.parse(report.stdout)).toHaveProperty('app-locked');
+    // Over SSH the listing has no title; the server's global flags pass through before the command.
+    const quiet = await client(['--quiet', 'apps:list']);
+    expect(quiet.stdout, quiet.stderr).toBe(list.stdout);
+    expect((await client(['--quiet', 'apps:report', '--app-locked'])).stdout).toBe('false\n');
+    expect((await client(['apps:help'])).stdout).toContain('Usage: dokku apps[:COMMAND]');
     // The app named explicitly is not inserted twice.
     expect((await client(['apps:exists', app])).code).toBe(0);
   });

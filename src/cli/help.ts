@@ -1,0 +1,89 @@
+import type { CAC, Command } from 'cac';
+import { UserError } from '../lib/errors.ts';
+import type { Output } from '../lib/output.ts';
+
+/**
+ * Dokku's help: `help` names the namespaces, `<ns>:help` (run as `help <ns>`) lists one namespace's
+ * commands, `help --all` lists every command. `--help` on a command is the parser's own usage page.
+ */
+
+export const USAGE = 'Usage: dokku [--quiet|--trace|--force|--app APP] COMMAND <app> [command-specific-options]';
+
+/** A namespace's line in `help`, worded as Dokku words it where Dokku has the namespace. */
+const NAMESPACES: Record<string, string> = {
+  acl: 'Manage which SSH keys may use an app',
+  apps: 'Manage apps',
+  builder: 'Manage builder settings',
+  buildpacks: 'Manage buildpack settings for an app',
+  builds: 'Manage builds of an app',
+  certs: 'Manage SSL (TLS) certs',
+  checks: 'Manage zero-downtime settings',
+  config: 'Manage global and app-specific config vars',
+  domains: 'Manage domains used by the proxy',
+  enter: 'Connect to a specific app container',
+  events: 'Show the event log',
+  git: 'Manage app deploys via git',
+  help: 'Show help',
+  letsencrypt: "Manage Let's Encrypt certificates",
+  logs: 'Output app logs',
+  nginx: 'Manage the nginx proxy',
+  ports: 'Manage ports for an app',
+  proxy: 'Manage the proxy integration for an app',
+  ps: 'Manage app processes',
+  releases: 'Show the releases of an app',
+  run: 'Run a one-off process inside a container',
+  'ssh-keys': 'Manage public ssh keys that are allowed to connect to Dokku',
+  version: 'Print the version',
+};
+
+const namespaceOf = (c: Command): string => c.name.split(':')[0]!;
+
+/** Commands a user runs (the git hook's plumbing is left out). */
+const listed = (cli: CAC): Command[] => cli.commands.filter((c) => c.name !== '' && c.name !== 'git-hook');
+
+function table(rows: Array<[string, string]>): string[] {
+  const width = Math.max(0, ...rows.map(([l]) => l.length)) + 2;
+  return rows.map(([l, d]) => `    ${l.padEnd(width)}${d}`.trimEnd());
+}
+
+export function printHelp(cli: CAC, io: Output, namespace: string | undefined, all: boolean): void {
+  const commands = listed(cli);
+  const line = (c: Command): [string, string] => [c.rawName, c.description];
+  if (namespace !== undefined) {
+    const own = commands.filter((c) => namespaceOf(c) === namespace);
+    if (own.length === 0) throw new UserError(`\`${namespace}\` is not a dokku command. See \`dokku help\` for a list of commands.`);
+    io.out(`Usage: dokku ${namespace}[:COMMAND]`);
+    io.out('');
+    io.out(NAMESPACES[namespace] ?? own[0]!.description);
+    io.out('');
+    io.out('Additional commands:');
+    for (const l of table(own.map(line))) io.out(l);
+    return;
+  }
+  io.out(USAGE);
+  io.out('');
+  if (all) {
+    io.out('Commands:');
+    io.out('');
+    for (const l of table(commands.map(line))) io.out(l);
+  } else {
+    io.out('Primary help options, type "dokku COMMAND:help" for more details, or dokku help --all to see all commands.');
+    io.out('');
+    io.out('Commands:');
+    io.out('');
+    const names = [...new Set(commands.map(namespaceOf))].sort();
+    const first = (ns: string) => commands.find((c) => namespaceOf(c) === ns)!.description;
+    for (const l of table(names.map((ns) => [ns, NAMESPACES[ns] ?? first(ns)]))) io.out(l);
+  }
+  io.out('');
+  io.out('Global flags, before the command: --quiet leaves out listing and report titles (as when output is piped),');
+  io.out('--app APP names the app as its first argument, --force answers a confirmation (apps:destroy), --trace is');
+  io.out('accepted for Dokku scripts and changes nothing (dokku runs no shell to trace).');
+}
+
+/** `apps:help` is `help apps`, unless a namespace registers a command by that name. */
+export function helpWords(cli: CAC, words: string[]): string[] {
+  const m = /^([a-z0-9-]+):help$/.exec(words[0] ?? '');
+  if (!m || cli.commands.some((c) => c.isMatched(words[0]!))) return words;
+  return ['help', m[1]!, ...words.slice(1)];
+}
