@@ -101,6 +101,7 @@ export class FakeScheduler implements Scheduler {
   destroy = unused;
   logs = unused;
   run = unused;
+  runDetached = unused;
   enter = unused;
 }
 
