@@ -22,6 +22,7 @@ import { registerConfig } from './config.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
+import { protectRawRest } from './raw-rest.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -64,7 +65,7 @@ export async function runCommand(words: string[], ctx: Context, authorize?: Auth
       cli.outputHelp();
       return 0;
     }
-    cli.parse(['dokku', 'dokku', ...pinBooleanFlags(cli, words)], { run: false });
+    cli.parse(['dokku', 'dokku', ...pinBooleanFlags(cli, protectRawRest(cli, words))], { run: false });
     if (!cli.matchedCommand) {
       if (cli.options.help || cli.options.version) return 0;
       throw new UserError(`\`${words[0]}\` is not a dokku command. See \`dokku help\` for a list of commands.`);
