@@ -120,6 +120,17 @@ const CASES: Case[] = [
   argv('unknown option', ['apps:list', '--bogus'], 2, /^Unknown option `--bogus`$/),
   argv('an option of another command', ['apps:list', '--force'], 2, /^Unknown option `--force`$/),
 
+  // One-off commands: the words after the app are the command's, but the app is dokku's.
+  argv('run with an invalid app name', ['run', 'Web', 'true'], 1, INVALID_NAME),
+  argv('run without a command', ['run', 'web'], 1, /^Give a command to run, e.g. dokku run myapp node -v$/),
+  argv('run on an app that does not exist', ['run', 'nope', 'sh', '-c', 'exit 7'], 1, /^App nope does not exist$/),
+  argv('run with an unknown option before the app', ['run', '--bogus', 'web', 'true'], 2, /^Unknown option `--bogus`$/),
+  argv('run:detached with an invalid app name', ['run:detached', 'a_b', 'true'], 1, INVALID_NAME),
+  argv('run:detached without a command', ['run:detached', 'web'], 1, /^Give a command to run, e.g. dokku run myapp node -v$/),
+  argv('run:detached on an app never deployed', ['run:detached', 'web', 'sleep', '--flag'], 1, /^web has not been deployed$/),
+  argv('run:detached on an app that does not exist', ['run:detached', 'nope', 'true'], 1, /^App nope does not exist$/),
+  argv('enter with an invalid process', ['enter', 'web', 'web.x', 'sh', '-c', 'true'], 1, /^Invalid process 'web\.x': use TYPE or TYPE\.N, e\.g\. web\.1$/),
+
   // Words checked by the same rule the build or the scheduler applies, with the same reason.
   argv('buildpack that is no built-in', ['buildpacks:add', 'web', 'ruby'], 1, UNKNOWN_RUBY),
   argv('BUILDPACK_URL that is no built-in', ['config:set', 'web', 'BUILDPACK_URL=ruby'], 1, UNKNOWN_RUBY),
