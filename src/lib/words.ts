@@ -6,7 +6,8 @@ import { UserError } from './errors.ts';
  * never reach a shell, so `;`, `&`, `|`, `<`, `>`, `$`, `(`, `)`, backticks and `#` are plain
  * characters of a word, and each word is validated by the command that receives it. Refused: what
  * would make the text more than one line of words (an unquoted line break, a line continuation),
- * an unterminated quote, a trailing backslash, a NUL byte and other control characters.
+ * an unterminated quote, a trailing backslash, a NUL byte anywhere, and other control characters
+ * outside quotes.
  */
 export function splitCommandWords(input: string): string[] {
   const words: string[] = [];
@@ -16,11 +17,14 @@ export function splitCommandWords(input: string): string[] {
   const refuse = (what: string, hint = ''): never => {
     throw new UserError(`Refusing command: ${what} at character ${i + 1}${hint}`);
   };
-  /** Control characters other than tab and line breaks (which callers handle) are never part of a word. */
+  /**
+   * Unquoted, a control character (other than tab and the line breaks handled apart) is refused;
+   * quoted, it is part of a value, and every output escapes it.
+   */
   const checkControl = (c: string): void => {
     if (c === '\0') refuse('a NUL byte');
     const code = c.charCodeAt(0);
-    if ((code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r') || code === 0x7f) {
+    if ((code < 0x20 && c !== '\t' && c !== '\n' && c !== '\r') || (code >= 0x7f && code <= 0x9f)) {
       refuse(`the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`);
     }
   };
@@ -41,7 +45,7 @@ export function splitCommandWords(input: string): string[] {
       const start = i;
       const end = input.indexOf("'", start + 1);
       if (end < 0) refuse('an unterminated single quote');
-      for (i = start + 1; i < end; i++) checkControl(input[i]!);
+      for (i = start + 1; i < end; i++) if (input[i] === '\0') refuse('a NUL byte');
       word += input.slice(start + 1, end);
       inWord = true;
       i = end + 1;
@@ -57,7 +61,7 @@ export function splitCommandWords(input: string): string[] {
         }
         const d = input[i]!;
         if (d === '"') break;
-        checkControl(d);
+        if (d === '\0') refuse('a NUL byte');
         if (d === '\\' && i + 1 < input.length && '"\\$`\n'.includes(input[i + 1]!)) {
           // Inside double quotes a backslash escapes only these; an escaped newline vanishes.
           if (input[i + 1] !== '\n') word += input[i + 1];
@@ -76,8 +80,7 @@ export function splitCommandWords(input: string): string[] {
       const next = input[i + 1]!;
       if (next === '\n') refuse('a line continuation');
       i++;
-      if (next === '\r') refuse('a line break');
-      checkControl(next);
+      if (next === '\0') refuse('a NUL byte');
       word += next;
       inWord = true;
       i++;

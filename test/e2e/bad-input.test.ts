@@ -165,7 +165,7 @@ const CASES: Case[] = [
   ssh('ssh: unbalanced single quote', "apps:create 'x", 1, REFUSED),
   ssh('ssh: unbalanced double quote', 'apps:create "x', 1, REFUSED),
   ssh('ssh: trailing backslash', 'apps:create x\\', 1, REFUSED),
-  ssh('ssh: escape character', 'config:set web "K=\x1b[2J"', 1, REFUSED),
+  ssh('ssh: unquoted escape character', 'config:set web K=\x1b[2J', 1, REFUSED),
   ssh('ssh: DEL', 'apps:create x\x7f', 1, REFUSED),
   ssh('ssh: quoted words reaching validation', "apps:create 'Bad Name'", 1, INVALID_NAME),
   ssh('ssh: quoted K without =', "config:set web 'K'", 1, /^Expected KEY=VALUE, got 'K'$/),
