@@ -24,6 +24,7 @@ import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
 import { helpWords, printHelp } from './help.ts';
 import { applyGlobalFlags, findCommand, takeGlobalFlags, takeReportFlag } from './global-flags.ts';
+import { protectRawRest } from './raw-rest.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -76,7 +77,7 @@ export async function runCommand(given: string[], ctx: Context, authorize?: Auth
       cli.outputHelp();
       return 0;
     }
-    cli.parse(['dokku', 'dokku', ...pinBooleanFlags(cli, words)], { run: false });
+    cli.parse(['dokku', 'dokku', ...pinBooleanFlags(cli, protectRawRest(cli, words))], { run: false });
     if (!cli.matchedCommand) {
       if (cli.options.help || cli.options.version) return 0;
       throw new UserError(`\`${words[0]}\` is not a dokku command. See \`dokku help\` for a list of commands.`);

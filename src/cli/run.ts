@@ -1,11 +1,11 @@
 import type { CAC } from 'cac';
 import { UserError } from '../lib/errors.ts';
-import { releaseSpec } from '../app/deploy.ts';
+import { runOneOffCommand, startDetached } from '../app/one-off.ts';
 import { requireApp } from '../state/queries.ts';
-import { getRelease, loadReleaseState } from '../state/release-queries.ts';
 import { parsePositiveInt, validateAppName } from '../lib/validate.ts';
 import type { Context } from '../app/context.ts';
 import { makePipeline } from '../app/wiring.ts';
+import { restIsRaw } from './raw-rest.ts';
 
 export function registerRun(cli: CAC, ctx: Context): void {
   cli
@@ -27,40 +27,51 @@ export function registerRun(cli: CAC, ctx: Context): void {
       );
     });
 
-  cli
-    .command('run <app> [...command]', 'Run a one-off command in a new container of the current release')
-    .action(async (name: string, command: string[], opts: { '--'?: string[] }) => {
-      const app = validateAppName(name);
-      const words = [...command, ...(opts['--'] ?? [])];
-      if (words.length === 0) throw new UserError('Give a command to run, e.g. dokku run myapp -- node -v');
-      const p = await makePipeline(ctx);
-      const row = requireApp(p.store.db, app);
-      const current = loadReleaseState(p.store.db, row.id).current;
-      if (current === undefined) throw new UserError(`${app} has not been deployed`);
-      const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-      return (await p.scheduler()).run(app, releaseSpec(row, getRelease(p.store.db, row.id, current)!), words, {
-        stdin: process.stdin,
-        stdout: process.stdout,
-        stderr: process.stderr,
-        tty,
-      });
-    });
+  const terminal = () => ({
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  });
+  type Rest = { '--'?: string[] };
 
-  cli
-    .command('enter <app> [process] [...command]', 'Open a shell (or run a command) in a running container, e.g. enter myapp web.1')
-    .action(async (name: string, proc: string | undefined, command: string[], opts: { '--'?: string[] }) => {
-      const app = validateAppName(name);
-      const m = /^([a-z][a-z0-9_-]*)(?:\.(\d+))?$/.exec(proc ?? 'web');
-      if (!m) throw new UserError(`Invalid process '${proc}': use TYPE or TYPE.N, e.g. web.1`);
-      const p = await makePipeline(ctx);
-      requireApp(p.store.db, app);
-      const words = [...command, ...(opts['--'] ?? [])];
-      const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-      return (await p.scheduler()).enter(app, m[1]!, Number(m[2] ?? 1), words.length ? words : ['/bin/sh'], {
-        stdin: process.stdin,
-        stdout: process.stdout,
-        stderr: process.stderr,
-        tty,
-      });
-    });
+  restIsRaw(
+    cli
+      .command('run <app> [...command]', 'Run a one-off command in a new container of the current release; every word after the app is its own, and a Procfile process type runs that entry')
+      .usage('run <app> <command...>')
+      .action(async (name: string, command: string[], opts: Rest) => {
+        const app = validateAppName(name);
+        const p = await makePipeline(ctx);
+        return runOneOffCommand(p, app, [...command, ...(opts['--'] ?? [])], terminal(), ctx.io.err);
+      }),
+    1,
+  );
+
+  restIsRaw(
+    cli
+      .command('run:detached <app> [...command]', 'Start a one-off command in the background and print its container name (Dokku prints the container id)')
+      .usage('run:detached <app> <command...>')
+      .action(async (name: string, command: string[], opts: Rest) => {
+        const app = validateAppName(name);
+        const p = await makePipeline(ctx);
+        ctx.io.out(await startDetached(p, app, [...command, ...(opts['--'] ?? [])], ctx.io.err));
+      }),
+    1,
+  );
+
+  restIsRaw(
+    cli
+      .command('enter <app> [process] [...command]', 'Open a shell (or run a command) in a running container, e.g. enter myapp web.1')
+      .usage('enter <app> [TYPE|TYPE.N] [command...]')
+      .action(async (name: string, proc: string | undefined, command: string[], opts: Rest) => {
+        const app = validateAppName(name);
+        const m = /^([a-z][a-z0-9_-]*)(?:\.(\d+))?$/.exec(proc ?? 'web');
+        if (!m) throw new UserError(`Invalid process '${proc}': use TYPE or TYPE.N, e.g. web.1`);
+        const p = await makePipeline(ctx);
+        requireApp(p.store.db, app);
+        const words = [...command, ...(opts['--'] ?? [])];
+        return (await p.scheduler()).enter(app, m[1]!, Number(m[2] ?? 1), words.length ? words : ['/bin/sh'], terminal());
+      }),
+    2,
+  );
 }

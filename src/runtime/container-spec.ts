@@ -105,11 +105,14 @@ export interface OneOffSpecOptions {
   tty?: boolean;
   interactive?: boolean;
   env?: Record<string, string>;
+  /** Started in the background (`run:detached`): nobody attaches, and Docker removes it when it exits. */
+  detached?: boolean;
 }
 
 /** A one-off container from a release: same image and environment, no restarts, no published port. */
 export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): ContainerCreateOptions {
-  const interactive = opts.interactive ?? false;
+  const detached = opts.detached ?? false;
+  const interactive = !detached && (opts.interactive ?? false);
   return {
     name: `${release.app}.${opts.processType}.${opts.id}`,
     Image: release.image,
@@ -125,8 +128,8 @@ export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): Conta
     OpenStdin: interactive,
     StdinOnce: interactive,
     AttachStdin: interactive,
-    AttachStdout: true,
-    AttachStderr: true,
-    HostConfig: { Init: true },
+    AttachStdout: !detached,
+    AttachStderr: !detached,
+    HostConfig: { Init: true, ...(detached ? { AutoRemove: true } : {}) },
   };
 }

@@ -7,7 +7,7 @@ import { containerName, isWeb, upcomingName } from './container-spec.ts';
 import { isGone, listContainers, removeContainer, stopContainer, upstreamsFrom } from './containers.ts';
 import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor } from './formation.ts';
 import { appLogs, dynoName, logTail } from './logs.ts';
-import { execIn, runOneOff } from './one-off.ts';
+import { execIn, runOneOff, startOneOff } from './one-off.ts';
 import { dockerProbe, sleep } from './probes.ts';
 import { runReleasePhase } from './release-phase.ts';
 import { startSlots, toUpstreams, type Started } from './start.ts';
@@ -176,6 +176,11 @@ export class DockerLocalScheduler implements Scheduler {
   run(app: string, release: ReleaseSpec, command: string[], opts: RunOptions): Promise<number> {
     assertSameApp(app, release);
     return runOneOff(this.docker, release, command, opts);
+  }
+
+  runDetached(app: string, release: ReleaseSpec, command: string[], env?: Record<string, string>): Promise<string> {
+    assertSameApp(app, release);
+    return startOneOff(this.docker, release, command, env);
   }
 
   async enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number> {

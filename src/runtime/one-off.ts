@@ -83,6 +83,19 @@ export async function runOneOff(
   }
 }
 
+/** A one-off container started in the background; Docker removes it once it exits. Resolves with its name. */
+export async function startOneOff(docker: Docker, release: ReleaseSpec, command: string[], env: Record<string, string> = {}): Promise<string> {
+  const spec = oneOffSpec(release, { processType: 'run', command, id: oneOffId(), detached: true, env });
+  const container = await docker.createContainer(spec);
+  try {
+    await container.start();
+  } catch (err) {
+    await removeContainer(docker, container.id);
+    throw err;
+  }
+  return spec.name!;
+}
+
 /** Runs `command` (default `/bin/sh`) inside a running container; resolves with its exit code. */
 export async function execIn(docker: Docker, containerId: string, command: string[], terminal: Terminal): Promise<number> {
   const interactive = terminal.stdin !== undefined;

@@ -100,6 +100,8 @@ export interface Scheduler {
   logs(app: string, opts: LogsOptions, onLine: (line: LogLine) => void): Promise<void>;
   /** One-off container; resolves with its exit code. */
   run(app: string, release: ReleaseSpec, command: string[], opts: RunOptions): Promise<number>;
+  /** One-off container left running in the background, removed when it exits; resolves with its name. */
+  runDetached(app: string, release: ReleaseSpec, command: string[], env?: Record<string, string>): Promise<string>;
   /** Exec into a running container; resolves with the command's exit code. */
   enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number>;
 }

@@ -39,7 +39,7 @@ const ssh = (name: string, command: string, code: 1 | 2, message: RegExp): Case 
 const INVALID_NAME = /^Invalid app name '.*': use lowercase letters, digits and dashes/;
 const INVALID_KEY = /^Invalid config key '.*': use letters, digits and underscores/;
 const UNKNOWN_RUBY = /^Unknown buildpack 'ruby': use a built-in one \(nodejs, python, static, procfile\) or a git URL$/;
-const REFUSED = /^Refusing command: .+ at character \d+; quote it if it is meant literally$/;
+const REFUSED = /^Refusing command: .+ at character \d+(; .+)?$/;
 
 const CASES: Case[] = [
   // App names: a DNS label, lowercase, at most 63 characters.
@@ -137,6 +137,17 @@ const CASES: Case[] = [
   argv('unknown option', ['apps:list', '--bogus'], 2, /^Unknown option `--bogus`$/),
   argv('an option of another command', ['apps:list', '--force'], 2, /^Unknown option `--force`$/),
 
+  // One-off commands: the words after the app are the command's, but the app is dokku's.
+  argv('run with an invalid app name', ['run', 'Web', 'true'], 1, INVALID_NAME),
+  argv('run without a command', ['run', 'web'], 1, /^Give a command to run, e.g. dokku run myapp node -v$/),
+  argv('run on an app that does not exist', ['run', 'nope', 'sh', '-c', 'exit 7'], 1, /^App nope does not exist$/),
+  argv('run with an unknown option before the app', ['run', '--bogus', 'web', 'true'], 2, /^Unknown option `--bogus`$/),
+  argv('run:detached with an invalid app name', ['run:detached', 'a_b', 'true'], 1, INVALID_NAME),
+  argv('run:detached without a command', ['run:detached', 'web'], 1, /^Give a command to run, e.g. dokku run myapp node -v$/),
+  argv('run:detached on an app never deployed', ['run:detached', 'web', 'sleep', '--flag'], 1, /^web has not been deployed$/),
+  argv('run:detached on an app that does not exist', ['run:detached', 'nope', 'true'], 1, /^App nope does not exist$/),
+  argv('enter with an invalid process', ['enter', 'web', 'web.x', 'sh', '-c', 'true'], 1, /^Invalid process 'web\.x': use TYPE or TYPE\.N, e\.g\. web\.1$/),
+
   // Words checked by the same rule the build or the scheduler applies, with the same reason.
   argv('buildpack that is no built-in', ['buildpacks:add', 'web', 'ruby'], 1, UNKNOWN_RUBY),
   argv('BUILDPACK_URL that is no built-in', ['config:set', 'web', 'BUILDPACK_URL=ruby'], 1, UNKNOWN_RUBY),
@@ -148,24 +159,31 @@ const CASES: Case[] = [
   argv('checks wait beyond its range', ['checks:set', 'web', 'wait', '601'], 1, /^Invalid value for checks wait: '601' \(expected a whole number from 0 to 600\)$/),
 
   // SSH command strings: split by the tokenizer, never by a shell.
-  ssh('ssh: ;', 'apps:create x; apps:create y', 1, REFUSED),
-  ssh('ssh: &&', 'apps:create x && apps:create y', 1, REFUSED),
-  ssh('ssh: ||', 'apps:create x || apps:create y', 1, REFUSED),
-  ssh('ssh: |', 'apps:list | cat', 1, REFUSED),
-  ssh('ssh: background &', 'apps:create x &', 1, REFUSED),
-  ssh('ssh: $(…)', 'apps:create $(echo x)', 1, REFUSED),
-  ssh('ssh: $(…) inside double quotes', 'config:set web "K=$(id)"', 1, REFUSED),
-  ssh('ssh: backticks', 'apps:create `echo x`', 1, REFUSED),
-  ssh('ssh: ${}', 'config:set web K=${HOME}', 1, REFUSED),
+  // `;`, `&`, `|`, `<`, `>`, `$`, `(`, `)`, backticks and `#` are plain characters: the words reach
+  // the command, whose own validation refuses them, and nothing runs.
+  ssh('ssh: ; in an app name', "apps:create 'x;rm'", 1, INVALID_NAME),
+  ssh('ssh: ; ends a word', 'apps:create x; apps:create y', 2, /^Unused args: `apps:create`, `y`$/),
+  ssh('ssh: && is a word', 'apps:create x && apps:create y', 2, /^Unused args: `&&`, `apps:create`, `y`$/),
+  ssh('ssh: || is a word', 'apps:create x || apps:create y', 2, /^Unused args: `\|\|`, `apps:create`, `y`$/),
+  ssh('ssh: | is a word', 'apps:list | cat', 2, /^Unused args: `\|`, `cat`$/),
+  ssh('ssh: & is a word', 'apps:create x &', 2, /^Unused args: `&`$/),
+  ssh('ssh: $(…) as an app name', 'apps:create $(id)', 1, /^Invalid app name '\$\(id\)'/),
+  ssh('ssh: $(…) inside double quotes as an app name', 'apps:create "$(id)"', 1, /^Invalid app name '\$\(id\)'/),
+  ssh('ssh: backticks as an app name', 'apps:create `id`', 1, /^Invalid app name '`id`'/),
+  ssh('ssh: ${} in a config key', 'config:set web ${HOME}=x', 1, /^Invalid config key '\$\{HOME\}'/),
+  ssh('ssh: output redirection is a word', 'apps:list > /tmp/dokku-never', 2, /^Unused args: `>`, `\/tmp\/dokku-never`$/),
+  ssh('ssh: input redirection is a word', 'apps:list < /etc/passwd', 2, /^Unused args: `<`, `\/etc\/passwd`$/),
+  ssh('ssh: # is a word', 'apps:list # comment', 2, /^Unused args: `#`, `comment`$/),
+  ssh('ssh: a subshell is a word', '(apps:create x)', 1, /^`\(apps:create` is not a dokku command/),
+  // What would make more than one line of words, or is no text at all, is refused before any command.
   ssh('ssh: newline', 'apps:list\napps:create y', 1, REFUSED),
   ssh('ssh: carriage return', 'apps:create x\r', 1, REFUSED),
-  ssh('ssh: output redirection', 'apps:list > /tmp/dokku-never', 1, REFUSED),
-  ssh('ssh: input redirection', 'apps:list < /etc/passwd', 1, REFUSED),
+  ssh('ssh: line continuation', 'apps:create \\\nx', 1, REFUSED),
   ssh('ssh: unbalanced single quote', "apps:create 'x", 1, REFUSED),
   ssh('ssh: unbalanced double quote', 'apps:create "x', 1, REFUSED),
   ssh('ssh: trailing backslash', 'apps:create x\\', 1, REFUSED),
-  ssh('ssh: comment', 'apps:list # comment', 1, REFUSED),
-  ssh('ssh: subshell', '(apps:create x)', 1, REFUSED),
+  ssh('ssh: unquoted escape character', 'config:set web K=\x1b[2J', 1, REFUSED),
+  ssh('ssh: DEL', 'apps:create x\x7f', 1, REFUSED),
   ssh('ssh: quoted words reaching validation', "apps:create 'Bad Name'", 1, INVALID_NAME),
   ssh('ssh: quoted K without =', "config:set web 'K'", 1, /^Expected KEY=VALUE, got 'K'$/),
   ssh('ssh: unknown command', 'rm -rf /', 1, /^`rm` is not a dokku command/),

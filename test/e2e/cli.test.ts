@@ -611,6 +611,9 @@ describe.each(TARGETS)('dokku CLI ($name, $driver)', (target: Target) => {
         ['apps:create', ['apps:create']],
         ['apps:report web --format json', ['apps:report', 'web', '--format', 'json']],
         ['events web -n 1', ['events', 'web', '-n', '1']],
+        ["config:get web 'A;B'", ['config:get', 'web', 'A;B']],
+        ['apps:exists a&b', ['apps:exists', 'a&b']],
+        ['apps:list # comment', ['apps:list', '#', 'comment']],
         ['version', ['version']],
       ];
       for (const [command, argv] of cases) {
@@ -630,29 +633,43 @@ describe.each(TARGETS)('dokku CLI ($name, $driver)', (target: Target) => {
       expect(eventRows(dokku.root).map((e) => e.actor)).toEqual(['alice', 'alice']);
     });
 
-    it('refuses operators and substitutions, running nothing and appending nothing', () => {
+    it('shell characters are plain characters: the command sees literal words, and nothing else runs', () => {
       const dokku = fresh();
       dokku.ok('apps:create', 'web');
       const before = fingerprint(dokku.root);
-      for (const command of [
-        'apps:create one; apps:create two',
-        'apps:create one && apps:create two',
-        'apps:create one | apps:create two',
-        'apps:create $(echo one)',
-        'apps:create `echo one`',
-        'config:set web "K=${HOME}"',
-        'apps:create one\napps:create two',
-        'apps:create one > /tmp/out',
-        "apps:create 'one",
-      ]) {
+      // Each reaches the command as literal words, which its own validation refuses.
+      for (const [command, message] of [
+        ['apps:create one; apps:create two', 'Unused args: `apps:create`, `two`'],
+        ['apps:create one && apps:create two', 'Unused args: `&&`, `apps:create`, `two`'],
+        ['apps:create one | apps:create two', 'Unused args: `|`, `apps:create`, `two`'],
+        ['apps:create $(echo one)', 'Unused args: `one)`'],
+        ['apps:create `echo one`', 'Unused args: `one`'],
+        ['apps:create one > /tmp/out', 'Unused args: `>`, `/tmp/out`'],
+        ["apps:create 'one;two'", "Invalid app name 'one;two'"],
+      ] as const) {
+        const r = ssh(dokku, command);
+        expect(r.code, command).not.toBe(0);
+        expect(r.stdout, command).toBe('');
+        expect(lines(r.stderr)[0], command).toMatch(new RegExp(`^ !     ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      }
+      // What would make more than one line of words is refused before any command.
+      for (const command of ['apps:create one\napps:create two', "apps:create 'one"]) {
         const r = ssh(dokku, command);
         expect(r.code, command).toBe(1);
         expect(r.stdout).toBe('');
         expect(lines(r.stderr)).toHaveLength(1);
-        expect(r.stderr).toMatch(/^ !     Refusing command: .+; quote it if it is meant literally\n$/);
+        expect(r.stderr).toMatch(/^ !     Refusing command: .+ at character \d+/);
       }
       expect(fingerprint(dokku.root)).toEqual(before);
       expect(dokku.ok('apps:list')).toBe('web\n');
+
+      // In a value they are kept exactly as typed.
+      const set = ssh(dokku, `config:set web 'URL=postgres://u:p@h/db?sslmode=require&pool=5' "K=\${HOME}" A=$(id) B=\`id\`;x --no-restart`);
+      expect(set.code, set.stderr).toBe(0);
+      expect(dokku.ok('config:get', 'web', 'URL')).toBe('postgres://u:p@h/db?sslmode=require&pool=5\n');
+      expect(dokku.ok('config:get', 'web', 'K')).toBe('${HOME}\n');
+      expect(dokku.ok('config:get', 'web', 'A')).toBe('$(id)\n');
+      expect(dokku.ok('config:get', 'web', 'B')).toBe('`id`;x\n');
     });
 
     it('with arguments present, SSH_ORIGINAL_COMMAND is not read', () => {

@@ -102,6 +102,7 @@ export class FakeScheduler implements Scheduler {
   destroy = unused;
   logs = unused;
   run = unused;
+  runDetached = unused;
   enter = unused;
 }
 

@@ -65,6 +65,12 @@ describe('contrib/dokku', () => {
     expect((await client(['config:get', '--global', 'REGION'])).stdout).toBe('eu\n');
   });
 
+  it("puts the app after run, whose command's own words may include --global", async () => {
+    const r = await client(['run', 'sh', '-c', 'echo --global']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(` !     ${app} has not been deployed\n`);
+  });
+
   it('takes --app, another remote, and the scp-like remote form', async () => {
     const other = uniqueName('client-other');
     expect((await client(['--app', other, 'apps:create'])).code).toBe(0);

@@ -109,5 +109,14 @@ describe('oneOffSpec', () => {
     expect(spec.Cmd).toBeUndefined();
     expect(spec.Tty).toBe(false);
     expect(spec.OpenStdin).toBe(false);
+    expect(spec.HostConfig?.AutoRemove).toBeUndefined();
+  });
+
+  it('a detached one-off attaches nothing and is removed by Docker when it exits', () => {
+    const spec = oneOffSpec(release, { processType: 'run', command: ['sleep', '9'], id: 'd1', detached: true, interactive: true, tty: false });
+    expect(spec.name).toBe('shop.run.d1');
+    expect(spec.HostConfig).toEqual({ Init: true, AutoRemove: true });
+    expect([spec.OpenStdin, spec.AttachStdin, spec.AttachStdout, spec.AttachStderr]).toEqual([false, false, false, false]);
+    expect(spec.Labels?.[LABEL.oneOff]).toBe('true');
   });
 });
