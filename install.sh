@@ -432,7 +432,7 @@ add_key() {
 deploy_demo() {
   local root=$1 dir=$2 app=${DOKKU_INSTALL_DEMO_APP:-demo} url
   [ -d "$dir" ] || fail "No example app at $dir"
-  if as_dokku "$root" ps:report "$app" --format json 2>/dev/null | grep -q '"deployed": "true"'; then
+  if [ "$(as_dokku "$root" ps:report "$app" --deployed 2>/dev/null)" = true ]; then
     say "The demo app is deployed already"
   else
     as_dokku "$root" apps:exists "$app" >/dev/null 2>&1 || as_dokku "$root" apps:create "$app" | indent
@@ -441,7 +441,7 @@ deploy_demo() {
   fi
   url=$(as_dokku "$root" url "$app" 2>/dev/null || true)
   if [ -z "$url" ]; then
-    url=$(as_dokku "$root" ps:report "$app" --format json | sed -n 's/.*"upstreams": "\([^" ]*\).*/http:\/\/\1/p' | head -n1)
+    url=$(as_dokku "$root" ps:report "$app" --upstreams | awk 'NF { print "http://" $1; exit }')
   fi
   [ -n "$url" ] || fail "The demo app has no URL"
   local answered=false
