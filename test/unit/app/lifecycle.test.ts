@@ -1,31 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { destroyApp, renameApp, type AppReaction, type Lifecycle } from '../../../src/app/lifecycle.ts';
 import { UserError } from '../../../src/lib/errors.ts';
-import { openDatabase, type Database } from '../../../src/state/db.ts';
+import type { Database } from '../../../src/state/db.ts';
 import { appStream, type DomainEvent } from '../../../src/state/events.ts';
 import { appFootprint } from '../../../src/state/footprint-queries.ts';
-import { migrate } from '../../../src/state/migrate.ts';
 import { findApp } from '../../../src/state/queries.ts';
-import { EventStore } from '../../../src/state/store.ts';
+import type { EventStore } from '../../../src/state/store.ts';
+import { memoryStore } from '../../helpers/memory-store.ts';
 
-let dir: string;
 let db: Database;
 let store: EventStore;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'dokku-lifecycle-'));
-  db = await openDatabase(join(dir, 'dokku.db'));
-  migrate(db);
-  store = new EventStore(db);
+  store = await memoryStore();
+  db = store.db;
 });
 
 afterEach(() => {
   db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function createApp(name: string, more: DomainEvent[] = []): string {

@@ -6,12 +6,12 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Pipeline } from '../../../src/app/pipeline.ts';
 import { restorePlan } from '../../../src/app/processes.ts';
 import { loadSettings } from '../../../src/lib/settings.ts';
-import { openDatabase, type Database } from '../../../src/state/db.ts';
+import type { Database } from '../../../src/state/db.ts';
 import { appStream, type DomainEvent, type ReleaseData } from '../../../src/state/events.ts';
-import { migrate } from '../../../src/state/migrate.ts';
 import { requireApp } from '../../../src/state/queries.ts';
 import type { ContainerStatus, Scheduler } from '../../../src/runtime/scheduler.ts';
-import { EventStore } from '../../../src/state/store.ts';
+import type { EventStore } from '../../../src/state/store.ts';
+import { memoryStore } from '../../helpers/memory-store.ts';
 
 let dir: string;
 let db: Database;
@@ -19,9 +19,8 @@ let store: EventStore;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dokku-restore-'));
-  db = await openDatabase(join(dir, 'dokku.db'));
-  migrate(db);
-  store = new EventStore(db);
+  store = await memoryStore();
+  db = store.db;
 });
 
 afterEach(() => {

@@ -1,14 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { demuxStreamLines } from '../../../src/lib/log-frames.ts';
-
-function frame(type: 1 | 2, text: string): Buffer {
-  const data = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = type;
-  header.writeUInt32BE(data.length, 4);
-  return Buffer.concat([header, data]);
-}
+import { frame } from '../../helpers/docker-frames.ts';
 
 describe('demuxStreamLines', () => {
   it("follows a live stream: each side's lines as build output, stdout's bytes kept whole", async () => {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DemuxedLines, demuxBufferLines, FrameDecoder, formatLogLine, splitTimestamp, type Frame } from '../../../src/lib/log-frames.ts';
-
-function frame(type: 1 | 2, text: string): Buffer {
-  const data = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = type;
-  header.writeUInt32BE(data.length, 4);
-  return Buffer.concat([header, data]);
-}
+import { frame } from '../../helpers/docker-frames.ts';
 
 describe('FrameDecoder', () => {
   it('decodes frames split at any byte', () => {
