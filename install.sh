@@ -116,7 +116,7 @@ Options:
 The program comes from DOKKU_INSTALL_URL (a dokku binary, or a .tar.gz holding dokku,
 buildpacks/ and examples/) when set; else from dist/dokku beside this script, built with
 `npm ci && npm run build` when missing. DOKKU_ROOT sets the data directory (default /home/dokku).
-On the server, run dokku as its user (sudo -u dokku dokku ...): files root makes there are root's.
+Run by root on the server, dokku becomes the owner of DOKKU_ROOT (the dokku user) before it starts.
 
 Piped: curl -fsSL https://example.com/install.sh | DOKKU_INSTALL_URL=https://example.com/dokku.tar.gz bash
 EOF
@@ -461,7 +461,7 @@ next_steps() {
   if [ -n "$demo_url" ]; then say "Demo app: $demo_url"; fi
   echo "=====> Next steps"
   if ! as_dokku "$root" ssh-keys:list --format json | grep -q fingerprint; then
-    say "Add your key:   cat ~/.ssh/id_ed25519.pub | ssh root@$host sudo -u dokku dokku ssh-keys:add you -"
+    say "Add your key:   cat ~/.ssh/id_ed25519.pub | ssh root@$host dokku ssh-keys:add you -"
   fi
   say "Deploy an app:  git remote add dokku dokku@$host:myapp && git push dokku main"
   say "Run commands:   ssh dokku@$host apps:list   (or contrib/dokku from a checkout with a dokku remote)"

@@ -4,6 +4,7 @@ import { UserError } from './lib/errors.ts';
 import { loadSettings } from './lib/settings.ts';
 import { splitCommandWords } from './lib/words.ts';
 import { runSession } from './entry/session.ts';
+import { becomeRootOwner } from './entry/run-as-owner.ts';
 
 /**
  * Entry point. Called with arguments, they are the command. Called with none under an SSH forced
@@ -35,7 +36,18 @@ async function main(): Promise<number> {
       throw err;
     }
   }
-  const ctx = createContext(loadSettings(), process.env, io);
+  const settings = loadSettings();
+  // The actor is who typed the command (root, say), resolved before dokku becomes the root's owner.
+  const ctx = createContext(settings, process.env, io);
+  try {
+    becomeRootOwner(settings.root);
+  } catch (err) {
+    if (err instanceof UserError) {
+      io.err(errorLine(err.message));
+      return err.exitCode;
+    }
+    throw err;
+  }
   // The caller's SSH key (if any) is checked against the command before it runs; git push/fetch too.
   return runSession(words, ctx, process.env, viaSsh);
 }

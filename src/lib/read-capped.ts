@@ -26,7 +26,10 @@ export function readFileCapped(path: string, limit: number, what: string): Buffe
   try {
     fd = openSync(path, 'r');
   } catch (err) {
-    throw new UserError(`Cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    // Run by root, dokku reads as the owner of DOKKU_ROOT (entry/run-as-owner.ts): say whose read failed.
+    if (code === 'EACCES') throw new UserError(`Cannot read ${what}: permission denied to ${process.env.USER || `uid ${process.getuid?.()}`}; give it on stdin instead`);
+    throw new UserError(`Cannot read ${what}: ${code ?? (err as Error).message}`);
   }
   try {
     const buf = Buffer.allocUnsafe(limit + 1);
