@@ -45,9 +45,11 @@ export function becomeRootOwner(root: string, env: NodeJS.ProcessEnv = process.e
   const who = ownerToBecome(process.getuid(), owner, passwd);
   if (!who) return undefined;
   try {
-    process.initgroups!(who.name, who.gid);
-    process.setgid!(who.gid);
-    process.setuid!(who.uid);
+    // Bun's types leave initgroups out; Node and Bun both have it (POSIX only).
+    const posix = process as unknown as { initgroups(user: string, group: number): void; setgid(id: number): void; setuid(id: number): void };
+    posix.initgroups(who.name, who.gid);
+    posix.setgid(who.gid);
+    posix.setuid(who.uid);
   } catch (err) {
     throw new UserError(`Cannot run as ${who.name}, the owner of ${root}: ${(err as Error).message}`);
   }
