@@ -79,7 +79,19 @@ export function printHelp(cli: CAC, io: Output, namespace: string | undefined, a
   io.out('Global flags, before the command: --quiet leaves out listing and report titles (as when output is piped),');
   io.out('--app APP names the app as its first argument, --force answers a confirmation (apps:destroy), --trace is');
   io.out('accepted for Dokku scripts and changes nothing (dokku runs no shell to trace).');
+  io.out('');
+  for (const l of DIFFERENCES) io.out(l);
 }
+
+/** Where dokku differs from Dokku on purpose, said once where a Dokku user looks first. */
+const DIFFERENCES = [
+  'Where dokku differs from Dokku on purpose:',
+  '    releases, rollback  Heroku\'s: every deploy is a numbered release recording its image, config and',
+  '                        processes; rollback deploys an earlier one again as a new release',
+  '    events              the audit log of every change (hash-chained, events:verify), not plugin-trigger logging',
+  '    ssh-keys, acl       a key is an admin (--admin) or may act only on the apps acl:add gave it',
+  '    stack:build         the buildpack base image is built on the host from Debian packages, never pulled',
+];
 
 /** `apps:help` is `help apps`, unless a namespace registers a command by that name. */
 export function helpWords(cli: CAC, words: string[]): string[] {

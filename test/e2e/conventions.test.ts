@@ -155,6 +155,9 @@ describe('help', () => {
     expect(help).toMatch(/^ {4}apps +Manage apps$/m);
     expect(help).toMatch(/^ {4}ps +Manage app processes$/m);
     expect(help).not.toContain('apps:create');
+    // Where dokku differs from Dokku on purpose, help says so.
+    expect(help).toMatch(/^Where dokku differs from Dokku on purpose:$/m);
+    for (const ns of ['releases, rollback', 'events', 'ssh-keys, acl']) expect(help).toMatch(new RegExp(`^ {4}${ns} {2,}\\S`, 'm'));
     const apps = dokku.ok('apps:help');
     expect(apps.split('\n').slice(0, 5)).toEqual(['Usage: dokku apps[:COMMAND]', '', 'Manage apps', '', 'Additional commands:']);
     expect(apps).toMatch(/^ {4}apps:create <app> +Create an app$/m);
