@@ -76,7 +76,7 @@ export function registerNginx(cli: CAC, ctx: Context): void {
 
   const keys = Object.keys(PROXY_SETTINGS.nginx) as Array<keyof typeof PROXY_SETTINGS.nginx>;
   cli
-    .command('nginx:set [...words]', `Set an nginx property for <app> (or --global): ${keys.join(', ')}; no value resets it`)
+    .command('nginx:set [...words]', `Set an nginx property for <app> (or --global): ${keys.join(', ')}; no value resets it. Unlike Dokku: values are validated, a log path other than off needs an admin key, no nginx-service-command (DOKKU_NGINX_START/STOP/RELOAD)`)
     .usage('nginx:set <app>|--global <property> [value]')
     .option('--global', 'Set it for every app that has no value of its own')
     .action(async (words: string[], opts: { global?: boolean }) => {
