@@ -21,7 +21,6 @@ export interface Directive {
 export function parseNginx(text: string): Directive[] {
   let i = 0;
   let line = 1;
-  const peek = () => text[i];
   const word = (): string | undefined => {
     while (i < text.length) {
       const c = text[i]!;
@@ -45,9 +44,13 @@ export function parseNginx(text: string): Directive[] {
       i++;
       return text.slice(start, i);
     }
-    while (i < text.length && !/[\s;{}"'#]/.test(text[i]!)) {
-      // `${name}` is a variable inside a word.
-      if (text[i] === '$' && text[i + 1] === '{') {
+    // As nginx reads a word: `#` inside it is a character, a backslash keeps the next one in it.
+    while (i < text.length && !/[\s;{}"']/.test(text[i]!)) {
+      if (text[i] === '\\') {
+        if (text[i + 1] === '\n' || i + 1 >= text.length) throw new TemplateError(`a backslash ending a line (line ${line})`);
+        i += 2;
+      } else if (text[i] === '$' && text[i + 1] === '{') {
+        // `${name}` is a variable inside a word.
         const close = text.indexOf('}', i);
         if (close < 0) throw new TemplateError(`an unterminated \${ (line ${line})`);
         i = close + 1;
@@ -83,7 +86,6 @@ export function parseNginx(text: string): Directive[] {
       out.push(d);
     }
   };
-  void peek;
   return block(true);
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { effectivePorts } from '../../../src/lib/ports.ts';
 import { renderTemplate, TemplateError } from '../../../src/proxy/nginx-template.ts';
+import { parseNginx, printNginx } from '../../../src/proxy/template-policy.ts';
 import { GENERATION_PATH, renderVhost, templateVars, type VhostInput } from '../../../src/proxy/vhost.ts';
 
 const base = (over: Partial<VhostInput> = {}): VhostInput => ({
@@ -55,6 +56,17 @@ describe('renderTemplate', () => {
     expect(() => renderTemplate('{{ end }}', vars)).toThrow(/without a matching/);
     expect(() => renderTemplate('{{ .APP', vars)).toThrow(/unterminated/);
     expect(() => renderTemplate('{{ . }}', vars)).toThrow(/outside a range/);
+  });
+});
+
+describe('parseNginx', () => {
+  it('reads words as nginx does: escapes, # inside a word, quotes, comments', () => {
+    const parsed = parseNginx('location ~ \\.php$ { add_header X a\\;b; add_header Y c#d; # note\n return 200 "x; }"; }');
+    expect(parsed[0]!.args).toEqual(['~', '\\.php$']);
+    expect(parsed[0]!.block!.map((d) => d.args)).toEqual([['X', 'a\\;b'], ['Y', 'c#d'], ['200', '"x; }"']]);
+    // What is printed is what was checked: reading it again gives the same directives.
+    expect(printNginx(parseNginx(printNginx(parsed).join('\n')))).toEqual(printNginx(parsed));
+    expect(() => parseNginx('add_header X a\\')).toThrow(/backslash ending a line/);
   });
 });
 
