@@ -33,7 +33,7 @@ describe('custom nginx template', () => {
   const app = uniqueName('tpl');
   const host = `${app}.test`;
   let nginx: TestNginx;
-  const sources: Record<'good' | 'broken' | 'hostile', string> = { good: '', broken: '', hostile: '' };
+  const sources: Record<'good' | 'second' | 'broken' | 'hostile', string> = { good: '', second: '', broken: '', hostile: '' };
   const dokku = (...words: string[]) => run(compiled, root, words, { env: nginx.env });
   const ok = async (...words: string[]) => {
     const r = await dokku(...words);
@@ -47,6 +47,7 @@ describe('custom nginx template', () => {
     const docker = await connectDocker();
     nginx = await startNginx(nginxBin);
     sources.good = await webAppSource(docker!, { files: { 'nginx.conf.sigil': template('from-template') } });
+    sources.second = await webAppSource(docker!, { files: { 'nginx.conf.sigil': template('second') } });
     // Passes the template policy, but nginx refuses `gzip maybe`.
     sources.broken = await webAppSource(docker!, { files: { 'nginx.conf.sigil': template('broken', 'gzip maybe;') } });
     sources.hostile = await webAppSource(docker!, { files: { 'nginx.conf.sigil': template('hostile', 'location /x { alias /etc/; }') } });
@@ -100,6 +101,16 @@ describe('custom nginx template', () => {
     await ok('nginx:set', app, 'disable-custom-config', 'false');
     await eventually(async () => expect((await get()).headers['x-template']).toBe(`from-template ${app}`));
   }, 60_000);
+
+  it('a rollback routes with the template its release deployed with', async () => {
+    await ok('git:from-archive', app, sources.second);
+    expect((await get()).headers['x-template']).toBe(`second ${app}`);
+    expect((await ok('releases:diff', app, 'v1', 'v4')).stdout).toContain('~ nginx.conf.sigil');
+    await ok('rollback', app, 'v1');
+    const r = await get();
+    expect(r.headers['x-template']).toBe(`from-template ${app}`);
+    expect(r.body).toBe('hello v5\n');
+  }, 180_000);
 
   it('nginx:stop stops the server, nginx:start starts it, nginx:reload reloads it', async () => {
     expect((await ok('nginx:stop')).stdout).toBe('-----> Stopping nginx\n');
