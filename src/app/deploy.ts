@@ -60,6 +60,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
       ...(selected ? { builder: selected } : {}),
       buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
       env,
+      nginxTemplatePath: setting(db, app.id, 'nginx', 'nginx-conf-sigil-path'),
       onLine,
     });
     if (result.appJson.predeploy) {

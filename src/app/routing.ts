@@ -71,7 +71,30 @@ export function nginxOptions(get: SettingsView): NginxOptions {
     hstsMaxAge: Number(get('nginx', 'hsts-max-age')),
     hstsIncludeSubdomains: get('nginx', 'hsts-include-subdomains') === 'true',
     hstsPreload: get('nginx', 'hsts-preload') === 'true',
+    clientBodyTimeout: get('nginx', 'client-body-timeout'),
+    clientHeaderTimeout: get('nginx', 'client-header-timeout'),
+    keepaliveTimeout: get('nginx', 'keepalive-timeout'),
+    lingeringTimeout: get('nginx', 'lingering-timeout'),
+    sendTimeout: get('nginx', 'send-timeout'),
+    underscoreInHeaders: get('nginx', 'underscore-in-headers'),
+    proxyBufferSize: get('nginx', 'proxy-buffer-size'),
+    proxyBuffering: get('nginx', 'proxy-buffering'),
+    proxyBuffers: get('nginx', 'proxy-buffers'),
+    proxyBusyBuffersSize: get('nginx', 'proxy-busy-buffers-size'),
+    xForwardedFor: get('nginx', 'x-forwarded-for-value'),
+    xForwardedPort: get('nginx', 'x-forwarded-port-value'),
+    xForwardedProto: get('nginx', 'x-forwarded-proto-value'),
+    xForwardedSsl: get('nginx', 'x-forwarded-ssl'),
+    accessLogFormat: get('nginx', 'access-log-format'),
+    bindAddressIpv6: bracketed(get('nginx', 'bind-address-ipv6')),
   };
+}
+
+const bracketed = (v: string): string => (v === '' || v.startsWith('[') ? v : `[${v}]`);
+
+/** The app's log paths: its nginx:set value (`off`, or a path an admin named), else the default. */
+export function logPaths(settings: Settings, app: string, get: SettingsView): { access: string; error: string } {
+  return { access: get('nginx', 'access-log-path') || accessLogPath(settings, app), error: get('nginx', 'error-log-path') || errorLogPath(settings, app) };
 }
 
 export const certPaths = (settings: Settings, appId: string) => ({
@@ -118,9 +141,10 @@ export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: 
     ports: effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined),
     ...(tls ? { tls } : {}),
     nginx: nginxOptions(get),
-    listenAddress: settings.nginxListen,
-    logs: { access: accessLogPath(settings, app.name), error: errorLogPath(settings, app.name) },
+    listenAddress: get('nginx', 'bind-address-ipv4') || settings.nginxListen,
+    logs: logPaths(settings, app.name, get),
     challengeDir: challengeDir(settings),
+    ...(release?.nginxTemplate !== undefined && get('nginx', 'disable-custom-config') !== 'true' ? { template: release.nginxTemplate } : {}),
   };
   return view;
 }

@@ -52,6 +52,8 @@ export interface BuildInput {
    * Dockerfile may not make the daemon fetch a URL (`ADD https://…`, run on the host's network).
    */
   tenant?: boolean;
+  /** The nginx template's path in the source (nginx-conf-sigil-path); read while scanning, kept with the build. */
+  nginxTemplatePath?: string;
   onLine: OnLine;
 }
 
@@ -69,7 +71,8 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
   const workDir = mkdtempSync(join(tmpdir(), workDirPrefix(app)));
   try {
     const limits = input.limits ?? DEFAULT_SOURCE_LIMITS;
-    const source = await prepareSource(input.source, workDir, limits);
+    const source = await prepareSource(input.source, workDir, limits, input.nginxTemplatePath);
+    const nginx = source.extra !== undefined ? { nginxTemplate: source.extra } : {};
     const procfile: ProcessTypes | undefined = source.buildFiles.Procfile !== undefined ? parseProcfile(source.buildFiles.Procfile) : undefined;
     const appJson: AppJson = source.buildFiles['app.json'] !== undefined ? parseAppJson(source.buildFiles['app.json']) : { healthchecks: {} };
     const plan = buildPlan({
@@ -83,7 +86,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
 
     if (plan.builder === 'null') {
       onLine(step(`Builder null selected for ${app}: nothing to build`));
-      return { imageId: '', imageTag: '', builder: 'null', processTypes: procfile ?? {}, exposedPorts: [], appJson, seconds: seconds() };
+      return { imageId: '', imageTag: '', builder: 'null', processTypes: procfile ?? {}, exposedPorts: [], appJson, ...nginx, seconds: seconds() };
     }
 
     if (plan.builder === 'dockerfile') {
@@ -103,7 +106,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
       });
       // Without a Procfile the web process is the image's own CMD (an empty command).
       const processTypes = procfile ?? { web: '' };
-      return { imageId: built.imageId, imageTag: input.imageTag, builder: 'dockerfile', processTypes, exposedPorts: built.exposedPorts, appJson, seconds: seconds() };
+      return { imageId: built.imageId, imageTag: input.imageTag, builder: 'dockerfile', processTypes, exposedPorts: built.exposedPorts, appJson, ...nginx, seconds: seconds() };
     }
 
     onLine(step(`Building ${app} with buildpacks${plan.from === 'detect' ? '' : ` (from ${plan.from === 'app' ? 'the app settings' : plan.from})`}`));
@@ -140,6 +143,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
       processTypes,
       exposedPorts: [],
       appJson,
+      ...nginx,
       seconds: seconds(),
     };
   } finally {

@@ -17,6 +17,8 @@ export interface BuildRequest {
   builder?: string;
   buildpacks: string[];
   env: Record<string, string>;
+  /** Where the app's nginx template is in its source (nginx-conf-sigil-path), relative to the root. */
+  nginxTemplatePath?: string;
   onLine: (line: string) => void;
 }
 

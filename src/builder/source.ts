@@ -27,6 +27,8 @@ export interface ScannedSource {
   files: string[];
   /** Content of the BUILD_FILES present at the root as regular files. */
   buildFiles: Partial<Record<(typeof BUILD_FILES)[number], string>>;
+  /** Content of the `extra` file scanSource was asked for, when the source has it as a regular file. */
+  extra?: string;
 }
 
 export interface PreparedSource extends ScannedSource {
@@ -35,7 +37,7 @@ export interface PreparedSource extends ScannedSource {
 }
 
 /** A tar/tar.gz file is used as is; a directory is archived (without `.git`) into `workDir`. */
-export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<PreparedSource> {
+export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, extra?: string): Promise<PreparedSource> {
   let stat;
   try {
     stat = lstatSync(path);
@@ -51,7 +53,7 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
   } else if (!stat.isFile()) {
     throw new BuildError('source', `Source ${path} is neither a file nor a directory`);
   }
-  return { tarPath, ...(await scanSource(tarPath, limits)) };
+  return { tarPath, ...(await scanSource(tarPath, limits, extra)) };
 }
 
 /**
@@ -60,9 +62,12 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
  * source root (tar-check.ts), the build files must be small, and the uncompressed total must stay
  * under the limit. Only the build files are held in memory.
  */
-export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<ScannedSource> {
+export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, extra?: string): Promise<ScannedSource> {
   const files = new Set<string>();
   const buildFiles: ScannedSource['buildFiles'] = {};
+  let extraText: string | undefined;
+  // `git archive` names entries without a leading `./`; a directory's tar names them with one.
+  const isExtra = (path: string) => extra !== undefined && path.replace(/^\.\//, '') === extra;
   let entries = 0;
   const root = new SourceRootCheck();
   const parser = new TarParser({
@@ -74,12 +79,13 @@ export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT
       entries++;
       const top = entry.path.split('/')[0];
       if (top) files.add(top);
-      const wanted = entry.type === 'file' && (BUILD_FILES as readonly string[]).includes(entry.path);
+      const wanted = entry.type === 'file' && ((BUILD_FILES as readonly string[]).includes(entry.path) || isExtra(entry.path));
       if (wanted && (entry.size ?? 0) > MAX_BUILD_FILE) throw new BuildError('source', `${entry.path} is larger than 1 MiB`);
       return wanted;
     },
     onData(entry, data) {
-      buildFiles[entry.path as keyof ScannedSource['buildFiles']] = data.toString('utf8');
+      if (isExtra(entry.path)) extraText = data.toString('utf8');
+      else buildFiles[entry.path as keyof ScannedSource['buildFiles']] = data.toString('utf8');
     },
   });
   if (!isFileWithContent(tarPath)) throw new BuildError('source', 'The source archive is empty');
@@ -92,7 +98,7 @@ export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT
   }
   if (!parser.complete) throw new BuildError('source', 'The source archive is truncated: it ends without the end-of-archive marker');
   if (entries === 0) throw new BuildError('source', 'The source archive is empty');
-  return { files: [...files].sort(), buildFiles };
+  return { files: [...files].sort(), buildFiles, ...(extraText !== undefined ? { extra: extraText } : {}) };
 }
 
 function isFileWithContent(path: string): boolean {

@@ -3,8 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { changeRoutingSetting } from '../app/routing-changes.ts';
-import { checkConfig, readIfExists } from '../proxy/nginx.ts';
-import { accessLogPath, errorLogPath, nginxOptions } from '../app/routing.ts';
+import { checkConfig, controlServer, readIfExists } from '../proxy/nginx.ts';
+import { logPaths } from '../app/routing.ts';
 import { vhostPath } from '../lib/settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { setting } from '../state/release-queries.ts';
@@ -34,14 +34,27 @@ export function registerNginx(cli: CAC, ctx: Context): void {
     io.out(step('nginx configuration is valid'));
   });
 
-  const logs = (command: string, which: string, pathOf: (app: string) => string) =>
+  const server = (action: 'start' | 'stop' | 'reload', gerund: string, note = '') =>
+    cli.command(`nginx:${action}`, `${gerund.replace('ing', 's')} the nginx server${note}`).action(async () => {
+      io.out(step(`${gerund} nginx`));
+      const r = await controlServer(ctx.settings, action);
+      for (const line of r.output.split('\n').filter((l) => l.trim())) io.err(`       ${line}`);
+      if (r.code !== 0) throw new UserError(`nginx did not ${action} (exit ${r.code})`);
+    });
+  server('start', 'Starting');
+  server('stop', 'Stopping');
+  server('reload', 'Reloading', ' with the configuration on disk (not in Dokku; proxy:build-config rewrites it first)');
+
+  const logs = (command: string, which: 'access' | 'error') =>
     cli
       .command(`${command} <app>`, `Show the app's nginx ${which} log`)
       .option('-t, --tail', 'Keep following the log')
       .option('-n, --num <lines>', 'Lines from the end', { default: 100 })
       .action(async (name: string, opts: { tail?: boolean; num: number | string }) => {
-        const app = requireApp((await ctx.store()).db, validateAppName(name));
-        const path = pathOf(app.name);
+        const { db } = await ctx.store();
+        const app = requireApp(db, validateAppName(name));
+        const path = logPaths(ctx.settings, app.name, (ns, key) => setting(db, app.id, ns, key))[which];
+        if (path === 'off') throw new UserError(`The ${which} log of ${app.name} is off (nginx:set ${app.name} ${which}-log-path)`);
         const n = Number(opts.num);
         if (!Number.isInteger(n) || n < 0 || n > 100_000) throw new UsageError(`Invalid --num '${opts.num}': use 0 to 100000`);
         if (!opts.tail) {
@@ -58,12 +71,12 @@ export function registerNginx(cli: CAC, ctx: Context): void {
           child.on('close', () => resolve());
         });
       });
-  logs('nginx:access-logs', 'access', (a) => accessLogPath(ctx.settings, a));
-  logs('nginx:error-logs', 'error', (a) => errorLogPath(ctx.settings, a));
+  logs('nginx:access-logs', 'access');
+  logs('nginx:error-logs', 'error');
 
-  const keys = Object.keys(PROXY_SETTINGS.nginx!);
+  const keys = Object.keys(PROXY_SETTINGS.nginx) as Array<keyof typeof PROXY_SETTINGS.nginx>;
   cli
-    .command('nginx:set [...words]', `Set an nginx property for <app> (or --global): ${keys.join(', ')}; no value resets it`)
+    .command('nginx:set [...words]', `Set an nginx property for <app> (or --global): ${keys.join(', ')}; no value resets it. Unlike Dokku: values are validated, a log path other than off needs an admin key, no nginx-service-command (DOKKU_NGINX_START/STOP/RELOAD)`)
     .usage('nginx:set <app>|--global <property> [value]')
     .option('--global', 'Set it for every app that has no value of its own')
     .action(async (words: string[], opts: { global?: boolean }) => {
@@ -83,20 +96,14 @@ export function registerNginx(cli: CAC, ctx: Context): void {
       const deps = await routingDeps(ctx);
       const { db } = deps.store;
       await printAppReports(ctx, db, { name, format }, 'nginx information', (app) => {
-      const get: SettingReader = (ns, key) => setting(db, app.id, ns, key);
-      const o = nginxOptions(get);
-      const fields: ReportFields = [
-        ['Nginx client max body size', o.clientMaxBodySize || '1m (nginx default)'],
-        ['Nginx proxy read timeout', o.proxyReadTimeout],
-        ['Nginx proxy connect timeout', o.proxyConnectTimeout],
-        ['Nginx proxy send timeout', o.proxySendTimeout],
-        ['Nginx hsts', o.hsts],
-        ['Nginx hsts max age', o.hstsMaxAge],
-        ['Nginx hsts include subdomains', o.hstsIncludeSubdomains],
-        ['Nginx hsts preload', o.hstsPreload],
-        ['Nginx access log path', accessLogPath(ctx.settings, app.name)],
-        ['Nginx error log path', errorLogPath(ctx.settings, app.name)],
-      ];
+        const get: SettingReader = (ns, key) => setting(db, app.id, ns, key);
+        const paths = logPaths(ctx.settings, app.name, get);
+        // Dokku's field names: "Nginx " and the property's words, with the value in effect.
+        const fields: ReportFields = keys.map((key) => {
+          const value = key === 'access-log-path' ? paths.access : key === 'error-log-path' ? paths.error : get('nginx', key);
+          const shown = key === 'client-max-body-size' && value === '' ? '1m (nginx default)' : value;
+          return [`Nginx ${key.replace(/-/g, ' ')}`, shown];
+        });
         return { fields };
       });
     });

@@ -4,6 +4,8 @@ export interface ReleaseDiff {
   config: { added: string[]; removed: string[]; changed: string[] };
   image: { from: string; to: string } | null;
   processes: { added: string[]; removed: string[]; changed: string[] };
+  /** The app's nginx.conf.sigil: added, removed or changed between the two. */
+  nginxTemplate?: '+' | '-' | '~';
 }
 
 function diffMaps(a: Record<string, string>, b: Record<string, string>): { added: string[]; removed: string[]; changed: string[] } {
@@ -19,7 +21,13 @@ export function diffReleases(a: ReleaseData, b: ReleaseData): ReleaseDiff {
     config: diffMaps(a.env, b.env),
     image: a.image === b.image ? null : { from: a.image, to: b.image },
     processes: diffMaps(a.processTypes, b.processTypes),
+    ...templateChange(a.nginxTemplate, b.nginxTemplate),
   };
+}
+
+function templateChange(a: string | undefined, b: string | undefined): Pick<ReleaseDiff, 'nginxTemplate'> {
+  if (a === b) return {};
+  return { nginxTemplate: a === undefined ? '+' : b === undefined ? '-' : '~' };
 }
 
 export function renderDiff(a: number, b: number, d: ReleaseDiff): string[] {
@@ -34,6 +42,7 @@ export function renderDiff(a: number, b: number, d: ReleaseDiff): string[] {
   list('process', d.processes.added, '+');
   list('process', d.processes.removed, '-');
   list('process', d.processes.changed, '~');
+  if (d.nginxTemplate) lines.push(`       ${d.nginxTemplate} nginx.conf.sigil`);
   if (lines.length === 1) lines.push('       no differences');
   return lines;
 }

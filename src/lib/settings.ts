@@ -15,6 +15,9 @@ export interface Settings {
   nginxReload: string;
   /** Checks the whole nginx configuration; split into words, never run by a shell. */
   nginxTest: string;
+  /** Start and stop the nginx server (`nginx:start`, `nginx:stop`); words, no shell. */
+  nginxStart: string;
+  nginxStop: string;
   /** Address vhosts listen on (empty: every address), and the proxy's standard ports. */
   nginxListen: string;
   nginxHttpPort: number;
@@ -39,6 +42,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     nginxConfDir: env.DOKKU_NGINX_CONF_DIR || '/etc/nginx/conf.d',
     nginxReload: env.DOKKU_NGINX_RELOAD || 'sudo nginx -s reload',
     nginxTest: env.DOKKU_NGINX_TEST || `sudo ${env.DOKKU_NGINX_BIN || 'nginx'} -t`,
+    nginxStart: env.DOKKU_NGINX_START || 'sudo systemctl start nginx',
+    nginxStop: env.DOKKU_NGINX_STOP || 'sudo systemctl stop nginx',
     nginxListen: env.DOKKU_NGINX_LISTEN || '',
     nginxHttpPort: Number(env.DOKKU_NGINX_HTTP_PORT || 80),
     nginxHttpsPort: Number(env.DOKKU_NGINX_HTTPS_PORT || 443),

@@ -45,6 +45,8 @@ export interface BuildResult {
   /** Container ports from a Dockerfile's EXPOSE, e.g. [5000] (tcp only). */
   exposedPorts: number[];
   appJson: AppJson;
+  /** The source's nginx.conf.sigil (or the file nginx-conf-sigil-path names), kept with the release. */
+  nginxTemplate?: string;
   seconds: number;
 }
 

@@ -220,6 +220,11 @@ export async function reload(settings: Settings): Promise<boolean> {
   return (await runWords(settings.nginxReload)).code === 0;
 }
 
+/** Starts, stops or reloads the nginx server with the configured command (words, no shell). */
+export function controlServer(settings: Settings, action: 'start' | 'stop' | 'reload'): Promise<CommandResult> {
+  return runWords(action === 'start' ? settings.nginxStart : action === 'stop' ? settings.nginxStop : settings.nginxReload);
+}
+
 /** Checks the configuration as it is on disk. */
 export function checkConfig(settings: Settings): Promise<CommandResult> {
   return runWords(settings.nginxTest);

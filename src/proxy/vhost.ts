@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PortMapping } from '../lib/ports.ts';
+import { renderTemplate, TemplateError, type TemplateVars } from './nginx-template.ts';
+import { checkTemplate, parseNginx, printNginx, type Directive } from './template-policy.ts';
 
 /**
  * An app's nginx vhost as text, from plain data: no files, no processes. The apply layer writes
@@ -17,6 +19,26 @@ export interface NginxOptions {
   hstsMaxAge: number;
   hstsIncludeSubdomains: boolean;
   hstsPreload: boolean;
+  /** The rest of Dokku's nginx:set properties, each a validated token; absent ones are nginx's default. */
+  clientBodyTimeout?: string;
+  clientHeaderTimeout?: string;
+  keepaliveTimeout?: string;
+  lingeringTimeout?: string;
+  sendTimeout?: string;
+  underscoreInHeaders?: string;
+  proxyBufferSize?: string;
+  proxyBuffering?: string;
+  proxyBuffers?: string;
+  proxyBusyBuffersSize?: string;
+  xForwardedFor?: string;
+  xForwardedPort?: string;
+  xForwardedProto?: string;
+  /** `on`/`off` sends X-Forwarded-Ssl; empty sends none. */
+  xForwardedSsl?: string;
+  /** A log_format name for the access log; empty is nginx's `combined`. */
+  accessLogFormat?: string;
+  /** Also listen on this IPv6 address (e.g. `[::]`); empty: IPv4 only. */
+  bindAddressIpv6?: string;
 }
 
 export interface VhostInput {
@@ -36,6 +58,8 @@ export interface VhostInput {
   logs: { access: string; error: string };
   /** Directory HTTP-01 tokens are served from. */
   challengeDir: string;
+  /** The app's own nginx.conf.sigil, used instead of dokku's vhost while a web process runs. */
+  template?: string;
 }
 
 export const VHOST_HEADER = '# dokku vhost';
@@ -110,6 +134,7 @@ export function generationProbe(input: VhostInput): { scheme: 'http' | 'https'; 
 }
 
 function renderVhostText(input: VhostInput): string {
+  if (input.template !== undefined && input.upstreams.length > 0) return renderFromTemplate(input, input.template);
   const { servers, skipped } = planServers(input);
   const httpsPort = servers.find((s) => s.scheme === 'https')?.port;
   const upstream = upstreamName(input.app, input.webPort);
@@ -124,8 +149,10 @@ function renderVhostText(input: VhostInput): string {
     lines.push('', 'server {');
     const listen = input.listenAddress ? `${input.listenAddress}:${s.port}` : String(s.port);
     lines.push(`  listen ${listen}${s.scheme === 'https' ? ' ssl http2' : ''};`);
+    if (input.nginx.bindAddressIpv6) lines.push(`  listen ${input.nginx.bindAddressIpv6}:${s.port}${s.scheme === 'https' ? ' ssl http2' : ''};`);
     lines.push(`  server_name ${input.domains.join(' ')};`);
-    lines.push(`  access_log ${quote(input.logs.access)};`, `  error_log ${quote(input.logs.error)};`);
+    lines.push(...logDirectives(input).map((d) => `  ${d}`));
+    lines.push(...serverDirectives(input.nginx).map((d) => `  ${d}`));
     if (s.scheme === 'https' && input.tls) {
       lines.push(`  ssl_certificate ${quote(input.tls.certificate)};`, `  ssl_certificate_key ${quote(input.tls.key)};`);
       lines.push('  ssl_protocols TLSv1.2 TLSv1.3;', '  ssl_prefer_server_ciphers off;', '  ssl_session_cache shared:dokku_ssl:10m;');
@@ -157,20 +184,119 @@ function proxyDirectives(upstream: string, o: NginxOptions): string[] {
     'proxy_set_header Connection $dokku_connection_upgrade;',
     'proxy_set_header Host $http_host;',
     'proxy_set_header X-Real-IP $remote_addr;',
-    'proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
-    'proxy_set_header X-Forwarded-Proto $scheme;',
+    `proxy_set_header X-Forwarded-For ${o.xForwardedFor || '$proxy_add_x_forwarded_for'};`,
+    `proxy_set_header X-Forwarded-Proto ${o.xForwardedProto || '$scheme'};`,
     'proxy_set_header X-Forwarded-Host $host;',
-    'proxy_set_header X-Forwarded-Port $server_port;',
+    `proxy_set_header X-Forwarded-Port ${o.xForwardedPort || '$server_port'};`,
+    ...(o.xForwardedSsl ? [`proxy_set_header X-Forwarded-Ssl ${o.xForwardedSsl};`] : []),
     'proxy_set_header X-Request-Start $msec;',
     `proxy_connect_timeout ${o.proxyConnectTimeout};`,
     `proxy_read_timeout ${o.proxyReadTimeout};`,
     `proxy_send_timeout ${o.proxySendTimeout};`,
+    ...optional([
+      ['proxy_buffer_size', o.proxyBufferSize],
+      ['proxy_buffering', o.proxyBuffering],
+      ['proxy_buffers', o.proxyBuffers],
+      ['proxy_busy_buffers_size', o.proxyBusyBuffersSize],
+    ]),
+  ];
+}
+
+const optional = (pairs: Array<[string, string | undefined]>): string[] => pairs.flatMap(([d, v]) => (v ? [`${d} ${v};`] : []));
+
+/** Server-level timeouts and header rules from nginx:set. */
+function serverDirectives(o: NginxOptions): string[] {
+  return optional([
+    ['client_body_timeout', o.clientBodyTimeout],
+    ['client_header_timeout', o.clientHeaderTimeout],
+    ['keepalive_timeout', o.keepaliveTimeout],
+    ['lingering_timeout', o.lingeringTimeout],
+    ['send_timeout', o.sendTimeout],
+    ['underscores_in_headers', o.underscoreInHeaders],
+  ]);
+}
+
+/** The app's access and error logs; `off` turns one off (error_log has no off: only crit reaches /dev/null). */
+function logDirectives(input: Pick<VhostInput, 'logs' | 'nginx'>): string[] {
+  const { access, error } = input.logs;
+  const format = input.nginx.accessLogFormat ? ` ${input.nginx.accessLogFormat}` : '';
+  return [
+    access === 'off' ? 'access_log off;' : `access_log ${quote(access)}${format};`,
+    error === 'off' ? 'error_log /dev/null crit;' : `error_log ${quote(error)};`,
   ];
 }
 
 function hstsValue(o: NginxOptions): string | undefined {
   if (!o.hsts) return undefined;
   return [`max-age=${o.hstsMaxAge}`, ...(o.hstsIncludeSubdomains ? ['includeSubDomains'] : []), ...(o.hstsPreload ? ['preload'] : [])].join('; ');
+}
+
+/**
+ * What an app's template is given (README "Custom nginx template"): what dokku knows about the
+ * app's routing, already validated, and no server path.
+ */
+export function templateVars(input: VhostInput): TemplateVars {
+  const { servers } = planServers(input);
+  const http = servers.find((s) => s.scheme === 'http');
+  const https = servers.find((s) => s.scheme === 'https');
+  const o = input.nginx;
+  return {
+    APP: input.app,
+    NOSSL_SERVER_NAME: input.domains.join(' '),
+    SSL_SERVER_NAME: input.tls ? input.domains.join(' ') : '',
+    SSL_INUSE: input.tls ? 'true' : '',
+    PROXY_PORT: http ? String(http.port) : '',
+    PROXY_SSL_PORT: https ? String(https.port) : '',
+    PROXY_PORT_MAP: input.ports.map((m) => `${m.scheme}:${m.host}:${m.container}`),
+    PROXY_UPSTREAM_PORTS: [String(input.webPort)],
+    DOKKU_APP_WEB_LISTENERS: input.upstreams.map((u) => `${u.host}:${u.port}`),
+    UPSTREAM: upstreamName(input.app, input.webPort),
+    NGINX_BIND_ADDRESS_IPV4: input.listenAddress,
+    NGINX_BIND_ADDRESS_IPV6: o.bindAddressIpv6 ?? '',
+    CLIENT_MAX_BODY_SIZE: o.clientMaxBodySize,
+    PROXY_READ_TIMEOUT: o.proxyReadTimeout,
+    PROXY_CONNECT_TIMEOUT: o.proxyConnectTimeout,
+    PROXY_SEND_TIMEOUT: o.proxySendTimeout,
+    PROXY_X_FORWARDED_FOR: o.xForwardedFor || '$proxy_add_x_forwarded_for',
+    PROXY_X_FORWARDED_PORT: o.xForwardedPort || '$server_port',
+    PROXY_X_FORWARDED_PROTO: o.xForwardedProto || '$scheme',
+  };
+}
+
+const directive = (name: string, ...args: string[]): Directive => ({ name, args, line: 0 });
+const block = (name: string, args: string[], body: Directive[]): Directive => ({ name, args, block: body, line: 0 });
+
+/**
+ * The vhost from the app's template: rendered, held to the template policy, then given what dokku
+ * keeps for itself in every server (logs, certificate, the reload probe, the ACME challenge) and
+ * dokku's upstream. A template the policy refuses throws a TemplateError.
+ */
+function renderFromTemplate(input: VhostInput, template: string): string {
+  const { servers: planned } = planServers(input);
+  const upstream = upstreamName(input.app, input.webPort);
+  const servers = checkTemplate(parseNginx(renderTemplate(template, templateVars(input))), {
+    app: input.app,
+    domains: input.domains,
+    ports: new Map(planned.map((s) => [s.port, s.scheme])),
+    tls: input.tls !== undefined,
+    upstreams: [upstream],
+  });
+  const probe = generationProbe(input);
+  const probeName = input.domains[0] ?? '';
+  if (probe && !servers.some((s) => s.ports.includes(probe.port) && s.names.includes(probeName))) {
+    throw new TemplateError(`no server for ${probeName} on port ${probe.port}: dokku asks it which configuration nginx serves after a reload`);
+  }
+  const lines = [vhostHeader(input.app, input.appId), "# from the app's nginx.conf.sigil", `upstream ${upstream} {`];
+  for (const u of input.upstreams) lines.push(`  server ${u.host}:${u.port};`);
+  lines.push('  keepalive 32;', '}');
+  for (const s of servers) {
+    const own: Directive[] = logDirectives(input).flatMap((d) => parseNginx(d));
+    if (s.ssl && input.tls) own.push(directive('ssl_certificate', quote(input.tls.certificate)), directive('ssl_certificate_key', quote(input.tls.key)));
+    own.push(block('location', ['=', GENERATION_PATH], [directive('default_type', 'text/plain'), directive('return', '200', `"${GENERATION_PLACEHOLDER}\\n"`)]));
+    if (!s.ssl) own.push(block('location', ['^~', '/.well-known/acme-challenge/'], [directive('alias', quote(`${input.challengeDir.replace(/\/$/, '')}/`)), directive('default_type', 'text/plain')]));
+    lines.push('', ...printNginx([{ ...s.directive, block: [...own, ...s.directive.block!] }]));
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** As Dokku's install sets them; also written by install.sh. */

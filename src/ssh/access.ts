@@ -41,9 +41,17 @@ const ADMIN_COMMANDS = new Set(['apps:create', 'apps:clone', 'apps:destroy', 'ap
 /** Whole namespaces that manage the host rather than an app. */
 const ADMIN_NAMESPACES = new Set(['ssh-keys', 'acl', 'stack', 'state']);
 
+/** Properties whose value is a path on the server: admin keys only, except `off` or a reset. */
+const SERVER_PATH_PROPERTIES: Readonly<Record<string, readonly string[]>> = { 'nginx:set': ['access-log-path', 'error-log-path'] };
+
 export function requirementOf(call: Call): Requirement {
   const namespace = call.command.split(':')[0]!;
   if (OPEN.has(call.command)) return { kind: 'open' };
+  const paths = Object.hasOwn(SERVER_PATH_PROPERTIES, call.command) ? SERVER_PATH_PROPERTIES[call.command]! : [];
+  const [, property, value] = call.global ? ['', ...call.args] : call.args;
+  if (property !== undefined && paths.includes(property) && value !== undefined && value !== '' && value !== 'off') {
+    return { kind: 'admin', reason: 'a path on the server' };
+  }
   if (ADMIN_NAMESPACES.has(namespace) || ADMIN_COMMANDS.has(call.command)) return { kind: 'admin', reason: 'an admin command' };
   if (call.global) return { kind: 'admin', reason: 'a --global change' };
   const first = call.declared[0];

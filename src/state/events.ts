@@ -14,6 +14,8 @@ export interface ReleaseData {
   processTypes: ProcessTypes;
   webPort: number;
   appJson: AppJson;
+  /** The app's own nginx template from its source (nginx.conf.sigil), as pushed. */
+  nginxTemplate?: string;
   description: string;
   sourceSha?: string;
   build?: number;

@@ -98,6 +98,7 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         processTypes: r.processTypes,
         webPort: r.exposedPorts[0] ?? 5000,
         appJson: r.appJson,
+        ...(r.nginxTemplate !== undefined ? { nginxTemplate: r.nginxTemplate } : {}),
         description: `Deploy ${label}`,
         build: command.build,
         ...(command.sha ? { sourceSha: command.sha } : {}),

@@ -23,6 +23,7 @@ interface RawRelease {
   created_at: string;
   status: ReleaseRecord['status'];
   pruned: number;
+  nginx_template: string | null;
 }
 
 const toRelease = (r: RawRelease): ReleaseRecord => ({
@@ -34,6 +35,7 @@ const toRelease = (r: RawRelease): ReleaseRecord => ({
   processTypes: JSON.parse(r.process_types),
   webPort: r.web_port,
   appJson: JSON.parse(r.app_json),
+  ...(r.nginx_template !== null ? { nginxTemplate: r.nginx_template } : {}),
   description: r.description,
   ...(r.source_sha ? { sourceSha: r.source_sha } : {}),
   ...(r.build !== null ? { build: r.build } : {}),

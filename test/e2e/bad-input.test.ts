@@ -157,6 +157,18 @@ const CASES: Case[] = [
   argv('process type with a dot', ['ps:scale', 'web', 'we.b=1'], 1, /^Invalid scale 'we\.b=1': invalid process type 'we\.b' \(letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters\)$/),
   argv('process type of 64 characters', ['ps:scale', 'web', `${'w'.repeat(64)}=1`], 1, /^Invalid scale '.*': invalid process type/),
   argv('checks wait beyond its range', ['checks:set', 'web', 'wait', '601'], 1, /^Invalid value for checks wait: '601' \(expected a whole number from 0 to 600\)$/),
+  // nginx:set values are single validated tokens: none can end a directive or name a path outside the source.
+  argv('nginx property value adding a directive', ['nginx:set', 'web', 'proxy-buffers', '8 4k; include /etc/passwd'], 1, /^Invalid value for nginx proxy-buffers: '8 4k; include \/etc\/passwd' \(expected a number and a size, such as 8 4k\)$/),
+  argv('nginx log format that is not a name', ['nginx:set', 'web', 'access-log-format', "'$remote_addr' }"], 1, /^Invalid value for nginx access-log-format: .* \(expected the name of a log_format/),
+  argv('nginx forwarded header that is no variable', ['nginx:set', 'web', 'x-forwarded-for-value', '1.2.3.4'], 1, /^Invalid value for nginx x-forwarded-for-value: '1\.2\.3\.4' \(expected one nginx variable/),
+  argv('nginx bind address that is no address', ['nginx:set', 'web', 'bind-address-ipv4', '999.1.1.1'], 1, /^Invalid value for nginx bind-address-ipv4: '999\.1\.1\.1' \(expected an IPv4 address/),
+  argv('nginx template path leaving the source', ['nginx:set', 'web', 'nginx-conf-sigil-path', '../other/nginx.conf.sigil'], 1, /^Invalid value for nginx nginx-conf-sigil-path: .* \(expected a path relative to the source root, without \.\.\)$/),
+  argv('nginx template path that is absolute', ['nginx:set', 'web', 'nginx-conf-sigil-path', '/etc/nginx/nginx.conf'], 1, /^Invalid value for nginx nginx-conf-sigil-path: /),
+  argv('nginx log path with ..', ['nginx:set', 'web', 'access-log-path', '/var/log/nginx/../../../etc/cron.d/x'], 1, /^Invalid value for nginx access-log-path: .* \(expected off or an absolute path without \.\.\)$/),
+  argv('nginx time with a unit nginx lacks', ['nginx:set', 'web', 'keepalive-timeout', '5 minutes'], 1, /^Invalid value for nginx keepalive-timeout: /),
+  argv('unknown nginx property', ['nginx:set', 'web', 'nginx-service-command', '/bin/sh'], 1, /^Unknown nginx property 'nginx-service-command': use one of access-log-format, /),
+  argv('nginx:start with an argument', ['nginx:start', 'web'], 2, /^Unused args: `web`$/),
+  ssh('ssh: nginx log path with a space', 'nginx:set web error-log-path "/tmp/a b"', 1, /^Invalid value for nginx error-log-path: /),
 
   // SSH command strings: split by the tokenizer, never by a shell.
   // `;`, `&`, `|`, `<`, `>`, `$`, `(`, `)`, backticks and `#` are plain characters: the words reach

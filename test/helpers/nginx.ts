@@ -96,6 +96,8 @@ export async function startNginx(bin: string): Promise<TestNginx> {
       DOKKU_NGINX_CONF_DIR: confDir,
       DOKKU_NGINX_TEST: `${words} -t -q`,
       DOKKU_NGINX_RELOAD: `${words} -s reload`,
+      DOKKU_NGINX_START: words,
+      DOKKU_NGINX_STOP: `${words} -s stop`,
       DOKKU_NGINX_LISTEN: '127.0.0.1',
       DOKKU_NGINX_HTTP_PORT: String(httpPort),
       DOKKU_NGINX_HTTPS_PORT: String(httpsPort),

@@ -12,7 +12,7 @@ import { ensureTestImage } from '../../helpers/test-image.ts';
  * A Dockerfile app on the offline busybox image: `/` says $MESSAGE and the release, and
  * `/cgi-bin/env` prints the request headers the app received.
  */
-export async function webAppSource(docker: Docker, opts: { expose?: number } = {}): Promise<string> {
+export async function webAppSource(docker: Docker, opts: { expose?: number; files?: Record<string, string> } = {}): Promise<string> {
   const image = await ensureTestImage(docker);
   const dir = mkdtempSync(join(tmpdir(), 'dokku-proxy-src-'));
   writeFileSync(
@@ -28,6 +28,10 @@ export async function webAppSource(docker: Docker, opts: { expose?: number } = {
   mkdirSync(join(dir, 'www/cgi-bin'), { recursive: true });
   writeFileSync(join(dir, 'www/cgi-bin/env'), '#!/bin/sh\necho "Content-Type: text/plain"\necho\nenv | grep ^HTTP_ | sort\n');
   chmodSync(join(dir, 'www/cgi-bin/env'), 0o755);
+  for (const [path, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
   const out = tarOf(dir);
   rmSync(dir, { recursive: true, force: true });
   return out;

@@ -32,6 +32,19 @@ describe('sources', () => {
     expect(src.buildFiles).toEqual({ Procfile: 'web: node server.js\n', 'app.json': '{"scripts":{"dokku":{"predeploy":"true"}}}' });
   });
 
+  it('reads the nginx template at the path it is asked for, and only that one', async () => {
+    const dir = makeApp('template-app');
+    mkdirSync(join(dir, '.dokku'));
+    writeFileSync(join(dir, 'nginx.conf.sigil'), 'root template');
+    writeFileSync(join(dir, '.dokku', 'nginx.conf.sigil'), 'nested template');
+    expect((await prepareSource(dir, join(tmp, 'work-t1'), undefined, 'nginx.conf.sigil')).extra).toBe('root template');
+    expect((await prepareSource(dir, join(tmp, 'work-t2'), undefined, '.dokku/nginx.conf.sigil')).extra).toBe('nested template');
+    expect((await prepareSource(dir, join(tmp, 'work-t3'), undefined, 'missing.sigil')).extra).toBeUndefined();
+    expect((await prepareSource(dir, join(tmp, 'work-t4'))).extra).toBeUndefined();
+    writeFileSync(join(dir, 'nginx.conf.sigil'), 'x'.repeat(1024 * 1024 + 1));
+    await expect(prepareSource(dir, join(tmp, 'work-t5'), undefined, 'nginx.conf.sigil')).rejects.toThrow(/nginx\.conf\.sigil is larger than 1 MiB/);
+  });
+
   it('takes tar and tar.gz files as they are', async () => {
     const dir = makeApp('tar-app');
     for (const [name, flags] of [['app.tar', '-cf'], ['app.tgz', '-czf']] as const) {

@@ -27,6 +27,16 @@ describe('diffReleases', () => {
     expect(JSON.stringify(d)).not.toMatch(/secret/);
   });
 
+  it("says when the app's nginx template came, went or changed", () => {
+    const t = (nginxTemplate?: string) => release(1, nginxTemplate === undefined ? {} : { nginxTemplate });
+    expect(diffReleases(t(), t()).nginxTemplate).toBeUndefined();
+    expect(diffReleases(t('a'), t('a')).nginxTemplate).toBeUndefined();
+    expect(diffReleases(t(), t('a')).nginxTemplate).toBe('+');
+    expect(diffReleases(t('a'), t()).nginxTemplate).toBe('-');
+    expect(diffReleases(t('a'), t('b')).nginxTemplate).toBe('~');
+    expect(renderDiff(1, 2, diffReleases(t('a'), t('b')))).toEqual(['=====> v1 → v2', '       ~ nginx.conf.sigil']);
+  });
+
   it('says the image changed only when it did', () => {
     expect(diffReleases(release(1), release(2)).image).toBeNull();
     expect(diffReleases(release(1), release(2, { image: IMAGE_B })).image).toEqual({ from: IMAGE_A, to: IMAGE_B });

@@ -20,6 +20,13 @@ describe('requirementOf', () => {
     [call('logs', ['app'], ['web']), { kind: 'app', app: 'web' }],
     [call('git-hook', ['app'], ['web']), { kind: 'app', app: 'web' }],
     [call('events', ['app'], ['web']), { kind: 'app', app: 'web' }],
+    // A path on the server is for admins; turning a log off or resetting it is the app's own business.
+    [call('nginx:set', ['...words'], ['web', 'access-log-path', '/var/log/x.log'], { takesGlobal: true }), { kind: 'admin', reason: 'a path on the server' }],
+    [call('nginx:set', ['...words'], ['web', 'error-log-path', '/etc/passwd'], { takesGlobal: true }), { kind: 'admin', reason: 'a path on the server' }],
+    [call('nginx:set', ['...words'], ['web', 'access-log-path', 'off'], { takesGlobal: true }), { kind: 'app', app: 'web' }],
+    [call('nginx:set', ['...words'], ['web', 'error-log-path'], { takesGlobal: true }), { kind: 'app', app: 'web' }],
+    [call('nginx:set', ['...words'], ['web', 'nginx-conf-sigil-path', 'x/nginx.conf.sigil'], { takesGlobal: true }), { kind: 'app', app: 'web' }],
+    [call('nginx:start', [], []), { kind: 'admin', reason: 'not tied to one app' }],
   ])('%#: %o → %o', (c, expected) => {
     expect(requirementOf(c)).toEqual(expected);
   });

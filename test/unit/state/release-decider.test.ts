@@ -90,6 +90,27 @@ describe('release decider', () => {
     expect(events[2]!.data).toMatchObject({ version: 4, image: 'img1', rollbackOf: v1, description: `Rollback to v${v1}`, config: { MESSAGE: 'one' } });
   });
 
+  it("the source's nginx template goes with its release: a config change keeps it, a rollback restores it", () => {
+    const w = world();
+    const deploy = (image: string, nginxTemplate?: string) => {
+      const [started] = w.decide({ type: 'build:start', source: 'archive' });
+      const n = (started!.data as { build: number }).build;
+      const result = { ...build(image), ...(nginxTemplate !== undefined ? { nginxTemplate } : {}) };
+      const v = (w.decide({ type: 'release:from-build', build: n, result })[0]!.data as ReleaseData).version;
+      w.apply([{ type: 'DeploySucceeded', data: { version: v, containers: [] } }]);
+      return v;
+    };
+    const v1 = deploy('img1', 'server { one; }');
+    const changed = w.decide({ type: 'config:change', command: { type: 'config:set', vars: { A: '1' } }, restart: true });
+    expect(changed[1]!.data).toMatchObject({ version: 2, nginxTemplate: 'server { one; }' });
+    w.apply([{ type: 'DeploySucceeded', data: { version: 2, containers: [] } }]);
+    deploy('img2');
+    expect(releaseContext(store.db, 'a1').release(3)!.nginxTemplate).toBeUndefined();
+    const back = w.decide({ type: 'release:rollback', target: v1 }).find((e) => e.type === 'ReleaseCreated')!;
+    expect(back.data).toMatchObject({ rollbackOf: v1, nginxTemplate: 'server { one; }' });
+    expect(releaseContext(store.db, 'a1').release(4)!.nginxTemplate).toBe('server { one; }');
+  });
+
   it('refuses rollbacks that cannot work, with reasons', () => {
     const w = world();
     expect(() => w.decide({ type: 'release:rollback' })).toThrow(/no deployed release/);
