@@ -59,6 +59,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
       imageTag: imageTagFor(app.name, build),
       ...(selected ? { builder: selected } : {}),
       buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
+      appJsonPath: setting(db, app.id, 'app-json', 'appjson-path') || 'app.json',
       env,
       onLine,
     });
@@ -117,6 +118,8 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   const { db } = p.store;
   const release = getRelease(db, app.id, version);
   if (!release) throw new UserError(`Release v${version} of ${app.name} does not exist`);
+  // Heroku's `scripts.postdeploy` runs once: after the first deploy that succeeds.
+  const firstDeploy = loadReleaseState(db, app.id).current === undefined;
   append(p, app.id, [{ type: 'DeployStarted', data: { version } }]);
   const formation = defaultFormation(release.processTypes, getFormation(db, app.id));
   const checks = checkSettingsFrom(getSettings(db, app.id, 'checks'));
@@ -137,10 +140,11 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     throw err;
   }
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
-  if (release.appJson.postdeploy) {
-    onLine(`-----> Running postdeploy: ${release.appJson.postdeploy}`);
+  const scripts = [...(firstDeploy && release.appJson.firstPostdeploy ? [release.appJson.firstPostdeploy] : []), ...(release.appJson.postdeploy ? [release.appJson.postdeploy] : [])];
+  for (const script of scripts) {
+    onLine(`-----> Running postdeploy: ${script}`);
     const say = (line: string) => onLine(detail(line));
-    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', release.appJson.postdeploy], {
+    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', script], {
       stdout: lineWritable(say),
       stderr: lineWritable(say),
       tty: false,

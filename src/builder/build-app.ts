@@ -37,6 +37,8 @@ export interface BuildInput {
   builder?: string | null;
   /** The app's buildpacks (built-in names or git URLs); empty means `.buildpacks`, then detection. */
   buildpacks?: readonly string[];
+  /** The app.json inside the source, `app.json` by default (checked by lib/repo-path.ts). */
+  appJsonPath?: string;
   /** The app's config: ENV_DIR and the buildpacks' environment (a Dockerfile build gets none). */
   env?: Readonly<Record<string, string>>;
   /** Stack image for buildpack builds; defaults to settings.stackImage. */
@@ -69,13 +71,14 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
   const workDir = mkdtempSync(join(tmpdir(), workDirPrefix(app)));
   try {
     const limits = input.limits ?? DEFAULT_SOURCE_LIMITS;
-    const source = await prepareSource(input.source, workDir, limits);
+    const source = await prepareSource(input.source, workDir, limits, input.appJsonPath);
     const procfile: ProcessTypes | undefined = source.buildFiles.Procfile !== undefined ? parseProcfile(source.buildFiles.Procfile) : undefined;
     const appJson: AppJson = source.buildFiles['app.json'] !== undefined ? parseAppJson(source.buildFiles['app.json']) : { healthchecks: {} };
     const plan = buildPlan({
       files: source.files,
       selected: input.builder,
       buildpacks: input.buildpacks,
+      ...(appJson.buildpacks?.length ? { appJsonBuildpacks: appJson.buildpacks } : {}),
       buildpacksFile: source.buildFiles['.buildpacks'],
       env,
       tenant: input.tenant ?? false,

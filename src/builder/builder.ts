@@ -26,6 +26,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         imageTag: req.imageTag,
         builder: req.builder,
         buildpacks: req.buildpacks,
+        ...(req.appJsonPath ? { appJsonPath: req.appJsonPath } : {}),
         env: req.env,
         limits: { maxBytes: settings.maxArchiveBytes },
         ...(opts.stackImage ? { stackImage: opts.stackImage } : {}),

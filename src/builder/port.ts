@@ -16,6 +16,8 @@ export interface BuildRequest {
   imageTag: string;
   builder?: string;
   buildpacks: string[];
+  /** Where the app's app.json is inside its source (app-json's appjson-path). */
+  appJsonPath?: string;
   env: Record<string, string>;
   onLine: (line: string) => void;
 }

@@ -35,7 +35,7 @@ export interface PreparedSource extends ScannedSource {
 }
 
 /** A tar/tar.gz file is used as is; a directory is archived (without `.git`) into `workDir`. */
-export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<PreparedSource> {
+export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, appJsonPath = 'app.json'): Promise<PreparedSource> {
   let stat;
   try {
     stat = lstatSync(path);
@@ -51,7 +51,7 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
   } else if (!stat.isFile()) {
     throw new BuildError('source', `Source ${path} is neither a file nor a directory`);
   }
-  return { tarPath, ...(await scanSource(tarPath, limits)) };
+  return { tarPath, ...(await scanSource(tarPath, limits, appJsonPath)) };
 }
 
 /**
@@ -60,7 +60,8 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
  * source root (tar-check.ts), the build files must be small, and the uncompressed total must stay
  * under the limit. Only the build files are held in memory.
  */
-export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<ScannedSource> {
+/** `appJsonPath`: the file read as app.json (app-json's appjson-path), `app.json` at the root by default. */
+export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, appJsonPath = 'app.json'): Promise<ScannedSource> {
   const files = new Set<string>();
   const buildFiles: ScannedSource['buildFiles'] = {};
   let entries = 0;
@@ -74,12 +75,14 @@ export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT
       entries++;
       const top = entry.path.split('/')[0];
       if (top) files.add(top);
-      const wanted = entry.type === 'file' && (BUILD_FILES as readonly string[]).includes(entry.path);
+      const named = entry.path === appJsonPath || (entry.path !== 'app.json' && (BUILD_FILES as readonly string[]).includes(entry.path));
+      const wanted = entry.type === 'file' && named;
       if (wanted && (entry.size ?? 0) > MAX_BUILD_FILE) throw new BuildError('source', `${entry.path} is larger than 1 MiB`);
       return wanted;
     },
     onData(entry, data) {
-      buildFiles[entry.path as keyof ScannedSource['buildFiles']] = data.toString('utf8');
+      const key = entry.path === appJsonPath ? 'app.json' : entry.path;
+      buildFiles[key as keyof ScannedSource['buildFiles']] = data.toString('utf8');
     },
   });
   if (!isFileWithContent(tarPath)) throw new BuildError('source', 'The source archive is empty');
