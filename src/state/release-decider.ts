@@ -126,7 +126,12 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
       for (const [type, n] of Object.entries(command.formation)) {
         if (!Number.isInteger(n) || n < 0 || n > 100) throw new UserError(`Invalid quantity for ${type}: use a whole number from 0 to 100`);
         if (state.current !== undefined) {
-          const types = ctx.release(state.current)?.processTypes ?? {};
+          const current = ctx.release(state.current);
+          // As Dokku: app.json's formation is the scale of the types it names; a deploy applies it.
+          if (current?.appJson.formation && type in current.appJson.formation) {
+            throw new UserError(`${type} is scaled by the formation key in app.json and cannot be scaled by hand: change its quantity there`);
+          }
+          const types = current?.processTypes ?? {};
           if (!(type in types)) throw new UserError(`Process type ${type} is not in the Procfile (${Object.keys(types).join(', ') || 'none'})`);
         }
         if ((state.formation[type] ?? -1) !== n) changed[type] = n;

@@ -32,6 +32,16 @@ describe('sources', () => {
     expect(src.buildFiles).toEqual({ Procfile: 'web: node server.js\n', 'app.json': '{"scripts":{"dokku":{"predeploy":"true"}}}' });
   });
 
+  it('reads the app.json the appjson-path names instead of the root one', async () => {
+    const dir = makeApp('path-app');
+    mkdirSync(join(dir, 'deploy'));
+    writeFileSync(join(dir, 'deploy', 'app.json'), '{"formation":{}}');
+    const src = await prepareSource(dir, join(tmp, 'work-path'), undefined, 'deploy/app.json');
+    expect(src.buildFiles['app.json']).toBe('{"formation":{}}');
+    const none = await prepareSource(dir, join(tmp, 'work-none'), undefined, 'missing/app.json');
+    expect(none.buildFiles['app.json']).toBeUndefined();
+  });
+
   it('takes tar and tar.gz files as they are', async () => {
     const dir = makeApp('tar-app');
     for (const [name, flags] of [['app.tar', '-cf'], ['app.tgz', '-czf']] as const) {
