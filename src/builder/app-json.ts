@@ -65,6 +65,7 @@ function parseEnv(raw: unknown): Record<string, AppJsonEnv> {
   for (const [key, spec] of Object.entries(raw)) {
     if (!CONFIG_KEY.test(key)) throw fail(`env key '${printable(key)}' is not a config key (letters, digits and underscores, not starting with a digit)`);
     if (typeof spec === 'string') {
+      if (spec.includes('\0')) throw fail(`env.${key} contains a NUL byte`);
       env[key] = { value: spec, required: false };
       continue;
     }

@@ -16,7 +16,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
   return {
     build(req: BuildRequest): Promise<BuildResult> {
       const { source } = req;
-      if (source.kind === 'image') return buildFromImage({ docker, app: req.app, image: source.image, imageTag: req.imageTag, onLine: req.onLine });
+      if (source.kind === 'image') return buildFromImage({ docker, app: req.app, image: source.image, imageTag: req.imageTag, ...(req.appJsonPath ? { appJsonPath: req.appJsonPath } : {}), onLine: req.onLine });
       if (source.kind === 'rebuild') throw new Error('a rebuild must be resolved to a source before it reaches the builder');
       return buildApp({
         docker,

@@ -18,6 +18,8 @@ export interface FromImageInput {
   app: string;
   image: string;
   imageTag: string;
+  /** app-json's appjson-path, relative to the image's working directory (`app.json` by default). */
+  appJsonPath?: string;
   onLine: OnLine;
 }
 
@@ -36,7 +38,7 @@ export async function buildFromImage(input: FromImageInput): Promise<BuildResult
   onLine(step(`Using image ${input.image} (${info.Id.slice(7, 19)})`));
   const dir = info.Config?.WorkingDir || '/';
   const procfileText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/Procfile`);
-  const appJsonText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/app.json`);
+  const appJsonText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/${input.appJsonPath ?? 'app.json'}`);
   const processTypes: ProcessTypes = procfileText !== undefined ? parseProcfile(procfileText) : { web: '' };
   const appJson: AppJson = appJsonText !== undefined ? parseAppJson(appJsonText) : { healthchecks: {} };
   // Tagged last (by id, the image that was inspected), so a bad Procfile or app.json leaves no build tag.
