@@ -17,6 +17,7 @@ async function main(): Promise<number> {
   const io = {
     out: (line: string) => out(`${line}\n`),
     err: (line: string) => err(`${line}\n`),
+    bytes: (data: Uint8Array) => out(data),
     stdin: process.stdin,
     stdinIsTTY: Boolean(process.stdin.isTTY),
     // As Dokku: titles are for a person at a terminal; over SSH (no pty) or in a pipe, rows only.
@@ -56,7 +57,7 @@ async function main(): Promise<number> {
  * A writer that stops quietly once the reader has gone (`dokku events | head -1`): the command
  * still finishes what it was doing, it just has no one left to tell. Other write errors crash.
  */
-function quietWhenClosed(stream: NodeJS.WriteStream): (text: string) => void {
+function quietWhenClosed(stream: NodeJS.WriteStream): (text: string | Uint8Array) => void {
   let closed = false;
   const gone = (e: unknown): boolean => {
     const code = (e as NodeJS.ErrnoException | undefined)?.code;

@@ -8,6 +8,8 @@ import type { Output } from '../lib/output.ts';
 export interface Io extends Output {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   stdinIsTTY: boolean;
+  /** Raw bytes on stdout (an archive); absent where only lines can be shown. */
+  bytes?(data: Uint8Array): void;
 }
 
 /** What every command gets: settings, the acting user, output, and the state opened on first use. */

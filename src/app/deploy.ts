@@ -11,6 +11,8 @@ import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
 import type { DeployResult } from '../runtime/scheduler.ts';
 import type { Source } from '../builder/port.ts';
+import type { BuildFilePaths } from '../builder/source.ts';
+import type { Database } from '../state/db.ts';
 
 import { append, decide, imageTagFor, type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock } from './recovery.ts';
@@ -60,7 +62,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
       ...(selected ? { builder: selected } : {}),
       buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
       env,
-      nginxTemplatePath: setting(db, app.id, 'nginx', 'nginx-conf-sigil-path'),
+      filePaths: buildFilePaths(db, app.id),
       onLine,
     });
     if (result.appJson.predeploy) {
@@ -118,6 +120,8 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   const { db } = p.store;
   const release = getRelease(db, app.id, version);
   if (!release) throw new UserError(`Release v${version} of ${app.name} does not exist`);
+  // Heroku's `scripts.postdeploy` runs once: after the first deploy that succeeds.
+  const firstDeploy = loadReleaseState(db, app.id).current === undefined;
   append(p, app.id, [{ type: 'DeployStarted', data: { version } }]);
   const formation = defaultFormation(release.processTypes, getFormation(db, app.id));
   const checks = checkSettingsFrom(getSettings(db, app.id, 'checks'));
@@ -138,10 +142,11 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     throw err;
   }
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
-  if (release.appJson.postdeploy) {
-    onLine(`-----> Running postdeploy: ${release.appJson.postdeploy}`);
+  const scripts = [...(firstDeploy && release.appJson.firstPostdeploy ? [release.appJson.firstPostdeploy] : []), ...(release.appJson.postdeploy ? [release.appJson.postdeploy] : [])];
+  for (const script of scripts) {
+    onLine(`-----> Running postdeploy: ${script}`);
     const say = (line: string) => onLine(detail(line));
-    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', release.appJson.postdeploy], {
+    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', script], {
       stdout: lineWritable(say),
       stderr: lineWritable(say),
       tty: false,
@@ -207,4 +212,14 @@ function tee(onLine: (l: string) => void, log: WriteStream): (l: string) => void
     log.write(`${line}\n`);
     onLine(line);
   };
+}
+
+/** The build files the app's settings moved inside its source (the rest are read at its root). */
+function buildFilePaths(db: Database, appId: string): BuildFilePaths {
+  const paths: BuildFilePaths = {};
+  const appJson = setting(db, appId, 'app-json', 'appjson-path');
+  if (appJson) paths['app.json'] = appJson;
+  const template = setting(db, appId, 'nginx', 'nginx-conf-sigil-path');
+  if (template) paths['nginx.conf.sigil'] = template;
+  return paths;
 }

@@ -1,5 +1,11 @@
-import type { AppJson, Healthcheck } from '../lib/types.ts';
+import type { AppJson, AppJsonEnv, Healthcheck } from '../lib/types.ts';
+import { checkBuildpack } from '../lib/buildpack-ref.ts';
+import { processTypeProblem } from '../lib/process-type.ts';
 import { printable } from '../lib/validate.ts';
+
+const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** The most containers one process type may ask for, as ps:scale allows. */
+const MAX_QUANTITY = 100;
 import { BuildError } from './errors.ts';
 
 const CHECK_TYPES = ['startup', 'liveness', 'readiness'] as const;
@@ -8,8 +14,8 @@ const STRING_FIELDS = ['name', 'path', 'content'] as const;
 
 /**
  * Reads what a deploy needs from app.json, in Dokku's shape:
- * `healthchecks.<process type>[]` and `scripts.dokku.predeploy` / `postdeploy`.
- * Other keys (name, env, addons, formation, ...) are allowed and ignored.
+ * `healthchecks.<process type>[]`, `scripts.dokku.predeploy` / `postdeploy`, `scripts.postdeploy`,
+ * `env`, `formation` and `buildpacks`. Other keys (name, addons, cron, ...) are allowed and ignored.
  */
 export function parseAppJson(text: string): AppJson {
   let doc: unknown;
@@ -31,6 +37,11 @@ export function parseAppJson(text: string): AppJson {
 
   if (doc.scripts !== undefined) {
     if (!isObject(doc.scripts)) throw fail('scripts must be an object');
+    const first = doc.scripts.postdeploy;
+    if (first !== undefined && first !== '') {
+      if (typeof first !== 'string') throw fail('scripts.postdeploy must be a string');
+      result.firstPostdeploy = first;
+    }
     const dokku = doc.scripts.dokku;
     if (dokku !== undefined) {
       if (!isObject(dokku)) throw fail('scripts.dokku must be an object');
@@ -42,7 +53,65 @@ export function parseAppJson(text: string): AppJson {
       }
     }
   }
+  if (doc.env !== undefined) result.env = parseEnv(doc.env);
+  if (doc.formation !== undefined) result.formation = parseFormation(doc.formation);
+  if (doc.buildpacks !== undefined) result.buildpacks = parseBuildpacks(doc.buildpacks);
   return result;
+}
+
+function parseEnv(raw: unknown): Record<string, AppJsonEnv> {
+  if (!isObject(raw)) throw fail('env must be an object of KEY → value or { "value", "required", "description" }');
+  const env: Record<string, AppJsonEnv> = {};
+  for (const [key, spec] of Object.entries(raw)) {
+    if (!CONFIG_KEY.test(key)) throw fail(`env key '${printable(key)}' is not a config key (letters, digits and underscores, not starting with a digit)`);
+    if (typeof spec === 'string') {
+      if (spec.includes('\0')) throw fail(`env.${key} contains a NUL byte`);
+      env[key] = { value: spec, required: false };
+      continue;
+    }
+    if (!isObject(spec)) throw fail(`env.${key} must be a string or an object`);
+    const entry: AppJsonEnv = { required: false };
+    if (spec.value !== undefined) {
+      if (typeof spec.value !== 'string') throw fail(`env.${key}.value must be a string`);
+      entry.value = spec.value;
+    }
+    if (spec.required !== undefined) {
+      if (typeof spec.required !== 'boolean') throw fail(`env.${key}.required must be true or false`);
+      entry.required = spec.required;
+    }
+    if (spec.description !== undefined) {
+      if (typeof spec.description !== 'string') throw fail(`env.${key}.description must be a string`);
+      entry.description = spec.description;
+    }
+    if (entry.value?.includes('\0')) throw fail(`env.${key}.value contains a NUL byte`);
+    env[key] = entry;
+  }
+  return env;
+}
+
+function parseFormation(raw: unknown): Record<string, number> {
+  if (!isObject(raw)) throw fail('formation must be an object of process type → { "quantity": N }');
+  const formation: Record<string, number> = {};
+  for (const [type, spec] of Object.entries(raw)) {
+    const problem = processTypeProblem(type);
+    if (problem) throw fail(`formation: ${problem}`);
+    if (!isObject(spec)) throw fail(`formation.${type} must be an object`);
+    if (spec.quantity === undefined) continue;
+    const q = spec.quantity;
+    if (typeof q !== 'number' || !Number.isInteger(q) || q < 0 || q > MAX_QUANTITY) throw fail(`formation.${type}.quantity must be a whole number from 0 to ${MAX_QUANTITY}`);
+    formation[type] = q;
+  }
+  return formation;
+}
+
+function parseBuildpacks(raw: unknown): string[] {
+  if (!Array.isArray(raw)) throw fail('buildpacks must be a list of { "url": "…" }');
+  return raw.map((bp, i) => {
+    if (!isObject(bp) || typeof bp.url !== 'string') throw fail(`buildpacks[${i}] must be an object with a url string`);
+    const checked = checkBuildpack(bp.url);
+    if (!checked.ok) throw fail(`buildpacks[${i}]: ${checked.problem}`);
+    return bp.url;
+  });
 }
 
 /**

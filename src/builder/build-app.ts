@@ -22,7 +22,7 @@ import { BuildError } from './errors.ts';
 import { step, type OnLine } from '../lib/lines.ts';
 import { buildPlan } from './plan.ts';
 import { parseProcfile } from './procfile.ts';
-import { DEFAULT_SOURCE_LIMITS, prepareSource, type SourceLimits } from './source.ts';
+import { DEFAULT_SOURCE_LIMITS, prepareSource, type BuildFilePaths, type SourceLimits } from './source.ts';
 import { ensureStack, imageId } from './stack.ts';
 
 export interface BuildInput {
@@ -52,8 +52,8 @@ export interface BuildInput {
    * Dockerfile may not make the daemon fetch a URL (`ADD https://…`, run on the host's network).
    */
   tenant?: boolean;
-  /** The nginx template's path in the source (nginx-conf-sigil-path); read while scanning, kept with the build. */
-  nginxTemplatePath?: string;
+  /** Build files a setting moved inside the source (procfile-path, appjson-path, nginx-conf-sigil-path). */
+  filePaths?: BuildFilePaths;
   onLine: OnLine;
 }
 
@@ -71,14 +71,16 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
   const workDir = mkdtempSync(join(tmpdir(), workDirPrefix(app)));
   try {
     const limits = input.limits ?? DEFAULT_SOURCE_LIMITS;
-    const source = await prepareSource(input.source, workDir, limits, input.nginxTemplatePath);
-    const nginx = source.extra !== undefined ? { nginxTemplate: source.extra } : {};
+    const source = await prepareSource(input.source, workDir, limits, input.filePaths);
+    const template = source.buildFiles['nginx.conf.sigil'];
+    const nginx = template !== undefined ? { nginxTemplate: template } : {};
     const procfile: ProcessTypes | undefined = source.buildFiles.Procfile !== undefined ? parseProcfile(source.buildFiles.Procfile) : undefined;
     const appJson: AppJson = source.buildFiles['app.json'] !== undefined ? parseAppJson(source.buildFiles['app.json']) : { healthchecks: {} };
     const plan = buildPlan({
       files: source.files,
       selected: input.builder,
       buildpacks: input.buildpacks,
+      ...(appJson.buildpacks?.length ? { appJsonBuildpacks: appJson.buildpacks } : {}),
       buildpacksFile: source.buildFiles['.buildpacks'],
       env,
       tenant: input.tenant ?? false,

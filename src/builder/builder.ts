@@ -16,7 +16,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
   return {
     build(req: BuildRequest): Promise<BuildResult> {
       const { source } = req;
-      if (source.kind === 'image') return buildFromImage({ docker, app: req.app, image: source.image, imageTag: req.imageTag, onLine: req.onLine });
+      if (source.kind === 'image') return buildFromImage({ docker, app: req.app, image: source.image, imageTag: req.imageTag, ...(req.filePaths ? { filePaths: req.filePaths } : {}), onLine: req.onLine });
       if (source.kind === 'rebuild') throw new Error('a rebuild must be resolved to a source before it reaches the builder');
       return buildApp({
         docker,
@@ -27,7 +27,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         builder: req.builder,
         buildpacks: req.buildpacks,
         env: req.env,
-        ...(req.nginxTemplatePath ? { nginxTemplatePath: req.nginxTemplatePath } : {}),
+        ...(req.filePaths ? { filePaths: req.filePaths } : {}),
         limits: { maxBytes: settings.maxArchiveBytes },
         ...(opts.stackImage ? { stackImage: opts.stackImage } : {}),
         tenant: opts.tenant ?? false,

@@ -12,12 +12,15 @@ import { splitImageRef, type ImageFacts } from './image-ref.ts';
 import { step, type OnLine } from '../lib/lines.ts';
 import { parseProcfile } from './procfile.ts';
 import { readTar } from '../lib/tar.ts';
+import type { BuildFilePaths } from './source.ts';
 
 export interface FromImageInput {
   docker: Docker;
   app: string;
   image: string;
   imageTag: string;
+  /** Build files a setting moved (appjson-path), relative to the image's working directory. */
+  filePaths?: BuildFilePaths;
   onLine: OnLine;
 }
 
@@ -36,7 +39,7 @@ export async function buildFromImage(input: FromImageInput): Promise<BuildResult
   onLine(step(`Using image ${input.image} (${info.Id.slice(7, 19)})`));
   const dir = info.Config?.WorkingDir || '/';
   const procfileText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/Procfile`);
-  const appJsonText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/app.json`);
+  const appJsonText = await readImageFile(docker, info.Id, `${dir.replace(/\/$/, '')}/${input.filePaths?.['app.json'] || 'app.json'}`);
   const processTypes: ProcessTypes = procfileText !== undefined ? parseProcfile(procfileText) : { web: '' };
   const appJson: AppJson = appJsonText !== undefined ? parseAppJson(appJsonText) : { healthchecks: {} };
   // Tagged last (by id, the image that was inspected), so a bad Procfile or app.json leaves no build tag.

@@ -52,6 +52,8 @@ export interface PlanInput {
   buildpacks?: readonly string[];
   /** Content of the source's `.buildpacks` file, if any. */
   buildpacksFile?: string;
+  /** app.json's `buildpacks[].url`, used when the app has none set. */
+  appJsonBuildpacks?: readonly string[];
   /** The app's config; Heroku's `BUILDPACK_URL` names one buildpack. */
   env?: Readonly<Record<string, string>>;
   /** The deploy is a non-admin key's: every buildpack must be one a tenant may name. */
@@ -64,11 +66,11 @@ export type BuildPlan =
   | {
       builder: 'herokuish';
       /** Where the list came from; `detect` tries the built-ins in order and uses the first that matches. */
-      from: 'app' | 'BUILDPACK_URL' | '.buildpacks' | 'detect';
+      from: 'app' | 'BUILDPACK_URL' | 'app.json' | '.buildpacks' | 'detect';
       buildpacks: BuildpackRef[];
     };
 
-/** Precedence as in Dokku: the app's buildpack list, then `BUILDPACK_URL`, then `.buildpacks`, then detection. */
+/** Precedence as in Dokku: the app's buildpack list, then `BUILDPACK_URL`, then app.json's list, then `.buildpacks`, then detection. */
 export function buildPlan(input: PlanInput): BuildPlan {
   const builder = detectBuilder(input.files, input.selected);
   const opts = { tenant: input.tenant ?? false };
@@ -82,6 +84,9 @@ export function buildPlan(input: PlanInput): BuildPlan {
   }
   const url = input.env?.BUILDPACK_URL?.trim();
   if (url) return { builder, from: 'BUILDPACK_URL', buildpacks: [parseBuildpackRef(url, opts)] };
+  if (input.appJsonBuildpacks && input.appJsonBuildpacks.length > 0) {
+    return { builder, from: 'app.json', buildpacks: input.appJsonBuildpacks.map((b) => parseBuildpackRef(b, opts)) };
+  }
   if (input.buildpacksFile !== undefined) {
     const list = parseBuildpacksFile(input.buildpacksFile, opts);
     if (list.length > 0) return { builder, from: '.buildpacks', buildpacks: list };

@@ -3,6 +3,7 @@
  * know about it out. `dockerBuilder` (builder.ts) fills it on a Docker engine; tests fill it in memory.
  */
 import type { BuildResult } from '../lib/types.ts';
+import type { BuildFilePaths } from './source.ts';
 
 export type Source =
   | { kind: 'archive'; path: string; sha?: string }
@@ -17,8 +18,8 @@ export interface BuildRequest {
   builder?: string;
   buildpacks: string[];
   env: Record<string, string>;
-  /** Where the app's nginx template is in its source (nginx-conf-sigil-path), relative to the root. */
-  nginxTemplatePath?: string;
+  /** Build files a setting moved inside the source: procfile-path, appjson-path, nginx-conf-sigil-path. */
+  filePaths?: BuildFilePaths;
   onLine: (line: string) => void;
 }
 

@@ -12,8 +12,15 @@ import { BuildError } from './errors.ts';
 import { SourceRootCheck } from './tar-check.ts';
 import { entryBytes, headerBytes, paddingFor, TarParser, type TarEntry } from '../lib/tar.ts';
 
-/** Root files that steer the build; read whole while scanning (each at most 1 MiB, refused past it). */
-export const BUILD_FILES = ['Procfile', 'app.json', '.buildpacks', 'Dockerfile', '.dockerignore'] as const;
+/** Files that steer the build; read whole while scanning (each at most 1 MiB, refused past it). */
+export const BUILD_FILES = ['Procfile', 'app.json', '.buildpacks', 'Dockerfile', '.dockerignore', 'nginx.conf.sigil'] as const;
+export type BuildFile = (typeof BUILD_FILES)[number];
+/**
+ * Where a build file is in the source when a setting moved it (`ps:set procfile-path`,
+ * `app-json:set appjson-path`, `nginx:set nginx-conf-sigil-path`): that file is read under the build
+ * file's name, and the one at the root is then ignored. Others are read at the root.
+ */
+export type BuildFilePaths = Partial<Record<BuildFile, string>>;
 export const MAX_BUILD_FILE = 1024 * 1024;
 
 /** What a source may weigh once uncompressed (`DOKKU_MAX_ARCHIVE_BYTES`); a gzip bomb stops here. */
@@ -25,10 +32,8 @@ export const DEFAULT_SOURCE_LIMITS: SourceLimits = { maxBytes: 2 * 1024 ** 3 };
 export interface ScannedSource {
   /** Names at the root of the source (files and directories). */
   files: string[];
-  /** Content of the BUILD_FILES present at the root as regular files. */
-  buildFiles: Partial<Record<(typeof BUILD_FILES)[number], string>>;
-  /** Content of the `extra` file scanSource was asked for, when the source has it as a regular file. */
-  extra?: string;
+  /** Content of the BUILD_FILES present (at their paths) as regular files. */
+  buildFiles: Partial<Record<BuildFile, string>>;
 }
 
 export interface PreparedSource extends ScannedSource {
@@ -37,7 +42,7 @@ export interface PreparedSource extends ScannedSource {
 }
 
 /** A tar/tar.gz file is used as is; a directory is archived (without `.git`) into `workDir`. */
-export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, extra?: string): Promise<PreparedSource> {
+export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, paths: BuildFilePaths = {}): Promise<PreparedSource> {
   let stat;
   try {
     stat = lstatSync(path);
@@ -53,7 +58,7 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
   } else if (!stat.isFile()) {
     throw new BuildError('source', `Source ${path} is neither a file nor a directory`);
   }
-  return { tarPath, ...(await scanSource(tarPath, limits, extra)) };
+  return { tarPath, ...(await scanSource(tarPath, limits, paths)) };
 }
 
 /**
@@ -62,12 +67,12 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
  * source root (tar-check.ts), the build files must be small, and the uncompressed total must stay
  * under the limit. Only the build files are held in memory.
  */
-export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, extra?: string): Promise<ScannedSource> {
+export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, paths: BuildFilePaths = {}): Promise<ScannedSource> {
   const files = new Set<string>();
   const buildFiles: ScannedSource['buildFiles'] = {};
-  let extraText: string | undefined;
+  const byPath = new Map<string, BuildFile>(BUILD_FILES.map((name) => [paths[name] || name, name]));
   // `git archive` names entries without a leading `./`; a directory's tar names them with one.
-  const isExtra = (path: string) => extra !== undefined && path.replace(/^\.\//, '') === extra;
+  const buildFileAt = (path: string): BuildFile | undefined => byPath.get(path.replace(/^\.\//, ''));
   let entries = 0;
   const root = new SourceRootCheck();
   const parser = new TarParser({
@@ -79,13 +84,12 @@ export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT
       entries++;
       const top = entry.path.split('/')[0];
       if (top) files.add(top);
-      const wanted = entry.type === 'file' && ((BUILD_FILES as readonly string[]).includes(entry.path) || isExtra(entry.path));
+      const wanted = entry.type === 'file' && buildFileAt(entry.path) !== undefined;
       if (wanted && (entry.size ?? 0) > MAX_BUILD_FILE) throw new BuildError('source', `${entry.path} is larger than 1 MiB`);
       return wanted;
     },
     onData(entry, data) {
-      if (isExtra(entry.path)) extraText = data.toString('utf8');
-      else buildFiles[entry.path as keyof ScannedSource['buildFiles']] = data.toString('utf8');
+      buildFiles[buildFileAt(entry.path)!] = data.toString('utf8');
     },
   });
   if (!isFileWithContent(tarPath)) throw new BuildError('source', 'The source archive is empty');
@@ -98,7 +102,7 @@ export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT
   }
   if (!parser.complete) throw new BuildError('source', 'The source archive is truncated: it ends without the end-of-archive marker');
   if (entries === 0) throw new BuildError('source', 'The source archive is empty');
-  return { files: [...files].sort(), buildFiles, ...(extraText !== undefined ? { extra: extraText } : {}) };
+  return { files: [...files].sort(), buildFiles };
 }
 
 function isFileWithContent(path: string): boolean {

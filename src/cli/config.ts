@@ -8,6 +8,13 @@ import type { Context } from '../app/context.ts';
 import { detail, header, step } from '../lib/output.ts';
 import { checkBuildpackWord } from './builds.ts';
 import { changeConfig } from '../app/config.ts';
+import { UserError } from '../lib/errors.ts';
+import { readInput } from '../lib/stdin.ts';
+import { writeTar } from '../lib/tar-write.ts';
+import { IMPORT_FORMATS, parseConfigImport, type ImportFormat } from './config-import.ts';
+
+/** An app's whole config piped in: far more than any app needs, small enough to hold in memory. */
+const MAX_IMPORT_BYTES = 1024 * 1024;
 
 interface ScopeOpts {
   global?: boolean;
@@ -145,5 +152,47 @@ export function registerConfig(cli: CAC, ctx: Context): void {
       const text = renderExport(await readVars(ctx, app, opts.merged), format as ExportFormat);
       if (text !== '') io.out(text);
     });
-}
 
+  cli
+    .command('config:import [...args]', 'Set config vars read from stdin: <app>|--global (envfile or json, as config:export writes them; not in Dokku)')
+    .option(...scopeOption)
+    .option('--format <format>', `One of ${IMPORT_FORMATS.join(', ')}`, { default: 'envfile' })
+    .option('--replace', 'Unset the vars the input does not name')
+    .option('--no-restart', 'Record the change for the next release without restarting')
+    .action(async (args: string[], opts: ScopeOpts & { format: string; replace?: boolean; restart?: boolean }) => {
+      const usage = 'config:import <app>|--global [--format envfile|json] [--replace]';
+      const { app, rest } = splitScope(args, opts, usage);
+      if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`, usage);
+      const format = String(opts.format);
+      if (!(IMPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`Unknown format '${format}': use one of ${IMPORT_FORMATS.join(', ')}`);
+      if (app !== undefined) requireApp((await ctx.store()).db, app);
+      if (io.stdinIsTTY) throw new UserError('Pipe the config vars into stdin');
+      const input = await readInput(io.stdin, { maxBytes: MAX_IMPORT_BYTES, what: 'the config on stdin' });
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(input);
+      } catch {
+        throw new UserError('The config on stdin is not valid UTF-8');
+      }
+      const vars = parseConfigImport(text, format as ImportFormat);
+      if (Object.keys(vars).length === 0 && !opts.replace) throw new UserError('No config vars on stdin');
+      if (vars.BUILDPACK_URL) await checkBuildpackWord(ctx, 'config:import', app, vars.BUILDPACK_URL);
+      await changeConfig(ctx, app, { type: 'config:import', vars, replace: Boolean(opts.replace) }, opts.restart !== false, (changed) => {
+        io.out(step(changed ? 'Importing config vars' : 'No config vars changed'));
+        if (changed) for (const k of Object.keys(vars)) io.out(detail(k));
+      });
+    });
+
+  cli
+    .command('config:bundle [...args]', 'Write a tar of one file per config var (named by its key) to stdout: <app>|--global')
+    .option(...scopeOption)
+    .option('--merged', 'Include global vars the app inherits')
+    .action(async (args: string[], opts: ScopeOpts) => {
+      const { app, rest } = splitScope(args, opts, 'config:bundle <app>|--global [--merged]');
+      if (rest.length) throw new UsageError(`Unexpected argument: ${rest[0]}`, 'config:bundle <app>|--global [--merged]');
+      const vars = await readVars(ctx, app, opts.merged);
+      if (!io.bytes) throw new UserError('config:bundle writes an archive: run it where stdout takes bytes');
+      const entries = Object.keys(vars).sort().map((k) => ({ path: k, type: 'file' as const, mode: 0o600, data: Buffer.from(vars[k]!, 'utf8') }));
+      io.bytes(writeTar(entries));
+    });
+}

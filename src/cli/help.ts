@@ -12,6 +12,7 @@ export const USAGE = 'Usage: dokku [--quiet|--trace|--force|--app APP] COMMAND <
 /** A namespace's line in `help`, worded as Dokku words it where Dokku has the namespace. */
 const NAMESPACES: Record<string, string> = {
   acl: 'Manage which SSH keys may use an app',
+  'app-json': 'Manage app.json settings',
   apps: 'Manage apps',
   builder: 'Manage builder settings',
   buildpacks: 'Manage buildpack settings for an app',

@@ -19,6 +19,7 @@ import { registerPorts } from './ports.ts';
 import { registerProxy } from './proxy.ts';
 import { registerUrls } from './urls.ts';
 import { registerConfig } from './config.ts';
+import { registerAppJson } from './app-json.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
@@ -32,6 +33,7 @@ export function buildProgram(ctx: Context): CAC {
   const cli = cac('dokku');
   registerApps(cli, ctx);
   registerConfig(cli, ctx);
+  registerAppJson(cli, ctx);
   registerEvents(cli, ctx);
   registerReleases(cli, ctx);
   registerBuilds(cli, ctx);

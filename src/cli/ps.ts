@@ -135,7 +135,8 @@ export function registerPs(cli: CAC, ctx: Context): void {
         const fields: ReportFields = [
           ['Deployed', state.current !== undefined],
           ['Processes', containers.length],
-          ['Ps can scale', true],
+          // As Dokku: false when the deployed app.json sets a formation (a deploy applies it).
+          ['Ps can scale', Object.keys((state.current !== undefined ? getRelease(p.store.db, app.id, state.current)?.appJson.formation : undefined) ?? {}).length === 0],
           ['Restore', !state.stopped],
           ['Running', containers.length > 0 && running === containers.length ? 'true' : running === 0 ? 'false' : 'mixed'],
           ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (CID: ${c.id.slice(0, 12)})`]),

@@ -29,8 +29,23 @@ export interface Healthcheck {
 /** What app.json contributes to a deploy. */
 export interface AppJson {
   healthchecks: Record<string, Healthcheck[]>;
+  /** `scripts.dokku.predeploy` / `postdeploy`: every deploy. */
   predeploy?: string;
   postdeploy?: string;
+  /** Top-level `scripts.postdeploy`: the app's first deploy only (Heroku's meaning). */
+  firstPostdeploy?: string;
+  /** `env`: a default value set when the app has none; `required` refuses a deploy without one. */
+  env?: Record<string, AppJsonEnv>;
+  /** `formation.<type>.quantity`: the scale of each named process type, applied on every deploy. */
+  formation?: Record<string, number>;
+  /** `buildpacks[].url`: used when the app has no buildpacks set. */
+  buildpacks?: string[];
+}
+
+export interface AppJsonEnv {
+  value?: string;
+  required: boolean;
+  description?: string;
 }
 
 /** The result of a successful build. */

@@ -26,7 +26,9 @@ export const initialAppState = (): AppState => ({ status: 'absent', name: '', lo
 export type ConfigCommand =
   | { type: 'config:set'; vars: ConfigVars }
   | { type: 'config:unset'; keys: string[] }
-  | { type: 'config:clear' };
+  | { type: 'config:clear' }
+  /** Every var at once; with `replace`, keys the input lacks are unset in the same append. */
+  | { type: 'config:import'; vars: ConfigVars; replace: boolean };
 
 export type AppCommand =
   | { type: 'apps:create'; name: string }
@@ -88,6 +90,17 @@ export function decideConfig(command: ConfigCommand, config: ConfigVars): Domain
     case 'config:clear': {
       const keys = Object.keys(config);
       return keys.length ? [{ type: 'ConfigUnset', data: { keys } }] : [];
+    }
+    case 'config:import': {
+      const gone = command.replace ? Object.keys(config).filter((k) => !Object.hasOwn(command.vars, k)) : [];
+      const changed: ConfigVars = {};
+      for (const [k, v] of Object.entries(command.vars)) {
+        validateConfigKey(k);
+        if (config[k] !== v) changed[k] = v;
+      }
+      const events: DomainEvent[] = gone.length ? [{ type: 'ConfigUnset', data: { keys: gone } }] : [];
+      if (Object.keys(changed).length) events.push({ type: 'ConfigSet', data: { vars: changed } });
+      return events;
     }
   }
 }

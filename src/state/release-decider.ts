@@ -1,5 +1,5 @@
 import { UserError } from '../lib/errors.ts';
-import type { BuildResult, Formation } from '../lib/types.ts';
+import type { AppJson, BuildResult, Formation } from '../lib/types.ts';
 import { decideConfig, evolveConfig, type ConfigCommand, type ConfigVars } from './deciders.ts';
 import type { BuildSource, DomainEvent, ReleaseData } from './events.ts';
 
@@ -89,12 +89,14 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
     case 'release:from-build': {
       const r = command.result;
       const label = shortSha(command.sha) ?? `build ${command.build}`;
+      const defaults = appJsonDefaults(r.appJson, { ...ctx.globalConfig, ...state.config });
+      const config = { ...state.config, ...defaults };
       const release: ReleaseData = {
         version: state.lastVersion + 1,
         image: r.imageId,
         imageTag: r.imageTag,
-        config: state.config,
-        env: { ...ctx.globalConfig, ...state.config },
+        config,
+        env: { ...ctx.globalConfig, ...config },
         processTypes: r.processTypes,
         webPort: r.exposedPorts[0] ?? 5000,
         appJson: r.appJson,
@@ -103,7 +105,9 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         build: command.build,
         ...(command.sha ? { sourceSha: command.sha } : {}),
       };
-      return [{ type: 'ReleaseCreated', data: release }, ...formationFor(release, state)];
+      // app.json's defaults are config like any other: recorded, so releases:diff shows them.
+      const defaulted: DomainEvent[] = Object.keys(defaults).length ? [{ type: 'ConfigSet', data: { vars: defaults } }] : [];
+      return [...defaulted, { type: 'ReleaseCreated', data: release }, ...formationFor(release, state)];
     }
     case 'release:rollback':
       return decideRollback(command.target, state, ctx);
@@ -123,7 +127,12 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
       for (const [type, n] of Object.entries(command.formation)) {
         if (!Number.isInteger(n) || n < 0 || n > 100) throw new UserError(`Invalid quantity for ${type}: use a whole number from 0 to 100`);
         if (state.current !== undefined) {
-          const types = ctx.release(state.current)?.processTypes ?? {};
+          const current = ctx.release(state.current);
+          // As Dokku: app.json's formation is the scale of the types it names; a deploy applies it.
+          if (current?.appJson.formation && type in current.appJson.formation) {
+            throw new UserError(`${type} is scaled by the formation key in app.json and cannot be scaled by hand: change its quantity there`);
+          }
+          const types = current?.processTypes ?? {};
           if (!(type in types)) throw new UserError(`Process type ${type} is not in the Procfile (${Object.keys(types).join(', ') || 'none'})`);
         }
         if ((state.formation[type] ?? -1) !== n) changed[type] = n;
@@ -145,12 +154,35 @@ function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext
   return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...gitRev, ...config }, description };
 }
 
-/** New process types get Heroku's default quantity; known ones keep theirs. */
+/**
+ * New process types get Heroku's default quantity; known ones keep theirs. A type app.json's
+ * `formation` names gets that quantity on every deploy, as Dokku applies it (ps:scale refuses them).
+ */
 function formationFor(release: ReleaseData, state: ReleaseState): DomainEvent[] {
   const wanted = defaultFormation(release.processTypes, state.formation);
   const added: Formation = {};
   for (const [type, n] of Object.entries(wanted)) if (!(type in state.formation)) added[type] = n;
+  for (const [type, n] of Object.entries(release.appJson.formation ?? {})) {
+    if (type in release.processTypes && state.formation[type] !== n) added[type] = n;
+    else if (type in release.processTypes) delete added[type];
+  }
   return Object.keys(added).length ? [{ type: 'Scaled', data: { formation: added } }] : [];
+}
+
+/**
+ * app.json `env`: the defaults for keys the app (or the global config) has no value for; a key
+ * marked required with neither a value nor a default refuses the release, naming every such key.
+ */
+export function appJsonDefaults(appJson: AppJson, merged: ConfigVars): ConfigVars {
+  const defaults: ConfigVars = {};
+  const missing: string[] = [];
+  for (const [key, spec] of Object.entries(appJson.env ?? {})) {
+    if (Object.hasOwn(merged, key)) continue;
+    if (spec.value !== undefined) defaults[key] = spec.value;
+    else if (spec.required) missing.push(key);
+  }
+  if (missing.length) throw new UserError(`Missing required config vars from app.json: ${missing.join(', ')} (set them with config:set, then deploy again)`);
+  return defaults;
 }
 
 function decideRollback(target: number | undefined, state: ReleaseState, ctx: ReleaseContext): DomainEvent[] {

@@ -3,6 +3,7 @@ import { buildpackListProblem } from '../lib/buildpack-ref.ts';
 import { CHECK_NUMBERS, checkSettingDefaults } from '../lib/check-settings.ts';
 import { UserError } from '../lib/errors.ts';
 import { printable } from '../lib/validate.ts';
+import { repoPathProblem } from '../lib/repo-path.ts';
 import type { DomainEvent } from './events.ts';
 import { PROXY_SETTINGS } from './proxy-settings.ts';
 
@@ -51,6 +52,7 @@ export const SETTINGS = {
   ...PROXY_SETTINGS,
   git: { 'deploy-branch': { default: '', check: (v) => (v === '' || isBranchName(v) ? undefined : 'a git branch name') } },
   apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },
+  'app-json': { 'appjson-path': { default: '', check: () => undefined, refuse: (v: string) => (v === '' ? undefined : repoPathProblem(v)) } },
 } satisfies Record<string, Record<string, SettingSpec>>;
 
 export type SettingNamespace = keyof typeof SETTINGS;

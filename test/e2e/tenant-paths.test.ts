@@ -280,6 +280,14 @@ describe.each(TARGETS)('a tenant and server paths ($name)', (target: Target) => 
       expect(r.code, r.stderr).toBe(0);
     });
 
+    it('config:import checks BUILDPACK_URL as config:set does; app-json:set takes only paths inside the repository', () => {
+      expectDenied('config:import web --no-restart', 'BUILDPACK_URL=/home/dokku/alice.git\n', /names a path on the server/);
+      expectRefused(() => asKey('bob', 'app-json:set web appjson-path /home/dokku/alice-app/app.json'), 'absolute appjson-path', /not an absolute path/);
+      expectRefused(() => asKey('bob', 'app-json:set web appjson-path ../alice-app/app.json'), 'climbing appjson-path', /'\.\.' may not appear/);
+      const r = asKey('bob', 'app-json:set web appjson-path deploy/app.json');
+      expect(r.code, r.stderr).toBe(0);
+    });
+
     it('a tenant may set built-ins, https://, ssh:// and git@host:path URLs', () => {
       for (const text of TENANT_BUILDPACKS) {
         const r = asKey('bob', `buildpacks:add web ${q(text)}`);

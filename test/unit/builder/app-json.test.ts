@@ -29,7 +29,7 @@ describe('parseAppJson', () => {
     expect(errorOf('{ "a": 1 } / x')).toMatch(/^Invalid app.json: not valid JSON/);
   });
 
-  it("reads Dokku's healthchecks and predeploy/postdeploy scripts, ignoring other keys", () => {
+  it("reads Dokku's healthchecks and predeploy/postdeploy scripts, ignoring keys it does not use", () => {
     const doc = {
       name: 'sample',
       env: { A: { required: true } },
@@ -52,6 +52,8 @@ describe('parseAppJson', () => {
       },
       predeploy: 'npm run migrate',
       postdeploy: 'echo done',
+      firstPostdeploy: 'heroku only',
+      env: { A: { required: true } },
     });
   });
 
@@ -74,6 +76,44 @@ describe('parseAppJson', () => {
     ['{"healthchecks": {"web": [{"content": 5}]}}', /content must be a string/],
     ['{"scripts": []}', /scripts must be an object/],
     ['{"scripts": {"dokku": {"predeploy": ["a"]}}}', /scripts.dokku.predeploy must be a string/],
+  ])('refuses %s', (text, pattern) => {
+    expect(errorOf(text)).toMatch(pattern);
+  });
+});
+
+describe('parseAppJson: env, formation, buildpacks, scripts.postdeploy', () => {
+  it("reads Dokku's shapes", () => {
+    const parsed = parseAppJson(
+      JSON.stringify({
+        env: { SIMPLE_VAR: 'default_value', SECRET_KEY: { description: 'a secret', required: true }, WEB_CONCURRENCY: { value: '5' } },
+        formation: { web: { quantity: 2, max_parallel: 1 }, worker: { quantity: 1 }, cron: {} },
+        buildpacks: [{ url: 'heroku/python' }, { url: 'https://github.com/heroku/heroku-buildpack-nodejs.git' }],
+        scripts: { postdeploy: 'bin/seed', dokku: { postdeploy: 'bin/every' } },
+      }),
+    );
+    expect(parsed.env).toEqual({
+      SIMPLE_VAR: { value: 'default_value', required: false },
+      SECRET_KEY: { description: 'a secret', required: true },
+      WEB_CONCURRENCY: { value: '5', required: false },
+    });
+    expect(parsed.formation).toEqual({ web: 2, worker: 1 });
+    expect(parsed.buildpacks).toEqual(['heroku/python', 'https://github.com/heroku/heroku-buildpack-nodejs.git']);
+    expect(parsed.firstPostdeploy).toBe('bin/seed');
+    expect(parsed.postdeploy).toBe('bin/every');
+  });
+
+  it.each([
+    ['{"env": []}', /env must be an object/],
+    ['{"env": {"1BAD": "x"}}', /env key '1BAD' is not a config key/],
+    ['{"env": {"A": 1}}', /env.A must be a string or an object/],
+    ['{"env": {"A": {"required": "yes"}}}', /env.A.required must be true or false/],
+    ['{"env": {"A": {"value": 2}}}', /env.A.value must be a string/],
+    ['{"formation": {"web": {"quantity": -1}}}', /formation.web.quantity must be a whole number from 0 to 100/],
+    ['{"formation": {"web": {"quantity": 1.5}}}', /formation.web.quantity/],
+    ['{"formation": {"we b": {"quantity": 1}}}', /invalid process type 'we b'/],
+    ['{"buildpacks": [{"url": "-x"}]}', /buildpacks\[0\]: Invalid buildpack/],
+    ['{"buildpacks": ["heroku/python"]}', /buildpacks\[0\] must be an object with a url/],
+    ['{"scripts": {"postdeploy": true}}', /scripts.postdeploy must be a string/],
   ])('refuses %s', (text, pattern) => {
     expect(errorOf(text)).toMatch(pattern);
   });

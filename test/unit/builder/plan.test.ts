@@ -71,6 +71,14 @@ describe('buildPlan', () => {
     expect(buildPlan({ ...all, buildpacks: [], env: {}, buildpacksFile: '# empty\n' })).toMatchObject({ from: 'detect' });
   });
 
+  it("uses app.json's buildpacks after the app's list and BUILDPACK_URL, before .buildpacks", () => {
+    const all = { files: ['.buildpacks'], buildpacks: ['python'], env: { BUILDPACK_URL: 'static' }, appJsonBuildpacks: ['heroku/nodejs', 'https://github.com/heroku/heroku-buildpack-ruby.git'], buildpacksFile: 'python\n' };
+    expect(buildPlan(all)).toMatchObject({ from: 'app' });
+    expect(buildPlan({ ...all, buildpacks: [] })).toMatchObject({ from: 'BUILDPACK_URL' });
+    expect(buildPlan({ ...all, buildpacks: [], env: {} })).toMatchObject({ from: 'app.json', buildpacks: [{ name: 'nodejs' }, { kind: 'git' }] });
+    expect(() => buildPlan({ ...all, buildpacks: [], env: {}, appJsonBuildpacks: ['/srv/bp'], tenant: true })).toThrow();
+  });
+
   it('builds Dockerfiles, or nothing for the null builder', () => {
     expect(buildPlan({ files: ['Dockerfile'] })).toEqual({ builder: 'dockerfile', dockerfile: 'Dockerfile' });
     expect(buildPlan({ files: ['Dockerfile'], selected: 'null' })).toEqual({ builder: 'null' });

@@ -32,17 +32,28 @@ describe('sources', () => {
     expect(src.buildFiles).toEqual({ Procfile: 'web: node server.js\n', 'app.json': '{"scripts":{"dokku":{"predeploy":"true"}}}' });
   });
 
-  it('reads the nginx template at the path it is asked for, and only that one', async () => {
+  it('reads the nginx template at the root, or only the one at the path it is asked for', async () => {
     const dir = makeApp('template-app');
     mkdirSync(join(dir, '.dokku'));
     writeFileSync(join(dir, 'nginx.conf.sigil'), 'root template');
     writeFileSync(join(dir, '.dokku', 'nginx.conf.sigil'), 'nested template');
-    expect((await prepareSource(dir, join(tmp, 'work-t1'), undefined, 'nginx.conf.sigil')).extra).toBe('root template');
-    expect((await prepareSource(dir, join(tmp, 'work-t2'), undefined, '.dokku/nginx.conf.sigil')).extra).toBe('nested template');
-    expect((await prepareSource(dir, join(tmp, 'work-t3'), undefined, 'missing.sigil')).extra).toBeUndefined();
-    expect((await prepareSource(dir, join(tmp, 'work-t4'))).extra).toBeUndefined();
+    const template = async (work: string, path?: string) =>
+      (await prepareSource(dir, join(tmp, work), undefined, path === undefined ? {} : { 'nginx.conf.sigil': path })).buildFiles['nginx.conf.sigil'];
+    expect(await template('work-t1')).toBe('root template');
+    expect(await template('work-t2', '.dokku/nginx.conf.sigil')).toBe('nested template');
+    expect(await template('work-t3', 'missing.sigil')).toBeUndefined();
     writeFileSync(join(dir, 'nginx.conf.sigil'), 'x'.repeat(1024 * 1024 + 1));
-    await expect(prepareSource(dir, join(tmp, 'work-t5'), undefined, 'nginx.conf.sigil')).rejects.toThrow(/nginx\.conf\.sigil is larger than 1 MiB/);
+    await expect(prepareSource(dir, join(tmp, 'work-t5'))).rejects.toThrow(/nginx\.conf\.sigil is larger than 1 MiB/);
+  });
+
+  it('reads the app.json the appjson-path names instead of the root one', async () => {
+    const dir = makeApp('path-app');
+    mkdirSync(join(dir, 'deploy'));
+    writeFileSync(join(dir, 'deploy', 'app.json'), '{"formation":{}}');
+    const src = await prepareSource(dir, join(tmp, 'work-path'), undefined, { 'app.json': 'deploy/app.json' });
+    expect(src.buildFiles['app.json']).toBe('{"formation":{}}');
+    const none = await prepareSource(dir, join(tmp, 'work-none'), undefined, { 'app.json': 'missing/app.json' });
+    expect(none.buildFiles['app.json']).toBeUndefined();
   });
 
   it('takes tar and tar.gz files as they are', async () => {
