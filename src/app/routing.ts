@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { networkInterfaces } from 'node:os';
+import { UserError } from '../lib/errors.ts';
 import { acmeDir, certDir, vhostPath, type Settings } from '../lib/settings.ts';
 import type { DomainEvent, StoredEvent } from '../state/events.ts';
 import { appStream } from '../state/events.ts';
@@ -90,8 +92,13 @@ export interface RoutingView {
   deployed: boolean;
   domains: string[];
   webPort: number;
+  /** Vhosts off (`domains:disable`): the one host port nginx serves the app on, for any name. */
+  hostPort?: number;
   input?: VhostInput;
 }
+
+/** server_name for a vhost without domains: nginx's catch-all, alone on the app's own port. */
+export const ANY_NAME = '_';
 
 export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow, pending: Pending = {}): RoutingView {
   const { store, settings } = deps;
@@ -102,20 +109,25 @@ export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: 
   const release = version === undefined ? listReleases(db, app.id, 1)[0] : getRelease(db, app.id, version);
   const proxy = pending.proxy ?? proxyState(db, app.id);
   const globals = pending.globals ?? listDomains(db, '');
-  const domains = effectiveDomains(app.name, proxy.domains, globals, (d) => domainTakenExplicitly(db, d, app.id));
+  const hostPortSetting = get('domains', 'host-port');
+  const hostPort = hostPortSetting === '' ? undefined : Number(hostPortSetting);
+  const domains = hostPort !== undefined ? [] : effectiveDomains(app.name, proxy.domains, globals, (d) => domainTakenExplicitly(db, d, app.id));
   const webPort = release?.webPort ?? 5000;
   const enabled = get('proxy', 'disabled') !== 'true';
   const deployed = version !== undefined;
-  const view: RoutingView = { enabled, deployed, domains, webPort };
-  if (!enabled || !deployed || domains.length === 0) return view;
-  const tls = proxy.cert ? certPaths(settings, app.id) : undefined;
+  const view: RoutingView = { enabled, deployed, domains, webPort, ...(hostPort !== undefined ? { hostPort } : {}) };
+  if (!enabled || !deployed || (domains.length === 0 && hostPort === undefined)) return view;
+  const tls = proxy.cert && hostPort === undefined ? certPaths(settings, app.id) : undefined;
+  const ports = hostPort !== undefined
+    ? [{ scheme: 'http' as const, host: hostPort, container: webPort }]
+    : effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined);
   view.input = {
     app: app.name,
     appId: app.id,
-    domains,
+    domains: hostPort !== undefined ? [ANY_NAME] : domains,
     upstreams: (pending.upstreams ?? (runtime.stopped ? [] : runtime.upstreams)).map((u) => ({ host: u.host, port: u.port })),
     webPort,
-    ports: effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined),
+    ports,
     ...(tls ? { tls } : {}),
     nginx: nginxOptions(get),
     listenAddress: settings.nginxListen,
@@ -255,6 +267,7 @@ export async function removeRouting(deps: Pick<RoutingDeps, 'store' | 'settings'
 export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow): string[] {
   const view = routingView(deps, app, { version: undefined });
   if (!view.enabled) return [];
+  if (view.hostPort !== undefined) return [`http://${hostAddress(deps.settings.nginxListen)}:${view.hostPort}`];
   const cert = proxyState(deps.store.db, app.id).cert;
   const ports = effectivePorts(proxyState(deps.store.db, app.id).ports, view.webPort, { http: deps.settings.nginxHttpPort, https: deps.settings.nginxHttpsPort }, cert !== undefined);
   const { servers } = planServers({ ports, webPort: view.webPort, ...(cert ? { tls: certPaths(deps.settings, app.id) } : {}) });
@@ -265,6 +278,22 @@ export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppR
     for (const d of view.domains) if (!isWildcard(d)) urls.push(`${s.scheme}://${d}${standard ? '' : `:${s.port}`}`);
   }
   return urls;
+}
+
+/** The address a vhost without domains is reached at: the one nginx listens on, else this host's first non-loopback IPv4. */
+export function hostAddress(listen: string): string {
+  if (listen && listen !== '0.0.0.0' && listen !== '[::]') return listen;
+  for (const addrs of Object.values(networkInterfaces())) {
+    const found = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (found) return found.address;
+  }
+  return '127.0.0.1';
+}
+
+/** A host port for an app served without vhosts: nothing listens on it and no app maps it. */
+export function freeHostPort(taken: Set<number>, listening: Set<number>, from = 10000, to = 60000): number {
+  for (let p = from; p <= to; p++) if (!taken.has(p) && !listening.has(p)) return p;
+  throw new UserError(`No free host port between ${from} and ${to}`);
 }
 
 /** After a destroy: the app's certificate and key go too. */

@@ -106,7 +106,9 @@ export function generationProbe(input: VhostInput): { scheme: 'http' | 'https'; 
   const server = servers.find((s) => s.scheme === 'http') ?? servers[0];
   const name = input.domains[0];
   if (!server || !name) return undefined;
-  return { scheme: server.scheme, port: server.port, host: name.startsWith('*.') ? `dokku-probe${name.slice(1)}` : name };
+  // `_` (vhosts off) answers any name on its own port; a Host header still has to be a hostname.
+  const host = name === '_' ? 'localhost' : name.startsWith('*.') ? `dokku-probe${name.slice(1)}` : name;
+  return { scheme: server.scheme, port: server.port, host };
 }
 
 function renderVhostText(input: VhostInput): string {

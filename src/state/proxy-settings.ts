@@ -16,11 +16,21 @@ const seconds = (v: string) => (/^\d{1,10}$/.test(v) ? undefined : 'a whole numb
 const email = (v: string) => (/^[^\s@<>"';&|`$(){}\\]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/.test(v) ? undefined : 'an email address');
 const url = (v: string) => (/^https?:\/\/[^\s'"`$;&|<>\\]+$/.test(v) ? undefined : 'an http(s) URL of an ACME directory');
 
+/** Dokku's other proxy types, refused by name. */
+export const OTHER_PROXY_TYPES = ['caddy', 'haproxy', 'openresty', 'traefik'];
+const PROXY_TYPE_CHOICES = 'nginx, the only proxy type here';
+
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
 
 // `satisfies`, not a type annotation: the key names stay literal, so readers of a setting are type-checked.
 export const PROXY_SETTINGS = {
-  proxy: { disabled: { default: 'false', check: bool } },
+  proxy: {
+    disabled: { default: 'false', check: bool },
+    /** nginx is the only proxy here; the setting exists so `proxy:set` is recorded and reported as Dokku does. */
+    type: { default: 'nginx', check: (v) => (v === 'nginx' ? undefined : PROXY_TYPE_CHOICES) },
+  },
+  /** `domains:disable`: the host port the app is served on without vhosts ('' while vhosts are on). */
+  domains: { 'host-port': { default: '', check: (v) => (v === '' || (/^\d{4,5}$/.test(v) && Number(v) >= 1024 && Number(v) <= 65535) ? undefined : 'a port from 1024 to 65535') } },
   nginx: {
     'client-max-body-size': { default: '', check: (v) => (v === '' ? undefined : token(v)) },
     'proxy-read-timeout': { default: '60s', check: token },

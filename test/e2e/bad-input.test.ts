@@ -157,6 +157,15 @@ const CASES: Case[] = [
   argv('process type with a dot', ['ps:scale', 'web', 'we.b=1'], 1, /^Invalid scale 'we\.b=1': invalid process type 'we\.b' \(letters, digits, '-' and '_', starting with a letter or digit, at most 63 characters\)$/),
   argv('process type of 64 characters', ['ps:scale', 'web', `${'w'.repeat(64)}=1`], 1, /^Invalid scale '.*': invalid process type/),
   argv('checks wait beyond its range', ['checks:set', 'web', 'wait', '601'], 1, /^Invalid value for checks wait: '601' \(expected a whole number from 0 to 600\)$/),
+  argv('checks:run process type with a semicolon', ['checks:run', 'web', 'we;b'], 1, /^Invalid process type 'we;b' \(letters, digits/),
+  argv('checks:run container number 0', ['checks:run', 'web', 'web.0'], 1, /^Invalid process index in 'web\.0': containers are numbered from 1$/),
+  argv('checks:run type.N.M', ['checks:run', 'web', 'web.1.2'], 1, /^Invalid process type 'web\.1\.2': use a process type or type\.N/),
+  argv('proxy:set another Dokku proxy type', ['proxy:set', 'web', 'caddy'], 1, /^Proxy type 'caddy' refused: caddy is a Dokku proxy type not built in here; the only proxy type is nginx$/),
+  argv('proxy:set an unknown word', ['proxy:set', 'web', 'x;rm'], 1, /^Proxy type 'x;rm' refused: unknown proxy type; the only proxy type is nginx$/),
+  argv('proxy:set with an app and --global', ['proxy:set', '--global', 'web', 'nginx'], 2, /^Give an app or --global, not both$/),
+  argv('proxy:clear-config with an app and --all', ['proxy:clear-config', 'web', '--all'], 2, /^Give an app or --all, not both$/),
+  argv('domains:disable of a path', ['domains:disable', '../web'], 1, INVALID_NAME),
+  argv('domains:reset of a path', ['domains:reset', '../web'], 1, INVALID_NAME),
 
   // SSH command strings: split by the tokenizer, never by a shell.
   // `;`, `&`, `|`, `<`, `>`, `$`, `(`, `)`, backticks and `#` are plain characters: the words reach
