@@ -6,7 +6,7 @@ import { listeningPorts } from '../proxy/host-ports.ts';
 import { findAppById, listApps, requireApp, type AppRow } from '../state/queries.ts';
 import { getSettings } from '../state/release-queries.ts';
 import { decideSetting } from '../state/settings-schema.ts';
-import { decideAndRoute, freeHostPort, routingView, vhostChanges, type RoutingDeps } from './routing.ts';
+import { decideAndRoute, freeHostPort, routingView, servedHostPorts, vhostChanges, type RoutingDeps } from './routing.ts';
 
 /**
  * The routing commands as one call each: decide against the app's (or the global) state, render
@@ -77,7 +77,7 @@ export async function disableVhosts(deps: RoutingDeps, name: string): Promise<nu
   const { db } = deps.store;
   const app = requireApp(db, name);
   if (routingView(deps, app).hostPort !== undefined) return undefined;
-  const taken = new Set([...allMappedHostPorts(db), ...vhostlessHostPorts(db), deps.settings.nginxHttpPort, deps.settings.nginxHttpsPort]);
+  const taken = new Set([...allMappedHostPorts(db), ...vhostlessHostPorts(db), ...servedHostPorts(deps), deps.settings.nginxHttpPort, deps.settings.nginxHttpsPort]);
   const port = freeHostPort(taken, listeningPorts());
   await changeRoutingSetting(deps, name, 'domains', 'host-port', String(port));
   return port;

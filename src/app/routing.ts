@@ -92,6 +92,8 @@ export interface RoutingView {
   deployed: boolean;
   domains: string[];
   webPort: number;
+  /** Every tcp port the release's image EXPOSEs when more than one (else empty). */
+  exposedPorts: number[];
   /** Vhosts off (`domains:disable`): the one host port nginx serves the app on, for any name. */
   hostPort?: number;
   input?: VhostInput;
@@ -113,20 +115,22 @@ export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: 
   const hostPort = hostPortSetting === '' ? undefined : Number(hostPortSetting);
   const domains = hostPort !== undefined ? [] : effectiveDomains(app.name, proxy.domains, globals, (d) => domainTakenExplicitly(db, d, app.id));
   const webPort = release?.webPort ?? 5000;
+  const exposedPorts = release?.exposedPorts ?? [];
   const enabled = get('proxy', 'disabled') !== 'true';
   const deployed = version !== undefined;
-  const view: RoutingView = { enabled, deployed, domains, webPort, ...(hostPort !== undefined ? { hostPort } : {}) };
+  const view: RoutingView = { enabled, deployed, domains, webPort, exposedPorts, ...(hostPort !== undefined ? { hostPort } : {}) };
   if (!enabled || !deployed || (domains.length === 0 && hostPort === undefined)) return view;
   const tls = proxy.cert && hostPort === undefined ? certPaths(settings, app.id) : undefined;
   const ports = hostPort !== undefined
     ? [{ scheme: 'http' as const, host: hostPort, container: webPort }]
-    : effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined);
+    : effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined, exposedPorts);
   view.input = {
     app: app.name,
     appId: app.id,
     domains: hostPort !== undefined ? [ANY_NAME] : domains,
-    upstreams: (pending.upstreams ?? (runtime.stopped ? [] : runtime.upstreams)).map((u) => ({ host: u.host, port: u.port })),
+    upstreams: (pending.upstreams ?? (runtime.stopped ? [] : runtime.upstreams)).map((u) => ({ host: u.host, port: u.port, ...(u.ports ? { ports: u.ports } : {}) })),
     webPort,
+    ...(exposedPorts.length > 1 ? { extraPorts: exposedPorts.filter((p) => p !== webPort) } : {}),
     ports,
     ...(tls ? { tls } : {}),
     nginx: nginxOptions(get),
@@ -269,8 +273,9 @@ export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppR
   if (!view.enabled) return [];
   if (view.hostPort !== undefined) return [`http://${hostAddress(deps.settings.nginxListen)}:${view.hostPort}`];
   const cert = proxyState(deps.store.db, app.id).cert;
-  const ports = effectivePorts(proxyState(deps.store.db, app.id).ports, view.webPort, { http: deps.settings.nginxHttpPort, https: deps.settings.nginxHttpsPort }, cert !== undefined);
-  const { servers } = planServers({ ports, webPort: view.webPort, ...(cert ? { tls: certPaths(deps.settings, app.id) } : {}) });
+  const ports = effectivePorts(proxyState(deps.store.db, app.id).ports, view.webPort, { http: deps.settings.nginxHttpPort, https: deps.settings.nginxHttpsPort }, cert !== undefined, view.exposedPorts);
+  const extraPorts = view.exposedPorts.filter((p) => p !== view.webPort);
+  const { servers } = planServers({ ports, webPort: view.webPort, extraPorts, ...(cert ? { tls: certPaths(deps.settings, app.id) } : {}) });
   const served = servers.filter((s) => !s.redirect).sort((a, b) => (a.scheme === b.scheme ? 0 : a.scheme === 'https' ? -1 : 1));
   const urls: string[] = [];
   for (const s of served) {
@@ -278,6 +283,11 @@ export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppR
     for (const d of view.domains) if (!isWildcard(d)) urls.push(`${s.scheme}://${d}${standard ? '' : `:${s.port}`}`);
   }
   return urls;
+}
+
+/** Host ports nginx listens on for some app's vhost now (own mappings, EXPOSE defaults, vhost-less ports). */
+export function servedHostPorts(deps: Pick<RoutingDeps, 'store' | 'settings'>): number[] {
+  return listApps(deps.store.db).flatMap((a) => routingView(deps, a).input?.ports.map((m) => m.host) ?? []);
 }
 
 /** The address a vhost without domains is reached at: the one nginx listens on, else this host's first non-loopback IPv4. */

@@ -20,6 +20,8 @@ export interface ContainerStatus {
   state: ContainerState;
   /** Loopback port nginx proxies to (web containers). */
   hostPort: number | undefined;
+  /** Loopback ports of a web container's other EXPOSEd ports, by container port. */
+  extraHostPorts?: Record<string, number>;
   oneOff: boolean;
 }
 

@@ -97,6 +97,7 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         env: { ...ctx.globalConfig, ...state.config },
         processTypes: r.processTypes,
         webPort: r.exposedPorts[0] ?? 5000,
+        ...(r.exposedPorts.length > 1 ? { exposedPorts: r.exposedPorts } : {}),
         appJson: r.appJson,
         description: `Deploy ${label}`,
         build: command.build,
