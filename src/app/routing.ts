@@ -1,6 +1,5 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { networkInterfaces } from 'node:os';
 import { UserError } from '../lib/errors.ts';
 import { acmeDir, certDir, vhostPath, type Settings } from '../lib/settings.ts';
 import type { DomainEvent, StoredEvent } from '../state/events.ts';
@@ -17,6 +16,7 @@ import type { Upstream } from '../lib/types.ts';
 import { effectiveDomains, isWildcard } from '../lib/domains.ts';
 import { effectivePorts } from '../lib/ports.ts';
 import { readIfExists, reload, stageFiles, withNginxLock, type FileChange } from '../proxy/nginx.ts';
+import { hostAddress } from '../proxy/host-ports.ts';
 import { recordSwitch, type ProxyPort } from './pipeline.ts';
 import { generationProbe, planServers, renderedVhost, type NginxOptions, type VhostInput } from '../proxy/vhost.ts';
 
@@ -288,16 +288,6 @@ export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppR
 /** Host ports nginx listens on for some app's vhost now (own mappings, EXPOSE defaults, vhost-less ports). */
 export function servedHostPorts(deps: Pick<RoutingDeps, 'store' | 'settings'>): number[] {
   return listApps(deps.store.db).flatMap((a) => routingView(deps, a).input?.ports.map((m) => m.host) ?? []);
-}
-
-/** The address a vhost without domains is reached at: the one nginx listens on, else this host's first non-loopback IPv4. */
-export function hostAddress(listen: string): string {
-  if (listen && listen !== '0.0.0.0' && listen !== '[::]') return listen;
-  for (const addrs of Object.values(networkInterfaces())) {
-    const found = addrs?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (found) return found.address;
-  }
-  return '127.0.0.1';
 }
 
 /** A host port for an app served without vhosts: nothing listens on it and no app maps it. */
