@@ -1,9 +1,12 @@
 /**
  * checks:run and domains:disable/enable on one deployed app, through a real nginx and Docker: the
  * app's app.json check passes, then fails once its health file is gone; with vhosts off nginx
- * serves the app on its own host port for any name, and with vhosts on again by Host only.
+ * serves the app on its own host port for any name, and with vhosts on again by Host only. nginx
+ * listens on every address here, as on a server, and the vhost-less URL is fetched from another
+ * network namespace (a second machine on a veth link), as a newcomer's browser would.
  */
 import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
 import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
 import { viaNginx } from './helpers.ts';
+import { hostAddress } from '../../../src/proxy/host-ports.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const nginxBin = requireNginx();
@@ -22,7 +26,17 @@ describe('checks:run and domains:disable|enable on a running app', () => {
   const root = makeRoot('dokku-checks-domains-');
   let nginx: TestNginx;
   const app = uniqueName('cd');
-  const dokku = (...words: string[]) => run(compiled, root, words, { env: nginx.env });
+  // Every address, as install.sh leaves nginx.
+  const dokku = (...words: string[]) => run(compiled, root, words, { env: { ...nginx.env, DOKKU_NGINX_LISTEN: '' } });
+  // Another machine: a network namespace on a veth pair, its default route through this host.
+  const subnet = randomInt(1, 255);
+  const ns = `dokku-cd-${subnet}-${process.pid}`;
+  const [vethHost, vethPeer] = [`vdh${subnet}x${process.pid % 1000}`, `vdp${subnet}x${process.pid % 1000}`];
+  const ip = (...args: string[]) => {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  };
+  const curlFromNs = (url: string) => spawnSync('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '5', url], { encoding: 'utf8' });
   const ok = async (...words: string[]) => {
     const r = await dokku(...words);
     expectOk(r, words.join(' '));
@@ -39,6 +53,15 @@ describe('checks:run and domains:disable|enable on a running app', () => {
 
   beforeAll(async () => {
     requireDist();
+    ip('netns', 'add', ns);
+    ip('link', 'add', vethHost, 'type', 'veth', 'peer', 'name', vethPeer);
+    ip('link', 'set', vethPeer, 'netns', ns);
+    ip('addr', 'add', `10.231.${subnet}.1/30`, 'dev', vethHost);
+    ip('link', 'set', vethHost, 'up');
+    ip('netns', 'exec', ns, 'ip', 'addr', 'add', `10.231.${subnet}.2/30`, 'dev', vethPeer);
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', vethPeer, 'up');
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+    ip('netns', 'exec', ns, 'ip', 'route', 'add', 'default', 'via', `10.231.${subnet}.1`);
     const docker = await connectDocker();
     nginx = await startNginx(nginxBin);
     const image = await ensureTestImage(docker);
@@ -60,6 +83,8 @@ describe('checks:run and domains:disable|enable on a running app', () => {
   afterAll(async () => {
     await dokku('apps:destroy', app, '--force');
     nginx?.stop();
+    spawnSync('ip', ['link', 'del', vethHost]);
+    spawnSync('ip', ['netns', 'del', ns]);
     removeRoots();
   }, 120_000);
 
@@ -91,13 +116,19 @@ describe('checks:run and domains:disable|enable on a running app', () => {
   it('domains:disable serves the app on a host port of its own for any name; domains:enable brings the vhost back', async () => {
     const out = (await ok('domains:disable', app)).stdout;
     const port = Number(/served on port (\d+)/.exec(out)![1]);
-    expect(out).toContain(`(http://127.0.0.1:${port})`);
+    const url = `http://${hostAddress('')}:${port}`;
+    expect(url).not.toContain('127.0.0.1');
+    expect(out).toContain(`(${url})`);
     expect((await eventually(() => viaNginx(port, 'anything.example'))).body).toBe('hello\n');
     expect((await viaNginx(port, `${app}.test`)).body).toBe('hello\n');
-    expect((await ok('urls', app)).stdout).toBe(`http://127.0.0.1:${port}\n`);
+    expect((await ok('urls', app)).stdout).toBe(`${url}\n`);
+    // From the other machine, by the printed URL.
+    const remote = curlFromNs(url);
+    expect(remote.stderr).toBe('');
+    expect(remote.stdout).toBe('hello\n');
     // The name-based vhost on the proxy's port is gone.
     await notServed(nginx.httpPort, `${app}.test`);
-    expect((await ok('nginx:show-config', app)).stdout).toContain(`listen 127.0.0.1:${port};`);
+    expect((await ok('nginx:show-config', app)).stdout).toContain(`listen ${port};`);
 
     await ok('domains:enable', app);
     expect((await eventually(() => viaNginx(nginx.httpPort, `${app}.test`))).body).toBe('hello\n');
