@@ -14,7 +14,7 @@ import { printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat } from './common.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
-import { step, type ReportFields } from '../lib/output.ts';
+import { section, step, type ReportFields } from '../lib/output.ts';
 import { existsSync } from 'node:fs';
 
 export async function routingDeps(ctx: Context): Promise<RoutingDeps> {
@@ -62,12 +62,17 @@ export function registerProxy(cli: CAC, ctx: Context): void {
     });
 
   cli
-    .command('proxy:set [app] [type]', 'Set the proxy type (nginx, the only one here) for an app or --global')
+    .command('proxy:set [...words]', "Set the proxy type for an app or --global: `proxy:set <app> type nginx` (or Dokku's older `proxy:set <app> nginx`); nginx is the only type here")
+    .usage('proxy:set <app>|--global [type] nginx')
     .option('--global', 'The global proxy type')
-    .action(async (first: string | undefined, second: string | undefined, opts: { global?: boolean }) => {
-      const [app, type] = opts.global ? [undefined, first] : [first, second];
-      if (opts.global && second !== undefined) throw new UsageError('Give an app or --global, not both');
+    .action(async (words: string[], opts: { global?: boolean }) => {
+      const rest = opts.global ? words : words.slice(1);
+      const app = opts.global ? undefined : words[0];
       if (!opts.global && app === undefined) throw new UsageError('Missing app name (or pass --global)');
+      // `type nginx` (Dokku's property form) or just `nginx` (its older form).
+      const value = rest[0] === 'type' ? rest.slice(1) : rest;
+      if (value.length > 1) throw new UsageError(opts.global ? 'Give an app or --global, not both' : `Unexpected words after the proxy type: ${value.slice(1).map(printable).join(' ')}`);
+      const type = value[0];
       if (type === undefined) throw new UsageError('Missing proxy type (nginx)');
       if (type !== 'nginx') {
         const known = OTHER_PROXY_TYPES.includes(type) ? `${type} is a Dokku proxy type not built in here` : `unknown proxy type`;
@@ -75,7 +80,7 @@ export function registerProxy(cli: CAC, ctx: Context): void {
       }
       const name = app === undefined ? undefined : validateAppName(app);
       const changed = await setSetting(ctx, name, 'proxy', 'type', type);
-      io.out(step(changed ? `Setting ${name ?? 'global'} proxy type to ${type}` : `Proxy type of ${name ?? 'global'} is already ${type}`));
+      io.out(changed ? section(`Setting type to ${type}`) : step(`Proxy type of ${name ?? 'global'} is already ${type}`));
     });
 
   cli

@@ -163,6 +163,7 @@ const CASES: Case[] = [
   argv('proxy:set another Dokku proxy type', ['proxy:set', 'web', 'caddy'], 1, /^Proxy type 'caddy' refused: caddy is a Dokku proxy type not built in here; the only proxy type is nginx$/),
   argv('proxy:set an unknown word', ['proxy:set', 'web', 'x;rm'], 1, /^Proxy type 'x;rm' refused: unknown proxy type; the only proxy type is nginx$/),
   argv('proxy:set with an app and --global', ['proxy:set', '--global', 'web', 'nginx'], 2, /^Give an app or --global, not both$/),
+  argv('proxy:set with words after the type', ['proxy:set', 'web', 'type', 'nginx', 'extra'], 2, /^Unexpected words after the proxy type: extra$/),
   argv('proxy:clear-config with an app and --all', ['proxy:clear-config', 'web', '--all'], 2, /^Give an app or --all, not both$/),
   argv('domains:disable of a path', ['domains:disable', '../web'], 1, INVALID_NAME),
   argv('domains:reset of a path', ['domains:reset', '../web'], 1, INVALID_NAME),

@@ -63,13 +63,15 @@ describe('domains:disable, domains:enable, domains:reset', () => {
 describe('proxy:set and proxy:clear-config', () => {
   it('proxy:set nginx is recorded for the app or --global; other Dokku types are refused by name', () => {
     const dokku = withApps('web');
-    expect(dokku.ok('proxy:set', 'web', 'nginx')).toBe('-----> Setting web proxy type to nginx\n');
-    expect(dokku.ok('proxy:set', '--global', 'nginx')).toBe('-----> Setting global proxy type to nginx\n');
+    expect(dokku.ok('proxy:set', 'web', 'type', 'nginx')).toBe('=====> Setting type to nginx\n');
+    expect(dokku.ok('proxy:set', '--global', 'type', 'nginx')).toBe('=====> Setting type to nginx\n');
+    // Dokku's older form, without the property name.
     expect(dokku.ok('proxy:set', 'web', 'nginx')).toBe('-----> Proxy type of web is already nginx\n');
+    expect(dokku.ok('proxy:set', '--global', 'nginx')).toBe('-----> Proxy type of global is already nginx\n');
     expect(dokku.ok('proxy:report', 'web', '--proxy-type')).toBe('nginx\n');
     const before = eventRows(dokku.root).length;
     for (const type of ['caddy', 'haproxy', 'openresty', 'traefik']) {
-      const r = dokku('proxy:set', 'web', type);
+      const r = dokku('proxy:set', 'web', 'type', type);
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(` !     Proxy type '${type}' refused: ${type} is a Dokku proxy type not built in here; the only proxy type is nginx\n`);
     }
