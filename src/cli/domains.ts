@@ -50,7 +50,7 @@ export function registerDomains(cli: CAC, ctx: Context): void {
   });
 
   cli
-    .command('domains:disable <app>', 'Disable vhosts: nginx serves the app on a host port of its own, for any name')
+    .command('domains:disable <app>', 'Disable vhosts (admin keys only: it takes a host port): nginx serves the app on a host port of its own, for any name')
     .action(async (app: string) => {
       const name = validateAppName(app);
       const deps = await routingDeps(ctx);

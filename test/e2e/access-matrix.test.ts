@@ -119,7 +119,7 @@ const ROWS: Row[] = [
   onApp('domains:remove', 'matrix.example.org'),
   onApp('domains:set', 'matrix.example.org'),
   onApp('domains:clear'),
-  onApp('domains:disable'),
+  admin('domains:disable', WEB),
   onApp('domains:enable'),
   onApp('domains:reset'),
   admin('domains:add-global', 'matrix.example.net'),
