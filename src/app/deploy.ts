@@ -104,6 +104,7 @@ export function releaseSpec(app: AppRow, r: ReleaseRecord): ReleaseSpec {
     env: r.env,
     processTypes: r.processTypes,
     webPort: r.webPort,
+    ...(r.exposedPorts ? { exposedPorts: r.exposedPorts } : {}),
     healthchecks: r.appJson.healthchecks ?? {},
   };
 }

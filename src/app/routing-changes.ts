@@ -1,11 +1,12 @@
 import { UserError } from '../lib/errors.ts';
 import { appStream, GLOBAL_STREAM, type StoredEvent } from '../state/events.ts';
 import { decideGlobalDomains, decideProxy, evolveProxy, type GlobalDomainsCommand, type ProxyCommand } from '../state/proxy-decider.ts';
-import { listDomains, proxyContext, proxyState } from '../state/proxy-queries.ts';
+import { allMappedHostPorts, listDomains, proxyContext, proxyState, vhostlessHostPorts } from '../state/proxy-queries.ts';
+import { listeningPorts } from '../proxy/host-ports.ts';
 import { findAppById, listApps, requireApp, type AppRow } from '../state/queries.ts';
 import { getSettings } from '../state/release-queries.ts';
 import { decideSetting } from '../state/settings-schema.ts';
-import { decideAndRoute, vhostChanges, type RoutingDeps } from './routing.ts';
+import { decideAndRoute, freeHostPort, routingView, servedHostPorts, vhostChanges, type RoutingDeps } from './routing.ts';
 
 /**
  * The routing commands as one call each: decide against the app's (or the global) state, render
@@ -65,4 +66,30 @@ export async function changeRoutingSetting(deps: RoutingDeps, name: string | und
     },
   );
   return events.length > 0;
+}
+
+/**
+ * `domains:disable`: the app keeps its domains on record but nginx serves it on a host port of its
+ * own, for any name (Dokku's vhost-less mode). The port is chosen once, free on this host and
+ * unmapped by any app, and kept until `domains:enable`. Returns it, or undefined when already off.
+ */
+export async function disableVhosts(deps: RoutingDeps, name: string): Promise<number | undefined> {
+  const { db } = deps.store;
+  const app = requireApp(db, name);
+  if (routingView(deps, app).hostPort !== undefined) return undefined;
+  const taken = new Set([...allMappedHostPorts(db), ...vhostlessHostPorts(db), ...servedHostPorts(deps), deps.settings.nginxHttpPort, deps.settings.nginxHttpsPort]);
+  const port = freeHostPort(taken, listeningPorts());
+  await changeRoutingSetting(deps, name, 'domains', 'host-port', String(port));
+  return port;
+}
+
+/** `domains:enable`: back to name-based vhosts on the proxy's ports. */
+export function enableVhosts(deps: RoutingDeps, name: string): Promise<boolean> {
+  return changeRoutingSetting(deps, name, 'domains', 'host-port', null);
+}
+
+/** `domains:reset`: vhosts on, the app's own domains gone, so it answers at `<app>.<global>` only. */
+export async function resetDomains(deps: RoutingDeps, name: string): Promise<void> {
+  await enableVhosts(deps, name);
+  await changeAppRouting(deps, name, { type: 'domains:clear' });
 }

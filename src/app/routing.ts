@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { UserError } from '../lib/errors.ts';
 import { acmeDir, certDir, vhostPath, type Settings } from '../lib/settings.ts';
 import type { DomainEvent, StoredEvent } from '../state/events.ts';
 import { appStream } from '../state/events.ts';
@@ -15,6 +16,7 @@ import type { Upstream } from '../lib/types.ts';
 import { effectiveDomains, isWildcard } from '../lib/domains.ts';
 import { effectivePorts } from '../lib/ports.ts';
 import { readIfExists, reload, stageFiles, withNginxLock, type FileChange } from '../proxy/nginx.ts';
+import { hostAddress } from '../proxy/host-ports.ts';
 import { recordSwitch, type ProxyPort } from './pipeline.ts';
 import { generationProbe, planServers, renderedVhost, type NginxOptions, type VhostInput } from '../proxy/vhost.ts';
 
@@ -113,8 +115,15 @@ export interface RoutingView {
   deployed: boolean;
   domains: string[];
   webPort: number;
+  /** Every tcp port the release's image EXPOSEs when more than one (else empty). */
+  exposedPorts: number[];
+  /** Vhosts off (`domains:disable`): the one host port nginx serves the app on, for any name. */
+  hostPort?: number;
   input?: VhostInput;
 }
+
+/** server_name for a vhost without domains: nginx's catch-all, alone on the app's own port. */
+export const ANY_NAME = '_';
 
 export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow, pending: Pending = {}): RoutingView {
   const { store, settings } = deps;
@@ -125,20 +134,27 @@ export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: 
   const release = version === undefined ? listReleases(db, app.id, 1)[0] : getRelease(db, app.id, version);
   const proxy = pending.proxy ?? proxyState(db, app.id);
   const globals = pending.globals ?? listDomains(db, '');
-  const domains = effectiveDomains(app.name, proxy.domains, globals, (d) => domainTakenExplicitly(db, d, app.id));
+  const hostPortSetting = get('domains', 'host-port');
+  const hostPort = hostPortSetting === '' ? undefined : Number(hostPortSetting);
+  const domains = hostPort !== undefined ? [] : effectiveDomains(app.name, proxy.domains, globals, (d) => domainTakenExplicitly(db, d, app.id));
   const webPort = release?.webPort ?? 5000;
+  const exposedPorts = release?.exposedPorts ?? [];
   const enabled = get('proxy', 'disabled') !== 'true';
   const deployed = version !== undefined;
-  const view: RoutingView = { enabled, deployed, domains, webPort };
-  if (!enabled || !deployed || domains.length === 0) return view;
-  const tls = proxy.cert ? certPaths(settings, app.id) : undefined;
+  const view: RoutingView = { enabled, deployed, domains, webPort, exposedPorts, ...(hostPort !== undefined ? { hostPort } : {}) };
+  if (!enabled || !deployed || (domains.length === 0 && hostPort === undefined)) return view;
+  const tls = proxy.cert && hostPort === undefined ? certPaths(settings, app.id) : undefined;
+  const ports = hostPort !== undefined
+    ? [{ scheme: 'http' as const, host: hostPort, container: webPort }]
+    : effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined, exposedPorts);
   view.input = {
     app: app.name,
     appId: app.id,
-    domains,
-    upstreams: (pending.upstreams ?? (runtime.stopped ? [] : runtime.upstreams)).map((u) => ({ host: u.host, port: u.port })),
+    domains: hostPort !== undefined ? [ANY_NAME] : domains,
+    upstreams: (pending.upstreams ?? (runtime.stopped ? [] : runtime.upstreams)).map((u) => ({ host: u.host, port: u.port, ...(u.ports ? { ports: u.ports } : {}) })),
     webPort,
-    ports: effectivePorts(proxy.ports, webPort, { http: settings.nginxHttpPort, https: settings.nginxHttpsPort }, tls !== undefined),
+    ...(exposedPorts.length > 1 ? { extraPorts: exposedPorts.filter((p) => p !== webPort) } : {}),
+    ports,
     ...(tls ? { tls } : {}),
     nginx: nginxOptions(get),
     listenAddress: get('nginx', 'bind-address-ipv4') || settings.nginxListen,
@@ -279,9 +295,11 @@ export async function removeRouting(deps: Pick<RoutingDeps, 'store' | 'settings'
 export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppRow): string[] {
   const view = routingView(deps, app, { version: undefined });
   if (!view.enabled) return [];
+  if (view.hostPort !== undefined) return [`http://${hostAddress(deps.settings.nginxListen)}:${view.hostPort}`];
   const cert = proxyState(deps.store.db, app.id).cert;
-  const ports = effectivePorts(proxyState(deps.store.db, app.id).ports, view.webPort, { http: deps.settings.nginxHttpPort, https: deps.settings.nginxHttpsPort }, cert !== undefined);
-  const { servers } = planServers({ ports, webPort: view.webPort, ...(cert ? { tls: certPaths(deps.settings, app.id) } : {}) });
+  const ports = effectivePorts(proxyState(deps.store.db, app.id).ports, view.webPort, { http: deps.settings.nginxHttpPort, https: deps.settings.nginxHttpsPort }, cert !== undefined, view.exposedPorts);
+  const extraPorts = view.exposedPorts.filter((p) => p !== view.webPort);
+  const { servers } = planServers({ ports, webPort: view.webPort, extraPorts, ...(cert ? { tls: certPaths(deps.settings, app.id) } : {}) });
   const served = servers.filter((s) => !s.redirect).sort((a, b) => (a.scheme === b.scheme ? 0 : a.scheme === 'https' ? -1 : 1));
   const urls: string[] = [];
   for (const s of served) {
@@ -289,6 +307,17 @@ export function appUrls(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: AppR
     for (const d of view.domains) if (!isWildcard(d)) urls.push(`${s.scheme}://${d}${standard ? '' : `:${s.port}`}`);
   }
   return urls;
+}
+
+/** Host ports nginx listens on for some app's vhost now (own mappings, EXPOSE defaults, vhost-less ports). */
+export function servedHostPorts(deps: Pick<RoutingDeps, 'store' | 'settings'>): number[] {
+  return listApps(deps.store.db).flatMap((a) => routingView(deps, a).input?.ports.map((m) => m.host) ?? []);
+}
+
+/** A host port for an app served without vhosts: nothing listens on it and no app maps it. */
+export function freeHostPort(taken: Set<number>, listening: Set<number>, from = 10000, to = 60000): number {
+  for (let p = from; p <= to; p++) if (!taken.has(p) && !listening.has(p)) return p;
+  throw new UserError(`No free host port between ${from} and ${to}`);
 }
 
 /** After a destroy: the app's certificate and key go too. */

@@ -1,6 +1,8 @@
 import { setSetting } from '../app/settings.ts';
+import { runChecksNow } from '../app/checks-run.ts';
+import { makePipeline } from '../app/wiring.ts';
 import type { CAC } from 'cac';
-import { UsageError } from '../lib/errors.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
 import { getSettings } from '../state/release-queries.ts';
 import { checkSettingsFrom } from '../lib/check-settings.ts';
 import { validateAppName } from '../lib/validate.ts';
@@ -32,6 +34,15 @@ export function registerChecks(cli: CAC, ctx: Context): void {
       if (property === 'disabled' || property === 'skipped') throw new UsageError(`Use checks:disable, checks:skip or checks:enable for ${property}`);
       const changed = await setSetting(ctx, validateAppName(name), 'checks', property, value === undefined || value === '' ? null : value);
       io.out(step(changed ? `Set checks ${property}${value ? ` to ${value}` : ' to its default'}` : `checks ${property} unchanged`));
+    });
+
+  cli
+    .command('checks:run <app> [process]', 'Run the app\'s checks against its running containers now (all, a process type, or type.N); runs even when checks are disabled')
+    .action(async (name: string, process: string | undefined) => {
+      const app = validateAppName(name);
+      const failures = await runChecksNow(await makePipeline(ctx), app, process, io.out);
+      if (failures.length) throw new UserError(`Checks failed for ${app}: ${failures.join('; ')}`);
+      io.out(step(`Checks passed for ${app}`));
     });
 
   cli

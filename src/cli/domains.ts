@@ -1,7 +1,8 @@
 import type { CAC } from 'cac';
-import { changeAppRouting, changeGlobalDomains } from '../app/routing-changes.ts';
+import { changeAppRouting, changeGlobalDomains, disableVhosts, enableVhosts, resetDomains } from '../app/routing-changes.ts';
 import { globalDomainFor, tenantDomainRefusal, validateDomain, type DomainClaims } from '../lib/domains.ts';
-import { routingView, type RoutingDeps } from '../app/routing.ts';
+import { appUrls, routingView, type RoutingDeps } from '../app/routing.ts';
+import { requireApp as requireAppRow } from '../state/queries.ts';
 import { grantedDomains } from '../state/access-queries.ts';
 import { listDomains, othersDomains } from '../state/proxy-queries.ts';
 import { requireApp, type AppRow } from '../state/queries.ts';
@@ -48,6 +49,28 @@ export function registerDomains(cli: CAC, ctx: Context): void {
     io.out(step(`Cleared the domains of ${app}`));
   });
 
+  cli
+    .command('domains:disable <app>', 'Disable vhosts (admin keys only: it takes a host port): nginx serves the app on a host port of its own, for any name')
+    .action(async (app: string) => {
+      const name = validateAppName(app);
+      const deps = await routingDeps(ctx);
+      const port = await disableVhosts(deps, name);
+      if (port === undefined) io.out(step(`Domains already disabled for ${name}`));
+      else io.out(step(`Disabled domains for ${name}: served on port ${port} (${appUrls(deps, requireAppRow(deps.store.db, name))[0] ?? 'once deployed and running'})`));
+    });
+  cli.command('domains:enable <app>', 'Enable vhosts again: the app answers at its domains on the proxy\'s ports').action(async (app: string) => {
+    const name = validateAppName(app);
+    const changed = await enableVhosts(await routingDeps(ctx), name);
+    io.out(step(changed ? `Enabled domains for ${name}` : `Domains already enabled for ${name}`));
+  });
+  cli
+    .command('domains:reset <app>', 'Reset the app\'s domains to the global ones (<app>.<global>); enables vhosts')
+    .action(async (app: string) => {
+      const name = validateAppName(app);
+      await resetDomains(await routingDeps(ctx), name);
+      io.out(step(`Reset the domains of ${name} to the global domains`));
+    });
+
   const globalCommand = (name: string, description: string, type: 'domains:add-global' | 'domains:remove-global' | 'domains:set-global', verb: string) =>
     cli.command(`${name} <...domains>`, description).action(async (domains: string[]) => {
       const events = await changeGlobalDomains(await routingDeps(ctx), { type, domains });
@@ -74,12 +97,13 @@ export function registerDomains(cli: CAC, ctx: Context): void {
       const req = { name, format, ...(opts.global ? { global: globalFields } : {}) };
       await printAppReports(ctx, db, req, 'domains information', (app) => {
         const own = listDomains(db, app.id);
+        const view = routingView(deps, app);
         const fields: ReportFields = [
-          ['Domains app enabled', own.length > 0],
+          ['Domains app enabled', own.length > 0 && view.hostPort === undefined],
           ['Domains app vhosts', own.join(' ')],
           ...globalFields,
         ];
-        return { fields, extra: [['Domains effective', routingView(deps, app).domains.join(' ')]] };
+        return { fields, extra: [['Domains effective', view.domains.join(' ')], ['Domains host port', view.hostPort ?? '']] };
       });
     });
 }

@@ -2,7 +2,7 @@ import type { CAC } from 'cac';
 import { changeAppRouting } from '../app/routing-changes.ts';
 import { assertHostPortsFree } from '../proxy/host-ports.ts';
 import { effectivePorts, formatPortMapping, parsePortMapping } from '../lib/ports.ts';
-import { certPaths, routingView, type RoutingDeps } from '../app/routing.ts';
+import { certPaths, routingView, servedHostPorts, type RoutingDeps } from '../app/routing.ts';
 import { planServers } from '../proxy/vhost.ts';
 import { allMappedHostPorts, getCert, getPorts } from '../state/proxy-queries.ts';
 import { requireApp, type AppRow } from '../state/queries.ts';
@@ -24,9 +24,9 @@ export function registerPorts(cli: CAC, ctx: Context): void {
   function portsOfApp(deps: RoutingDeps, app: AppRow) {
     const own = getPorts(deps.store.db, app.id);
     const cert = getCert(deps.store.db, app.id);
-    const { webPort } = routingView(deps, app);
-    const effective = effectivePorts(own, webPort, { http: ctx.settings.nginxHttpPort, https: ctx.settings.nginxHttpsPort }, cert !== undefined);
-    const { skipped } = planServers({ ports: effective, webPort, ...(cert ? { tls: certPaths(ctx.settings, app.id) } : {}) });
+    const { webPort, exposedPorts } = routingView(deps, app);
+    const effective = effectivePorts(own, webPort, { http: ctx.settings.nginxHttpPort, https: ctx.settings.nginxHttpsPort }, cert !== undefined, exposedPorts);
+    const { skipped } = planServers({ ports: effective, webPort, extraPorts: exposedPorts.filter((p) => p !== webPort), ...(cert ? { tls: certPaths(ctx.settings, app.id) } : {}) });
     return { app, own, effective, skipped };
   }
 
@@ -55,7 +55,7 @@ export function registerPorts(cli: CAC, ctx: Context): void {
     const proxyPorts = new Set([80, 443, ctx.settings.nginxHttpPort, ctx.settings.nginxHttpsPort]);
     const foreign = mappings.find((m) => !proxyPorts.has(m.host));
     if (foreign) await forbidTenant(ctx, command, `host port ${foreign.host}: non-admin keys may map only ports 80 and 443`, app);
-    const ours = new Set([...proxyPorts, ...allMappedHostPorts(deps.store.db)]);
+    const ours = new Set([...proxyPorts, ...allMappedHostPorts(deps.store.db), ...servedHostPorts(deps)]);
     assertHostPortsFree(mappings, ours);
   }
 

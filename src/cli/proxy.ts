@@ -2,15 +2,19 @@ import type { CAC } from 'cac';
 import { UsageError } from '../lib/errors.ts';
 import { changeRoutingSetting } from '../app/routing-changes.ts';
 import { globalIncludePath } from '../proxy/nginx.ts';
-import { rebuildAll, rebuildApp, routingView, type RoutingDeps } from '../app/routing.ts';
+import { rebuildAll, rebuildApp, removeRouting, routingView, type RoutingDeps } from '../app/routing.ts';
+import { setSetting } from '../app/settings.ts';
+import { UserError } from '../lib/errors.ts';
+import { OTHER_PROXY_TYPES } from '../state/proxy-settings.ts';
+import { getSettings } from '../state/release-queries.ts';
 import { vhostPath } from '../lib/settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { getRuntime } from '../state/release-queries.ts';
-import { validateAppName } from '../lib/validate.ts';
+import { printable, validateAppName } from '../lib/validate.ts';
 import { parseFormat } from './common.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
-import { step, type ReportFields } from '../lib/output.ts';
+import { section, step, type ReportFields } from '../lib/output.ts';
 import { existsSync } from 'node:fs';
 
 export async function routingDeps(ctx: Context): Promise<RoutingDeps> {
@@ -58,6 +62,39 @@ export function registerProxy(cli: CAC, ctx: Context): void {
     });
 
   cli
+    .command('proxy:set [...words]', "Set the proxy type for an app or --global: `proxy:set <app> type nginx` (or Dokku's older `proxy:set <app> nginx`); nginx is the only type here")
+    .usage('proxy:set <app>|--global [type] nginx')
+    .option('--global', 'The global proxy type')
+    .action(async (words: string[], opts: { global?: boolean }) => {
+      const rest = opts.global ? words : words.slice(1);
+      const app = opts.global ? undefined : words[0];
+      if (!opts.global && app === undefined) throw new UsageError('Missing app name (or pass --global)');
+      // `type nginx` (Dokku's property form) or just `nginx` (its older form).
+      const value = rest[0] === 'type' ? rest.slice(1) : rest;
+      if (value.length > 1) throw new UsageError(opts.global ? 'Give an app or --global, not both' : `Unexpected words after the proxy type: ${value.slice(1).map(printable).join(' ')}`);
+      const type = value[0];
+      if (type === undefined) throw new UsageError('Missing proxy type (nginx)');
+      if (type !== 'nginx') {
+        const known = OTHER_PROXY_TYPES.includes(type) ? `${type} is a Dokku proxy type not built in here` : `unknown proxy type`;
+        throw new UserError(`Proxy type '${printable(type)}' refused: ${known}; the only proxy type is nginx`);
+      }
+      const name = app === undefined ? undefined : validateAppName(app);
+      const changed = await setSetting(ctx, name, 'proxy', 'type', type);
+      io.out(changed ? section(`Setting type to ${type}`) : step(`Proxy type of ${name ?? 'global'} is already ${type}`));
+    });
+
+  cli
+    .command('proxy:clear-config [app]', 'Remove the app\'s generated nginx vhost (proxy:build-config writes it again)')
+    .option('--all', 'Every app')
+    .action(async (app: string | undefined, opts: { all?: boolean }) => {
+      const deps = await routingDeps(ctx);
+      for (const name of appsOrAll(deps, app, opts.all)) {
+        await removeRouting(deps, requireApp(deps.store.db, name));
+        io.out(step(`Cleared nginx config for ${name}`));
+      }
+    });
+
+  cli
     .command('proxy:report [app]', 'Show proxy information (all apps when none is named)')
     .option('--format <format>', 'text or json')
     .action(async (name: string | undefined, opts: { format?: string }) => {
@@ -70,7 +107,7 @@ export function registerProxy(cli: CAC, ctx: Context): void {
       const why = !view.enabled ? 'proxy disabled' : !view.deployed ? 'not deployed' : view.domains.length === 0 ? 'no domains (domains:add, or domains:set-global)' : '';
       const fields: ReportFields = [
         ['Proxy enabled', view.enabled],
-        ['Proxy type', 'nginx'],
+        ['Proxy type', getSettings(db, app.id, 'proxy')['type'] ?? getSettings(db, '', 'proxy')['type'] ?? 'nginx'],
       ];
       const extra: ReportFields = [
         ['Proxy routed', view.input !== undefined],

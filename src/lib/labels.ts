@@ -10,6 +10,8 @@ export const LABEL = {
   processType: 'com.dokku.process-type',
   processIndex: 'com.dokku.process-index',
   oneOff: 'com.dokku.one-off',
+  /** On web containers: the container port the web process listens on (the others are extra EXPOSEd ports). */
+  webPort: 'com.dokku.web-port',
   /** On built images and build containers: which builder made them, and with which buildpack. */
   builder: 'com.dokku.builder',
   buildpack: 'com.dokku.buildpack',

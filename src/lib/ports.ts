@@ -38,12 +38,17 @@ export interface ProxyPorts {
 }
 
 /**
- * What the app's vhost listens on: the app's own mappings, else `http:<http port>:<web port>` (the
- * web port is 5000, or the first port a Dockerfile EXPOSEs). With TLS and no https mapping, each
+ * What the app's vhost listens on: the app's own mappings, else Dokku's default: an image that
+ * EXPOSEs several tcp ports gets `http:P:P` for each, otherwise `http:<http port>:<web port>` (the
+ * web port is 5000, or the one port a Dockerfile EXPOSEs). With TLS and no https mapping, each
  * http mapping gets an https twin on the proxy's https port.
  */
-export function effectivePorts(own: PortMapping[], webPort: number, proxy: ProxyPorts, tls: boolean): PortMapping[] {
-  const base = own.length ? own : [{ scheme: 'http' as const, host: proxy.http, container: webPort }];
+export function effectivePorts(own: PortMapping[], webPort: number, proxy: ProxyPorts, tls: boolean, exposed: number[] = []): PortMapping[] {
+  const base = own.length
+    ? own
+    : exposed.length > 1
+      ? exposed.map((p) => ({ scheme: 'http' as const, host: p, container: p }))
+      : [{ scheme: 'http' as const, host: proxy.http, container: webPort }];
   if (!tls || base.some((m) => m.scheme === 'https')) return base;
   const twins = base.filter((m) => m.scheme === 'http').map((m) => ({ scheme: 'https' as const, host: proxy.https, container: m.container }));
   const unique = twins.filter((t, i) => twins.findIndex((o) => samePortMapping(o, t)) === i);

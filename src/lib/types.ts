@@ -75,6 +75,8 @@ export interface ReleaseSpec {
   processTypes: ProcessTypes;
   /** Port the web process listens on inside its container (5000 unless a Dockerfile EXPOSEs another). */
   webPort: number;
+  /** Every tcp port the image EXPOSEs when more than one; each is published and routed as http:P:P. */
+  exposedPorts?: number[];
   healthchecks: Record<string, Healthcheck[]>;
 }
 
@@ -95,4 +97,6 @@ export interface Upstream {
   containerName: string;
   host: string;
   port: number;
+  /** Loopback ports of the container's other exposed ports, by container port (multi-EXPOSE images). */
+  ports?: Record<string, number>;
 }

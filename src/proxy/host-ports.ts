@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { UserError } from '../lib/errors.ts';
 import type { PortMapping } from '../lib/ports.ts';
 
@@ -44,4 +45,44 @@ export function assertHostPortsFree(mappings: PortMapping[], ours: Set<number>, 
     if (ours.has(m.host) || !listening.has(m.host)) continue;
     throw new UserError(`Port ${m.host} is already in use on this host: nginx could not listen on it (choose another host port)`);
   }
+}
+
+/** The interface of the IPv4 default route (destination 00000000) in a /proc/net/route table. */
+export function defaultRouteInterface(table: string): string | undefined {
+  for (const line of table.split('\n').slice(1)) {
+    const [iface, destination, , flags] = line.trim().split(/\s+/);
+    // RTF_UP (1): a route that is down is no way out.
+    if (iface && destination === '00000000' && (Number.parseInt(flags ?? '0', 16) & 1) === 1) return iface;
+  }
+  return undefined;
+}
+
+type Interfaces = ReturnType<typeof networkInterfaces>;
+
+/**
+ * The address another machine reaches this host at, for a vhost without domains: the one nginx
+ * listens on when it is bound to one, else the first IPv4 address of the default route's
+ * interface, else any non-loopback IPv4 address, else loopback.
+ */
+export function hostAddressFrom(listen: string, routeTable: string, interfaces: Interfaces): string {
+  if (listen && listen !== '0.0.0.0' && listen !== '[::]' && listen !== '*') return listen;
+  const ipv4 = (name: string) => interfaces[name]?.find((a) => a.family === 'IPv4' && !a.internal)?.address;
+  const iface = defaultRouteInterface(routeTable);
+  const viaDefault = iface ? ipv4(iface) : undefined;
+  if (viaDefault) return viaDefault;
+  for (const name of Object.keys(interfaces)) {
+    const found = ipv4(name);
+    if (found) return found;
+  }
+  return '127.0.0.1';
+}
+
+export function hostAddress(listen: string): string {
+  let table = '';
+  try {
+    table = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    // no /proc: fall back to the interfaces alone
+  }
+  return hostAddressFrom(listen, table, networkInterfaces());
 }

@@ -47,9 +47,11 @@ export interface VhostInput {
   /** Hostnames and wildcards this app answers to (already validated). */
   domains: string[];
   /** Loopback addresses of the healthy web containers; none means the app answers 503. */
-  upstreams: Array<{ host: string; port: number }>;
+  upstreams: Array<{ host: string; port: number; ports?: Record<string, number> }>;
   /** Container port the web process listens on (the one the scheduler publishes). */
   webPort: number;
+  /** The image's other EXPOSEd ports, published too (each upstream's `ports`), so mappings may name them. */
+  extraPorts?: number[];
   ports: PortMapping[];
   tls?: { certificate: string; key: string };
   nginx: NginxOptions;
@@ -76,17 +78,20 @@ export interface RenderedServer {
   scheme: 'http' | 'https';
   port: number;
   redirect: boolean;
+  /** Container port it proxies to. */
+  container: number;
 }
 
 /** Which servers a vhost has, and why a mapping was left out. Shared by the renderer and `urls`. */
-export function planServers(input: Pick<VhostInput, 'ports' | 'tls' | 'webPort'>): { servers: RenderedServer[]; skipped: string[] } {
+export function planServers(input: Pick<VhostInput, 'ports' | 'tls' | 'webPort' | 'extraPorts'>): { servers: RenderedServer[]; skipped: string[] } {
   const servers: RenderedServer[] = [];
   const skipped: string[] = [];
   const seen = new Set<number>();
   for (const m of input.ports) {
     const label = `${m.scheme}:${m.host}:${m.container}`;
-    if (m.container !== input.webPort) {
-      skipped.push(`${label}: the web process listens on ${input.webPort}, not ${m.container}`);
+    if (m.container !== input.webPort && !input.extraPorts?.includes(m.container)) {
+      const exposed = [input.webPort, ...(input.extraPorts ?? [])].join(', ');
+      skipped.push(`${label}: the web process listens on ${exposed}, not ${m.container}`);
       continue;
     }
     if (m.scheme === 'https' && !input.tls) {
@@ -98,7 +103,7 @@ export function planServers(input: Pick<VhostInput, 'ports' | 'tls' | 'webPort'>
       continue;
     }
     seen.add(m.host);
-    servers.push({ scheme: m.scheme, port: m.host, redirect: false });
+    servers.push({ scheme: m.scheme, port: m.host, redirect: false, container: m.container });
   }
   if (servers.some((s) => s.scheme === 'https')) for (const s of servers) if (s.scheme === 'http') s.redirect = true;
   return { servers, skipped };
@@ -130,19 +135,28 @@ export function generationProbe(input: VhostInput): { scheme: 'http' | 'https'; 
   const server = servers.find((s) => s.scheme === 'http') ?? servers[0];
   const name = input.domains[0];
   if (!server || !name) return undefined;
-  return { scheme: server.scheme, port: server.port, host: name.startsWith('*.') ? `dokku-probe${name.slice(1)}` : name };
+  // `_` (vhosts off) answers any name on its own port; a Host header still has to be a hostname.
+  const host = name === '_' ? 'localhost' : name.startsWith('*.') ? `dokku-probe${name.slice(1)}` : name;
+  return { scheme: server.scheme, port: server.port, host };
 }
 
 function renderVhostText(input: VhostInput): string {
   if (input.template !== undefined && input.upstreams.length > 0) return renderFromTemplate(input, input.template);
   const { servers, skipped } = planServers(input);
   const httpsPort = servers.find((s) => s.scheme === 'https')?.port;
-  const upstream = upstreamName(input.app, input.webPort);
   const lines: string[] = [vhostHeader(input.app, input.appId)];
   for (const why of skipped) lines.push(`# not routed: ${why}`);
-  if (input.upstreams.length) {
-    lines.push(`upstream ${upstream} {`);
-    for (const u of input.upstreams) lines.push(`  server ${u.host}:${u.port};`);
+  // One upstream per container port a server routes to: the web port's published port, or another EXPOSEd port's.
+  const members = (container: number) =>
+    input.upstreams.flatMap((u) => {
+      const port = container === input.webPort ? u.port : u.ports?.[String(container)];
+      return port === undefined ? [] : [`${u.host}:${port}`];
+    });
+  for (const container of [...new Set(servers.filter((s) => !s.redirect).map((s) => s.container))]) {
+    const addresses = members(container);
+    if (addresses.length === 0) continue;
+    lines.push(`upstream ${upstreamName(input.app, container)} {`);
+    for (const a of addresses) lines.push(`  server ${a};`);
     lines.push('  keepalive 32;', '}');
   }
   for (const s of servers) {
@@ -166,10 +180,10 @@ function renderVhostText(input: VhostInput): string {
     }
     if (s.redirect) {
       lines.push('  location / {', `    return 301 https://$host${httpsPort === 443 ? '' : `:${httpsPort}`}$request_uri;`, '  }');
-    } else if (input.upstreams.length === 0) {
+    } else if (members(s.container).length === 0) {
       lines.push('  location / {', `    return 503 ${quote(`${input.app} has no running web process\n`)};`, '  }');
     } else {
-      lines.push('  location / {', ...proxyDirectives(upstream, input.nginx).map((d) => `    ${d}`), '  }');
+      lines.push('  location / {', ...proxyDirectives(upstreamName(input.app, s.container), input.nginx).map((d) => `    ${d}`), '  }');
     }
     lines.push('}');
   }

@@ -46,6 +46,8 @@ export interface ContainerSpecOptions {
    * a crash restart or `ps:start`. Without one Docker picks an ephemeral port.
    */
   hostPort?: number;
+  /** Pinned loopback ports for the image's other EXPOSEd ports, by container port (same reason). */
+  extraHostPorts?: Record<string, number>;
 }
 
 export function isWeb(processType: string): boolean {
@@ -64,6 +66,9 @@ export function containerEnv(release: ReleaseSpec, dyno: string, extra: Record<s
   return [...own, ...Object.entries(platform)].map(([key, value]) => `${key}=${value}`);
 }
 
+/** A web container's EXPOSEd ports other than the web port: each is published too, so nginx can route it. */
+export const extraPorts = (release: Pick<ReleaseSpec, 'webPort' | 'exposedPorts'>): number[] => (release.exposedPorts ?? []).filter((p) => p !== release.webPort);
+
 /** The create options for the `index`th container of `processType` in `release`. */
 export function containerSpec(
   release: ReleaseSpec,
@@ -73,6 +78,8 @@ export function containerSpec(
 ): ContainerCreateOptions {
   const web = isWeb(processType);
   const port = `${release.webPort}/tcp`;
+  const extra = web ? extraPorts(release) : [];
+  const bind = (hostPort: number | undefined) => [{ HostIp: '127.0.0.1', HostPort: hostPort ? String(hostPort) : '' }];
   const cmd = procfileCommand(release.processTypes[processType]);
   return {
     name: opts.name ?? containerName(release.app, processType, index),
@@ -84,13 +91,14 @@ export function containerSpec(
       [LABEL.release]: String(release.version),
       [LABEL.processType]: processType,
       [LABEL.processIndex]: String(index),
+      ...(web ? { [LABEL.webPort]: String(release.webPort) } : {}),
     },
-    ...(web ? { ExposedPorts: { [port]: {} } } : {}),
+    ...(web ? { ExposedPorts: Object.fromEntries([port, ...extra.map((p) => `${p}/tcp`)].map((p) => [p, {}])) } : {}),
     HostConfig: {
       RestartPolicy: { ...RESTART_POLICY },
       // A tiny init as PID 1: `sh -c` forwards no signals, so without it a stop waits out its timeout.
       Init: true,
-      ...(web ? { PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: opts.hostPort ? String(opts.hostPort) : '' }] } } : {}),
+      ...(web ? { PortBindings: { [port]: bind(opts.hostPort), ...Object.fromEntries(extra.map((p) => [`${p}/tcp`, bind(opts.extraHostPorts?.[String(p)])])) } } : {}),
     },
   };
 }

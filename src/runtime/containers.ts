@@ -16,7 +16,11 @@ export function statusFromSummary(c: Docker.ContainerInfo): ContainerStatus | un
   if (!app || !processType) return undefined;
   const index = Number(labels[LABEL.processIndex]);
   const state = STATES.find((s) => s === c.State) ?? 'dead';
-  const published = (c.Ports ?? []).find((p) => p.IP === '127.0.0.1' && p.PublicPort);
+  const loopback = (c.Ports ?? []).filter((p) => p.IP === '127.0.0.1' && p.PublicPort);
+  // Containers from before the web-port label publish one port only.
+  const webPort = Number(labels[LABEL.webPort] ?? 0);
+  const published = loopback.find((p) => !webPort || p.PrivatePort === webPort);
+  const extra = Object.fromEntries(loopback.filter((p) => p !== published).map((p) => [String(p.PrivatePort), p.PublicPort]));
   return {
     id: c.Id,
     name: (c.Names?.[0] ?? c.Id).replace(/^\//, ''),
@@ -26,6 +30,7 @@ export function statusFromSummary(c: Docker.ContainerInfo): ContainerStatus | un
     release: Number(labels[LABEL.release] ?? 0),
     state,
     hostPort: published?.PublicPort,
+    ...(Object.keys(extra).length ? { extraHostPorts: extra } : {}),
     oneOff: labels[LABEL.oneOff] === 'true',
   };
 }
@@ -39,7 +44,7 @@ export function upstreamsFrom(containers: ContainerStatus[]): Upstream[] {
   return containers
     .filter((c) => c.processType === 'web' && !c.oneOff && c.state === 'running' && c.hostPort !== undefined && c.index !== undefined)
     .sort(byProcess)
-    .map((c) => ({ processType: c.processType, containerName: containerName(c.app, c.processType, c.index!), host: '127.0.0.1', port: c.hostPort! }));
+    .map((c) => ({ processType: c.processType, containerName: containerName(c.app, c.processType, c.index!), host: '127.0.0.1', port: c.hostPort!, ...(c.extraHostPorts ? { ports: c.extraHostPorts } : {}) }));
 }
 
 export async function listContainers(docker: Docker, app: string, opts: { oneOffs?: boolean } = {}): Promise<ContainerStatus[]> {

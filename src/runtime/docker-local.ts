@@ -189,6 +189,35 @@ export class DockerLocalScheduler implements Scheduler {
     return execIn(this.docker, target.id, command, terminal);
   }
 
+  async checkRunning(release: ReleaseSpec, checks: CheckSettings, only: { processType?: string; index?: number }, say: (line: string) => void): Promise<string[]> {
+    const running = (await this.status(release.app)).filter(
+      (c) => c.state === 'running' && !c.oneOff && c.release === release.version && (only.processType === undefined || c.processType === only.processType) && (only.index === undefined || c.index === only.index),
+    );
+    const which = only.processType === undefined ? '' : ` ${only.processType}${only.index === undefined ? '' : `.${only.index}`}`;
+    if (running.length === 0) throw new NoSuchContainerError(`No running${which} containers of ${release.app} v${release.version} to check`);
+    const failures: string[] = [];
+    for (const c of running) {
+      const container = this.docker.getContainer(c.id);
+      const info = await container.inspect();
+      const ip = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress || undefined;
+      const plan = planChecks(release, c.processType, checks);
+      const target: CheckTarget = {
+        dyno: dynoName(c),
+        containerPort: isWeb(c.processType) ? release.webPort : undefined,
+        published: c.hostPort ? { host: '127.0.0.1', port: c.hostPort } : undefined,
+        containerIp: ip,
+      };
+      say(step(`Running checks for ${target.dyno} (${c.name})`));
+      try {
+        await runChecks(plan, target, dockerProbe(container), (l) => say(detail(l)));
+      } catch (err) {
+        if (!(err instanceof CheckFailure)) throw err;
+        failures.push(err.message);
+        say(detail(`${err.message}`));
+      }
+    }
+    return failures;
+  }
 
   /**
    * Checks every new container, then lets the caller switch traffic. If either fails, the new

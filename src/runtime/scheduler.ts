@@ -20,6 +20,8 @@ export interface ContainerStatus {
   state: ContainerState;
   /** Loopback port nginx proxies to (web containers). */
   hostPort: number | undefined;
+  /** Loopback ports of a web container's other EXPOSEd ports, by container port. */
+  extraHostPorts?: Record<string, number>;
   oneOff: boolean;
 }
 
@@ -104,6 +106,11 @@ export interface Scheduler {
   runDetached(app: string, release: ReleaseSpec, command: string[], env?: Record<string, string>): Promise<string>;
   /** Exec into a running container; resolves with the command's exit code. */
   enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number>;
+  /**
+   * `checks:run`: the release's checks against its running containers (all, one process type, or
+   * one `type.N`), now. Resolves with one line per failed container; none means every check passed.
+   */
+  checkRunning?(release: ReleaseSpec, checks: CheckSettings, only: { processType?: string; index?: number }, onLine: (line: string) => void): Promise<string[]>;
 }
 
 /** Where a deploy the app made fail stopped: its Procfile release command, or its new containers' checks. */

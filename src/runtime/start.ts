@@ -2,7 +2,7 @@ import { retryOnAsync } from '../lib/retry.ts';
 import { createServer } from 'node:net';
 import type Docker from 'dockerode';
 import type { ReleaseSpec, Upstream } from '../lib/types.ts';
-import { containerName, containerSpec, isWeb } from './container-spec.ts';
+import { containerName, containerSpec, extraPorts, isWeb } from './container-spec.ts';
 import { removeContainer } from './containers.ts';
 import type { Slot } from './formation.ts';
 
@@ -15,6 +15,8 @@ export interface Started extends Slot {
   name: string;
   finalName: string;
   hostPort: number | undefined;
+  /** Loopback ports of the other EXPOSEd ports, by container port. */
+  extraHostPorts: Record<string, number>;
   ip: string | undefined;
 }
 
@@ -36,7 +38,7 @@ export function toUpstreams(started: Started[]): Upstream[] {
   return started
     .filter((s) => isWeb(s.processType) && s.hostPort !== undefined)
     .sort((a, b) => a.index - b.index)
-    .map((s) => ({ processType: s.processType, containerName: s.finalName, host: '127.0.0.1', port: s.hostPort! }));
+    .map((s) => ({ processType: s.processType, containerName: s.finalName, host: '127.0.0.1', port: s.hostPort!, ...(Object.keys(s.extraHostPorts).length ? { ports: s.extraHostPorts } : {}) }));
 }
 
 /** Creates and starts one container per slot, all at once; on any failure removes those it made. */
@@ -56,7 +58,13 @@ async function startOne(docker: Docker, release: ReleaseSpec, slot: Slot, name: 
   // Another process may take the port between our probe and Docker's bind: pick another.
   return retryOnAsync((err) => web && portTaken(err), 5, async () => {
     const hostPort = web ? await freeLoopbackPort() : undefined;
-    const container = await docker.createContainer(containerSpec(release, slot.processType, slot.index, { name, hostPort }));
+    const extraHostPorts: Record<string, number> = {};
+    for (const p of web ? extraPorts(release) : []) {
+      let port = await freeLoopbackPort();
+      while (port === hostPort || Object.values(extraHostPorts).includes(port)) port = await freeLoopbackPort();
+      extraHostPorts[String(p)] = port;
+    }
+    const container = await docker.createContainer(containerSpec(release, slot.processType, slot.index, { name, hostPort, extraHostPorts }));
     let ip: string | undefined;
     try {
       await container.start();
@@ -73,6 +81,7 @@ async function startOne(docker: Docker, release: ReleaseSpec, slot: Slot, name: 
       name,
       finalName: containerName(release.app, slot.processType, slot.index),
       hostPort,
+      extraHostPorts,
       ip,
     };
   });

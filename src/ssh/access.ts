@@ -35,8 +35,11 @@ const OPEN = new Set(['help', 'version', 'apps:list']);
 /** With no app named, these show a key only its own apps (`ctx.visibleApps`): `events`. */
 const OWN_APPS_WITHOUT_APP = new Set(['events']);
 
-/** Tied to one app, but still for admins: they make, unmake or rename apps. */
-const ADMIN_COMMANDS = new Set(['apps:create', 'apps:clone', 'apps:destroy', 'apps:rename', 'apps:set']);
+/**
+ * Tied to one app, but still for admins: they make, unmake or rename apps, or (domains:disable)
+ * take a host port of the server for it, which tenants may not (they map only 80 and 443).
+ */
+const ADMIN_COMMANDS = new Set(['apps:create', 'apps:clone', 'apps:destroy', 'apps:rename', 'apps:set', 'domains:disable']);
 
 /** Whole namespaces that manage the host rather than an app. */
 const ADMIN_NAMESPACES = new Set(['ssh-keys', 'acl', 'stack', 'state']);

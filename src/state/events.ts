@@ -13,6 +13,8 @@ export interface ReleaseData {
   env: Record<string, string>;
   processTypes: ProcessTypes;
   webPort: number;
+  /** Every tcp port the image EXPOSEs, when more than one (the first is the web port). */
+  exposedPorts?: number[];
   appJson: AppJson;
   /** The app's own nginx template from its source (nginx.conf.sigil), as pushed. */
   nginxTemplate?: string;

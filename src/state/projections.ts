@@ -79,10 +79,10 @@ export function project(db: Database, e: StoredEvent): void {
       const d = e.data;
       db.prepare(
         `INSERT INTO releases (app_id, version, image, image_tag, config, env, process_types, web_port, app_json, description,
-           source_sha, build, rollback_of, actor, created_at, status, nginx_template) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?)`,
+           source_sha, build, rollback_of, actor, created_at, status, nginx_template, exposed_ports) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?)`,
       ).run(appIdOf(e.stream)!, d.version, d.image, d.imageTag, JSON.stringify(d.config), JSON.stringify(d.env), JSON.stringify(d.processTypes),
         d.webPort, JSON.stringify(d.appJson), d.description, d.sourceSha ?? null, d.build ?? null, d.rollbackOf ?? null, e.actor, e.at,
-        d.nginxTemplate ?? null);
+        d.nginxTemplate ?? null, JSON.stringify(d.exposedPorts ?? []));
       return;
     }
     case 'DeployStarted':

@@ -83,3 +83,8 @@ export function othersDomains(db: Database, appId: string): string[] {
   const apps = db.prepare('SELECT name FROM apps WHERE id <> ?').all<{ name: string }>(appId).map((r) => r.name);
   return [...own, ...apps.flatMap((a) => globals.map((g) => globalDomainFor(a, g)))];
 }
+
+/** Host ports apps with vhosts off are served on (`domains host-port`). */
+export function vhostlessHostPorts(db: Database): number[] {
+  return db.prepare(`SELECT value FROM settings WHERE namespace = 'domains' AND key = 'host-port' AND value <> ''`).all<{ value: string }>().map((r) => Number(r.value));
+}

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { repoPathProblem } from '../lib/repo-path.ts';
 /**
  * Settings of the proxy namespaces (`proxy`, `nginx`, `letsencrypt`), merged into the settings schema.
  * nginx values are single tokens (no spaces, quotes, semicolons or braces), so they can never add a
@@ -8,6 +9,8 @@ import { isIPv6 } from 'node:net';
 interface Spec {
   default: string;
   check(value: string): string | undefined;
+  /** A whole-sentence reason, for rules whose own module words it (as in settings-schema.ts). */
+  refuse?(value: string): string | undefined;
   global?: boolean;
 }
 
@@ -33,17 +36,21 @@ const ipv6 = (v: string) => (isIPv6(v.replace(/^\[(.*)\]$/, '$1')) ? undefined :
  */
 const logPath = (v: string) =>
   v === '' || v === 'off' || (/^\/[A-Za-z0-9._/-]{1,255}$/.test(v) && !/(^|\/)\.\.?(\/|$)|\/\//.test(v)) ? undefined : 'off or an absolute path without ..';
-/** A file inside the pushed source, relative to its root: never absolute, never `..`. */
-export const repoPath = (v: string) =>
-  /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(v) && v.length <= 255 && !v.split('/').some((p) => p === '..' || p === '.')
-    ? undefined
-    : 'a path relative to the source root, without ..';
+/** Dokku's other proxy types, refused by name. */
+export const OTHER_PROXY_TYPES = ['caddy', 'haproxy', 'openresty', 'traefik'];
+const PROXY_TYPE_CHOICES = 'nginx, the only proxy type here';
 
 export const LETSENCRYPT_PRODUCTION = 'https://acme-v02.api.letsencrypt.org/directory';
 
 // `satisfies`, not a type annotation: the key names stay literal, so readers of a setting are type-checked.
 export const PROXY_SETTINGS = {
-  proxy: { disabled: { default: 'false', check: bool } },
+  proxy: {
+    disabled: { default: 'false', check: bool },
+    /** nginx is the only proxy here; the setting exists so `proxy:set` is recorded and reported as Dokku does. */
+    type: { default: 'nginx', check: (v) => (v === 'nginx' ? undefined : PROXY_TYPE_CHOICES) },
+  },
+  /** `domains:disable`: the host port the app is served on without vhosts ('' while vhosts are on). */
+  domains: { 'host-port': { default: '', check: (v) => (v === '' || (/^\d{4,5}$/.test(v) && Number(v) >= 1024 && Number(v) <= 65535) ? undefined : 'a port from 1024 to 65535') } },
   nginx: {
     'access-log-format': { default: '', check: (v) => (v === '' ? undefined : logFormatName(v)) },
     'access-log-path': { default: '', check: logPath },
@@ -60,7 +67,7 @@ export const PROXY_SETTINGS = {
     'hsts-preload': { default: 'false', check: bool },
     'keepalive-timeout': { default: '75s', check: time },
     'lingering-timeout': { default: '5s', check: time },
-    'nginx-conf-sigil-path': { default: 'nginx.conf.sigil', check: repoPath },
+    'nginx-conf-sigil-path': { default: 'nginx.conf.sigil', check: () => undefined, refuse: (v: string) => (v === '' ? undefined : repoPathProblem(v)) },
     'proxy-buffer-size': { default: '4k', check: size },
     'proxy-buffering': { default: 'on', check: onOff },
     'proxy-buffers': { default: '8 4k', check: buffers },

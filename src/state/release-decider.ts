@@ -99,6 +99,7 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         env: { ...ctx.globalConfig, ...config },
         processTypes: r.processTypes,
         webPort: r.exposedPorts[0] ?? 5000,
+        ...(r.exposedPorts.length > 1 ? { exposedPorts: r.exposedPorts } : {}),
         appJson: r.appJson,
         ...(r.nginxTemplate !== undefined ? { nginxTemplate: r.nginxTemplate } : {}),
         description: `Deploy ${label}`,

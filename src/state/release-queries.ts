@@ -14,6 +14,7 @@ interface RawRelease {
   env: string;
   process_types: string;
   web_port: number;
+  exposed_ports: string;
   app_json: string;
   description: string;
   source_sha: string | null;
@@ -34,6 +35,7 @@ const toRelease = (r: RawRelease): ReleaseRecord => ({
   env: JSON.parse(r.env),
   processTypes: JSON.parse(r.process_types),
   webPort: r.web_port,
+  ...(r.exposed_ports && r.exposed_ports !== '[]' ? { exposedPorts: JSON.parse(r.exposed_ports) as number[] } : {}),
   appJson: JSON.parse(r.app_json),
   ...(r.nginx_template !== null ? { nginxTemplate: r.nginx_template } : {}),
   description: r.description,

@@ -69,7 +69,7 @@ describe('renderVhost', () => {
   it('leaves out mappings it cannot serve and says why', () => {
     const ports = [parsePortMapping('http:80:5000'), parsePortMapping('http:81:3000'), parsePortMapping('https:443:5000')];
     const { servers, skipped } = planServers({ ports, webPort: 5000 });
-    expect(servers).toEqual([{ scheme: 'http', port: 80, redirect: false }]);
+    expect(servers).toEqual([{ scheme: 'http', port: 80, redirect: false, container: 5000 }]);
     expect(skipped).toEqual(['http:81:3000: the web process listens on 5000, not 3000', 'https:443:5000: no certificate (certs:add, certs:generate or letsencrypt:enable)']);
     expect(renderVhost(input({ ports }))).toContain('# not routed: http:81:3000');
   });
@@ -104,6 +104,44 @@ describe('effectivePorts', () => {
     ]);
     const own = [parsePortMapping('http:8080:5000'), parsePortMapping('https:8443:5000')];
     expect(effectivePorts(own, 5000, { http: 80, https: 443 }, true)).toEqual(own);
+  });
+
+  it('an image that EXPOSEs several tcp ports gets http:P:P for each (Dokku\'s rule); one EXPOSE keeps http:80:P; own mappings win', () => {
+    expect(effectivePorts([], 3000, { http: 80, https: 443 }, false, [3000, 3003])).toEqual([
+      { scheme: 'http', host: 3000, container: 3000 },
+      { scheme: 'http', host: 3003, container: 3003 },
+    ]);
+    expect(effectivePorts([], 3000, { http: 80, https: 443 }, false, [3000])).toEqual([{ scheme: 'http', host: 80, container: 3000 }]);
+    expect(effectivePorts([], 3000, { http: 80, https: 443 }, false, [])).toEqual([{ scheme: 'http', host: 80, container: 3000 }]);
+    const own = [parsePortMapping('http:80:3003')];
+    expect(effectivePorts(own, 3000, { http: 80, https: 443 }, false, [3000, 3003])).toEqual(own);
+  });
+
+  it('renders one upstream and one server per EXPOSEd port, each to that port\'s published address', () => {
+    const ports = [parsePortMapping('http:3000:3000'), parsePortMapping('http:3003:3003'), parsePortMapping('http:3009:3009')];
+    const text = renderVhost(
+      input({
+        webPort: 3000,
+        extraPorts: [3003],
+        ports,
+        upstreams: [{ host: '127.0.0.1', port: 40001, ports: { '3003': 40011 } }, { host: '127.0.0.1', port: 40002, ports: { '3003': 40012 } }],
+      }),
+    );
+    expect(text).toContain('upstream dokku-shop-3000 {\n  server 127.0.0.1:40001;\n  server 127.0.0.1:40002;\n  keepalive 32;\n}');
+    expect(text).toContain('upstream dokku-shop-3003 {\n  server 127.0.0.1:40011;\n  server 127.0.0.1:40012;\n  keepalive 32;\n}');
+    const servers = text.split('\nserver {').slice(1);
+    expect(servers).toHaveLength(2);
+    expect(servers[0]).toContain('listen 3000;');
+    expect(servers[0]).toContain('proxy_pass http://dokku-shop-3000;');
+    expect(servers[1]).toContain('listen 3003;');
+    expect(servers[1]).toContain('proxy_pass http://dokku-shop-3003;');
+    expect(text).toContain('# not routed: http:3009:3009: the web process listens on 3000, 3003, not 3009');
+  });
+
+  it('a port whose upstreams lack its published address answers 503 instead of pointing nowhere', () => {
+    const text = renderVhost(input({ webPort: 3000, extraPorts: [3003], ports: [parsePortMapping('http:3003:3003')], upstreams: [{ host: '127.0.0.1', port: 40001 }] }));
+    expect(text).not.toContain('upstream dokku-shop-3003');
+    expect(text).toContain('return 503');
   });
 
   it('parses scheme:host:container and refuses anything else', () => {

@@ -23,6 +23,7 @@ describe('containerSpec', () => {
       'com.dokku.release': '7',
       'com.dokku.process-type': 'web',
       'com.dokku.process-index': '2',
+      'com.dokku.web-port': '5000',
     });
     expect(spec.Cmd).toEqual(['/bin/sh', '-c', 'node server.js --port $PORT']);
     expect(spec.Entrypoint).toBeUndefined();

@@ -26,6 +26,18 @@ describe('statusFromSummary', () => {
     expect(s).toEqual({ id: 'abc', name: 'shop.web.1', app: 'shop', processType: 'web', index: 1, release: 3, state: 'running', hostPort: 40001, oneOff: false });
   });
 
+  it('with several EXPOSEd ports, the web-port label says which published port is the web one; the rest go to the upstream by container port', () => {
+    const labels = { 'com.dokku.app': 'shop', 'com.dokku.release': '3', 'com.dokku.process-type': 'web', 'com.dokku.process-index': '1', 'com.dokku.web-port': '3000' };
+    const Ports = [
+      { IP: '127.0.0.1', PrivatePort: 3003, PublicPort: 40011, Type: 'tcp' },
+      { IP: '127.0.0.1', PrivatePort: 3000, PublicPort: 40001, Type: 'tcp' },
+    ];
+    const s = statusFromSummary(summary({ labels, Ports }))!;
+    expect(s.hostPort).toBe(40001);
+    expect(s.extraHostPorts).toEqual({ '3003': 40011 });
+    expect(upstreamsFrom([s])).toEqual([{ processType: 'web', containerName: 'shop.web.1', host: '127.0.0.1', port: 40001, ports: { '3003': 40011 } }]);
+  });
+
   it('ignores containers without our labels and marks one-offs', () => {
     expect(statusFromSummary(summary({ labels: {} }))).toBeUndefined();
     const s = statusFromSummary(summary({ labels: { 'com.dokku.app': 'shop', 'com.dokku.release': '3', 'com.dokku.process-type': 'run', 'com.dokku.one-off': 'true' } }));

@@ -44,7 +44,7 @@ describe('nginx:set properties', () => {
   for (const [key, { good, bad }] of Object.entries(CASES)) {
     it(`${key}: takes ${good.join(', ')} and refuses the rest`, () => {
       for (const v of good) expect(decideSetting('nginx', key, v, undefined, false), v).toHaveLength(1);
-      for (const v of bad) expect(() => decideSetting('nginx', key, v, undefined, false), JSON.stringify(v)).toThrow(`Invalid value for nginx ${key}`);
+      for (const v of bad) expect(() => decideSetting('nginx', key, v, undefined, false), JSON.stringify(v)).toThrow(new RegExp(`^Invalid (value for nginx ${key}: |path )`)); // repository paths say why in lib/repo-path.ts's words
     });
   }
 });

@@ -57,6 +57,23 @@ describe('release decider', () => {
     expect(events[1]).toEqual({ type: 'Scaled', data: { formation: { web: 1, worker: 0 } } });
   });
 
+  it('records every EXPOSEd port when there are several; the projection and a rollback keep them', () => {
+    const w = world();
+    const [started] = w.decide({ type: 'build:start', source: 'archive' });
+    const n = (started!.data as { build: number }).build;
+    const result = { ...build('img2'), exposedPorts: [3000, 3003] };
+    const [created] = w.decide({ type: 'release:from-build', build: n, result });
+    expect(created!.data).toMatchObject({ webPort: 3000, exposedPorts: [3000, 3003] });
+    w.apply([{ type: 'DeploySucceeded', data: { version: 1, containers: [] } }]);
+    expect(w.state.current).toBe(1);
+    w.deployBuild('img3');
+    const [rollback] = w.decide({ type: 'release:rollback', target: 1 });
+    expect(rollback!.data).toMatchObject({ version: 3, webPort: 3000, exposedPorts: [3000, 3003], rollbackOf: 1 });
+    const [single] = w.decide({ type: 'release:from-build', build: n, result: { ...build('img4'), exposedPorts: [7000] } });
+    expect(single!.data).toMatchObject({ webPort: 7000 });
+    expect(single!.data).not.toHaveProperty('exposedPorts');
+  });
+
   it('refuses to build a locked app', () => {
     const w = world();
     w.apply([{ type: 'AppLocked', data: {} }]);
