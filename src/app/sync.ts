@@ -35,13 +35,12 @@ export async function syncApp(ctx: Context, name: string, url: string, ref: stri
   }
   const repo = gitRepoPath(ctx.settings, app.name);
   await ensureRepo(repo, renderPreReceiveHook(selfCommand(), app.name));
-  let branch = deployBranchOf(db, app.id);
-  if (!branch) {
-    branch = 'master';
-    await setSettingOf(ctx, app, 'git', 'deploy-branch', branch);
-  }
+  const set = deployBranchOf(db, app.id);
+  const branch = set ?? 'master';
   const before = await revParse(repo, `refs/heads/${branch}`);
   const after = await fetchInto(repo, remote, gitRef, branch, { root: ctx.settings.root, tenant: Boolean(ctx.tenant) });
+  // Recorded only once something was fetched: a failed sync changes nothing.
+  if (!set) await setSettingOf(ctx, app, 'git', 'deploy-branch', branch);
   await setHead(repo, branch);
   const changed = before !== after;
   ctx.io.out(step(`${changed ? 'Synced' : 'Unchanged:'} ${app.name} ${branch} at ${after.slice(0, 7)} from ${remote.host}`));
