@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { file, writeTar } from '../../src/lib/tar.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childEnv, eventRows, makeRoot, removeRoots, requireDist, run, STACK_TRACE, TARGETS, type RunResult } from '../helpers/cli.ts';
 import { makeKeyPair, startSshd, type KeyPair, type TestSshd } from '../helpers/sshd.ts';
@@ -26,9 +27,9 @@ const local = (words: string[]): RunResult => {
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
 };
 let bob: KeyPair;
-const asBob = (command: string): RunResult => {
+const asBob = (command: string, input: string | Buffer = ''): RunResult => {
   const env = childEnv(root, { NAME: 'bob', FINGERPRINT: bob.fingerprint, SSH_ORIGINAL_COMMAND: command });
-  const r = spawnSync(compiled.command, compiled.args, { env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(compiled.command, compiled.args, { env, input, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
 };
 const ok = (words: string[]) => {
@@ -188,5 +189,23 @@ describe('git:allow-host and git:sync over ssh', () => {
       expect(r.code, host).toBe(1);
       expect(r.stderr, host).toMatch(/^ !     Invalid host '/);
     }
+  });
+});
+
+describe('git:load-image', () => {
+  it("refuses a tenant's archive that carries another app's tag, before anything is loaded", () => {
+    const tar = writeTar([file('manifest.json', JSON.stringify([{ Config: 'c.json', RepoTags: ['dokku/empty:build-1', 'bob/own:1'], Layers: [] }]))]);
+    const before = eventRows(root).length;
+    const r = asBob('git:load-image web bob/own:1', tar);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(' !     Access denied for key bob: image dokku/empty:build-1 belongs to another app\n');
+    expect(eventRows(root).slice(before).map((e) => e.type)).toEqual(['AccessDenied']);
+  });
+
+  it('refuses an archive without a manifest, or not holding the image named', () => {
+    const none = asBob('git:load-image web bob/own:1', writeTar([file('x', 'y')]));
+    expect(none.stderr).toBe(' !     The image archive has no readable manifest.json: send the output of docker save\n');
+    const other = asBob('git:load-image web bob/own:2', writeTar([file('manifest.json', JSON.stringify([{ RepoTags: ['bob/own:1'] }]))]));
+    expect(other.stderr).toBe(' !     The image archive does not hold bob/own:2 (it holds bob/own:1)\n');
   });
 });
