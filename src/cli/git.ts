@@ -150,7 +150,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
     });
 
   cli
-    .command('git:sync <app> <repository> [ref]', 'Fetch REF (default: the remote HEAD) of an https/ssh repository into the deploy branch')
+    .command('git:sync <app> <repository> [ref]', 'Fetch REF (default: the remote HEAD) of an https/http/ssh repository into the deploy branch; non-admin keys only from git:allow-host hosts')
     .option('--build', 'Deploy after fetching')
     .option('--build-if-changes', 'Deploy only if the deploy branch moved')
     .action(async (name: string, repository: string, ref: string | undefined, opts: { build?: boolean; buildIfChanges?: boolean }) => {
@@ -158,7 +158,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
       await syncApp(ctx, app, repository, ref, { build: Boolean(opts.build), buildIfChanges: Boolean(opts.buildIfChanges) });
     });
 
-  cli.command('git:status <app>', "Show the branches of the app's repository and the commit each is at").action(async (name: string) => {
+  cli.command('git:status <app>', "Show the branches of the app's repository and the commit each is at (Dokku shows a work tree's status; this repository is bare)").action(async (name: string) => {
     const app = validateAppName(name);
     requireApp((await ctx.store()).db, app);
     const repo = gitRepoPath(ctx.settings, app);
