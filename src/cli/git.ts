@@ -28,14 +28,23 @@ import { allowHost, allowedHosts, generateDeployKey, readPublicKey, validateGitH
 import { repoStatus } from '../git/fetch.ts';
 import { readZip, isZip } from '../lib/zip-read.ts';
 import { writeTar } from '../lib/tar-write.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 
 const ARCHIVE_TYPES = ['tar', 'tar.gz', 'zip'] as const;
 
+function firstBytes(path: string, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A zip (named with --archive-type zip, or recognised by its first bytes) becomes a tar beside it. */
 function zipToTar(path: string, tmpDir: string, maxBytes: number, type: string | undefined): string {
-  const head = readFileSync(path).subarray(0, 4);
-  if (type !== 'zip' && !(type === undefined && isZip(head))) return path;
+  if (type !== 'zip' && !(type === undefined && isZip(firstBytes(path, 4)))) return path;
   const entries = readZip(readFileSync(path), { maxBytes });
   const tar = join(tmpDir, 'from-zip.tar');
   writeFileSync(tar, writeTar(entries), { mode: 0o600 });
