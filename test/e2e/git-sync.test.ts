@@ -209,3 +209,23 @@ describe('git:load-image', () => {
     expect(other.stderr).toBe(' !     The image archive does not hold bob/own:2 (it holds bob/own:1)\n');
   });
 });
+
+describe('git:from-archive of a zip', () => {
+  /** A zip whose entry names python's zipfile writes as given (zip(1) would clean them). */
+  const hostileZip = (name: string): Buffer => {
+    const r = spawnSync('python3', ['-c', 'import io,sys,zipfile\nb=io.BytesIO()\nz=zipfile.ZipFile(b,"w")\nz.writestr(sys.argv[1],"x")\nz.close()\nsys.stdout.buffer.write(b.getvalue())', name]);
+    if (r.status !== 0) throw new Error(String(r.stderr));
+    return r.stdout;
+  };
+
+  it.each([
+    ['../evil', /^ !     Refusing the zip archive: '\.\.\/evil' has a '\.\.' in its path\n$/],
+    ['/etc/cron.d/x', /^ !     Refusing the zip archive: '\/etc\/cron\.d\/x' is an absolute path\n$/],
+  ])('refuses %s before any build is recorded', (name, message) => {
+    const before = eventRows(root).length;
+    const r = spawnSync(compiled.command, [...compiled.args, 'git:from-archive', 'web', '-', '--archive-type', 'zip'], { env: childEnv(root), input: hostileZip(name), encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(eventRows(root).length).toBe(before);
+  });
+});
