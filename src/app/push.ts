@@ -67,7 +67,7 @@ export async function runPreReceive(ctx: Context, app: AppRow, input: string, de
 }
 
 /** git archive of the commit, then the deploy pipeline on the real adapters. */
-async function deployPushedCommit(ctx: Context, app: AppRow, repo: string, sha: string): Promise<void> {
+export async function deployPushedCommit(ctx: Context, app: AppRow, repo: string, sha: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), workDirPrefix(app.name, 'push')));
   try {
     const tar = join(dir, 'source.tar');

@@ -85,3 +85,13 @@ export async function inspectLocalImage(docker: Docker, ref: string): Promise<Im
     throw err;
   }
 }
+
+/** `docker load` of a `docker save` tar; a daemon error is one line. */
+export async function loadImageArchive(docker: Docker, path: string): Promise<void> {
+  const { createReadStream } = await import('node:fs');
+  const stream = (await docker.loadImage(createReadStream(path), { quiet: true })) as NodeJS.ReadableStream;
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  const failed = text.split('\n').map((l) => { try { return JSON.parse(l) as { error?: string }; } catch { return {}; } }).find((m) => m.error);
+  if (failed?.error) throw new BuildError('source', `docker load failed: ${failed.error.split('\n')[0]}`);
+}

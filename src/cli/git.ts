@@ -15,13 +15,41 @@ import { listBranches } from '../git/repo.ts';
 import { gitRepoPath } from '../lib/settings.ts';
 import { requireApp } from '../state/queries.ts';
 import { getRelease, loadReleaseState, setting } from '../state/release-queries.ts';
-import { printable, validateAppName } from '../lib/validate.ts';
+import { parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat } from './common.ts';
 import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
 import { refuseForeignImage } from '../app/image-access.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
+import { syncApp } from '../app/sync.ts';
+import { checkImageArchive } from '../app/load-image.ts';
+import { allowHost, allowedHosts, generateDeployKey, readPublicKey, validateGitHost } from '../git/host-keys.ts';
+import { repoStatus } from '../git/fetch.ts';
+import { readZip, isZip } from '../lib/zip-read.ts';
+import { writeTar } from '../lib/tar-write.ts';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+
+const ARCHIVE_TYPES = ['tar', 'tar.gz', 'zip'] as const;
+
+function firstBytes(path: string, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A zip (named with --archive-type zip, or recognised by its first bytes) becomes a tar beside it. */
+function zipToTar(path: string, tmpDir: string, maxBytes: number, type: string | undefined): string {
+  if (type !== 'zip' && !(type === undefined && isZip(firstBytes(path, 4)))) return path;
+  const entries = readZip(readFileSync(path), { maxBytes });
+  const tar = join(tmpDir, 'from-zip.tar');
+  writeFileSync(tar, writeTar(entries), { mode: 0o600 });
+  return tar;
+}
 
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/-]{0,200}(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$/;
 
@@ -75,13 +103,16 @@ async function receiveArchive(ctx: Context, app: string, given: string, tmpPath:
 
 export function registerGit(cli: CAC, ctx: Context): void {
   cli
-    .command('git:from-archive <app> [archive]', 'Deploy from a tar or tar.gz: a file, - for stdin (the default), or an http(s) URL')
-    .action(async (name: string, archive: string | undefined) => {
+    .command('git:from-archive <app> [archive]', 'Deploy from a tar, tar.gz or zip: a file, - for stdin (the default), or an http(s) URL')
+    .option('--archive-type <type>', 'tar, tar.gz or zip (default: recognised from its first bytes)')
+    .action(async (name: string, archive: string | undefined, opts: { archiveType?: string }) => {
       const app = validateAppName(name);
+      const type = opts.archiveType;
+      if (type !== undefined && !(ARCHIVE_TYPES as readonly string[]).includes(String(type))) throw new UsageError(`Invalid --archive-type '${printable(String(type))}': tar, tar.gz or zip`, 'git:from-archive <app> [archive] [--archive-type tar|tar.gz|zip]');
       const given = archive ?? '-';
       const tmp = mkdtempSync(join(tmpdir(), workDirPrefix(app, 'archive')));
       try {
-        const path = await receiveArchive(ctx, app, given, join(tmp, 'source.tar'));
+        const path = zipToTar(await receiveArchive(ctx, app, given, join(tmp, 'source.tar')), tmp, ctx.settings.maxArchiveBytes, type);
         const { scanSource } = await import('../builder/source.ts');
         const scanned = await scanSource(path, { maxBytes: ctx.settings.maxArchiveBytes });
         const { remoteAdds } = await import('../builder/dockerfile.ts');
@@ -101,6 +132,76 @@ export function registerGit(cli: CAC, ctx: Context): void {
     const p = await makePipeline(ctx);
     await deploySource(p, requireApp(p.store.db, app), { kind: 'image', image });
   });
+
+  cli
+    .command('git:load-image <app> <image>', 'Load a docker save tar from stdin and deploy IMAGE from it (as git:from-image)')
+    .action(async (name: string, image: string) => {
+      const app = validateAppName(name);
+      if (!IMAGE_REF.test(image)) throw new UserError(`Invalid image reference '${printable(image)}'`);
+      requireApp((await ctx.store()).db, app);
+      if (ctx.io.stdinIsTTY) throw new UserError('Pipe the output of docker save into stdin');
+      const tmp = mkdtempSync(join(tmpdir(), workDirPrefix(app, 'archive')));
+      try {
+        const path = join(tmp, 'image.tar');
+        const max = ctx.settings.maxArchiveBytes;
+        const bytes = await copyInputToFile(ctx.io.stdin, path, { maxBytes: max, tooLarge: () => new BuildError('source', `The image on stdin is larger than ${formatBytes(max)} (DOKKU_MAX_ARCHIVE_BYTES)`) });
+        if (bytes === 0) throw new UserError('The image archive on stdin is empty: nothing was sent');
+        await checkImageArchive(ctx, app, image, path);
+        const [{ connectDocker }, { loadImageArchive }] = await Promise.all([import('../lib/docker-client.ts'), import('../builder/from-image.ts')]);
+        ctx.io.out(step(`Loading image ${image} (${formatBytes(bytes)})`));
+        await loadImageArchive(await connectDocker(ctx.settings), path);
+        await refuseForeignImage(ctx, 'git:load-image', app, image);
+        const p = await makePipeline(ctx);
+        await deploySource(p, requireApp(p.store.db, app), { kind: 'image', image });
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+
+  cli
+    .command('git:sync <app> <repository> [ref]', 'Fetch REF (default: the remote HEAD) of an https/http/ssh repository into the deploy branch; non-admin keys only from git:allow-host hosts')
+    .option('--build', 'Deploy after fetching')
+    .option('--build-if-changes', 'Deploy only if the deploy branch moved')
+    .action(async (name: string, repository: string, ref: string | undefined, opts: { build?: boolean; buildIfChanges?: boolean }) => {
+      const app = validateAppName(name);
+      await syncApp(ctx, app, repository, ref, { build: Boolean(opts.build), buildIfChanges: Boolean(opts.buildIfChanges) });
+    });
+
+  cli.command('git:status <app>', "Show the branches of the app's repository and the commit each is at (Dokku shows a work tree's status; this repository is bare)").action(async (name: string) => {
+    const app = validateAppName(name);
+    requireApp((await ctx.store()).db, app);
+    const repo = gitRepoPath(ctx.settings, app);
+    if (!existsSync(join(repo, 'HEAD'))) throw new UserError(`${app} has no git repository yet: git push or git:sync first`);
+    const text = await repoStatus(repo);
+    ctx.io.out(text || `${app}: no commits yet`);
+  });
+
+  cli.command('git:generate-deploy-key', "Make an ed25519 ssh key for dokku (git:sync from ssh remotes); an existing one is kept").action(async () => {
+    await forbidTenant(ctx, 'git:generate-deploy-key', 'an admin command');
+    const made = await generateDeployKey(ctx.settings.root);
+    ctx.io.out(step(made ? 'Generated a deploy key' : 'A deploy key already exists'));
+    ctx.io.out(readPublicKey(ctx.settings.root));
+  });
+
+  cli.command('git:public-key', "Print the public half of dokku's deploy key").action(async () => {
+    await forbidTenant(ctx, 'git:public-key', 'an admin command');
+    ctx.io.out(readPublicKey(ctx.settings.root));
+  });
+
+  cli
+    .command('git:allow-host [host]', "Add a host's ssh keys to dokku's known_hosts; tenants may git:sync only from these hosts (no host: list them)")
+    .option('--port <port>', 'ssh port of the host (default 22)')
+    .action(async (host: string | undefined, opts: { port?: string }) => {
+      await forbidTenant(ctx, 'git:allow-host', 'an admin command');
+      if (host === undefined) {
+        for (const h of allowedHosts(ctx.settings.root)) ctx.io.out(h);
+        return;
+      }
+      const valid = validateGitHost(host);
+      const port = opts.port === undefined ? undefined : parsePositiveInt('--port', String(opts.port), 65535);
+      const added = await allowHost(ctx.settings.root, valid, port);
+      ctx.io.out(step(`${valid} added to known_hosts${added === 0 ? ' (its keys were already there)' : ''}`));
+    });
 
   cli
     .command('git-hook <app>', "Run by the app's pre-receive hook: reads git's ref lines on stdin, deploys the deploy branch")

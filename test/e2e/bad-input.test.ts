@@ -78,6 +78,17 @@ const CASES: Case[] = [
   argv('--app for a command that takes no app', ['--app', 'web', 'apps:list'], 2, /^apps:list does not take an app, so --app cannot name one$/),
   argv('global flags and no command', ['--force', '--app', 'web'], 2, /^Give a command after the global flags$/),
   argv('help for no namespace', ['nope:help'], 1, /^`nope` is not a dokku command/),
+  argv('git:sync from file://', ['git:sync', 'web', 'file:///etc'], 1, /^Invalid repository 'file:\/\/\/etc': the file:\/\/ protocol is not allowed \(https, http, ssh\)$/),
+  argv('git:sync from a local path', ['git:sync', 'web', '/home/dokku/other.git'], 1, /^Invalid repository '\/home\/dokku\/other.git': give an https:\/\/, http:\/\/, ssh:\/\/ or user@host:path address$/),
+  argv('git:sync with a ref starting with a colon', ['git:sync', 'web', 'https://example.org/r.git', ':refs/heads/x'], 1, /^Invalid git ref ':refs\/heads\/x'$/),
+  argv('git:sync with a ref holding ..', ['git:sync', 'web', 'https://example.org/r.git', 'a..b'], 1, /^Invalid git ref 'a\.\.b'$/),
+  argv('git:sync of an app that does not exist', ['git:sync', 'nope', 'https://example.org/r.git'], 1, /^App nope does not exist$/),
+  argv('git:status of an app that does not exist', ['git:status', 'nope'], 1, /^App nope does not exist$/),
+  argv('git:load-image of an invalid image', ['git:load-image', 'web', 'Bad Image'], 1, /^Invalid image reference 'Bad Image'$/),
+  argv('git:load-image with nothing on stdin', ['git:load-image', 'web', 'busybox:latest'], 1, /^The image archive on stdin is empty: nothing was sent$/),
+  argv('git:from-archive of an unknown archive type', ['git:from-archive', 'web', '-', '--archive-type', 'rar'], 2, /^Invalid --archive-type 'rar': tar, tar.gz or zip$/),
+  argv('git:allow-host of a host with a semicolon', ['git:allow-host', 'host;id'], 1, /^Invalid host 'host;id'$/),
+  argv('git:allow-host on port 0', ['git:allow-host', 'example.org', '--port', '0'], 1, /--port/),
 
   // Config keys and values.
   argv('key starting with a digit', ['config:set', 'web', '1A=x'], 1, INVALID_KEY),
