@@ -67,6 +67,10 @@ export function summarize(e: StoredEvent): string {
       return `Took access to ${d.app} from key ${d.key}`;
     case 'KeyDomainsSet':
       return d.domains.length ? `Let key ${d.key} add domains under ${d.domains.join(', ')}` : `Took the domain grant of key ${d.key} away`;
+    case 'GitHostAllowed':
+      return `Trusted ${d.keys.length} ssh host key${d.keys.length === 1 ? '' : 's'} of ${d.host}${d.port ? `:${d.port}` : ''} for git:sync`;
+    case 'DeployKeyGenerated':
+      return `Generated the deploy key ${d.publicKey.split(' ').slice(0, 2).join(' ').slice(0, 40)}…`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:

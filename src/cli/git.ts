@@ -24,7 +24,8 @@ import { step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 import { syncApp } from '../app/sync.ts';
 import { checkImageArchive } from '../app/load-image.ts';
-import { allowHost, allowedHosts, generateDeployKey, readPublicKey, validateGitHost } from '../git/host-keys.ts';
+import { allowedHosts, readPublicKey, validateGitHost } from '../git/host-keys.ts';
+import { allowGitHost, createDeployKey } from '../app/git-hosts.ts';
 import { repoStatus } from '../git/fetch.ts';
 import { readZip, isZip } from '../lib/zip-read.ts';
 import { writeTar } from '../lib/tar-write.ts';
@@ -178,7 +179,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
 
   cli.command('git:generate-deploy-key', "Make an ed25519 ssh key for dokku (git:sync from ssh remotes); an existing one is kept").action(async () => {
     await forbidTenant(ctx, 'git:generate-deploy-key', 'an admin command');
-    const made = await generateDeployKey(ctx.settings.root);
+    const made = await createDeployKey(ctx);
     ctx.io.out(step(made ? 'Generated a deploy key' : 'A deploy key already exists'));
     ctx.io.out(readPublicKey(ctx.settings.root));
   });
@@ -199,7 +200,7 @@ export function registerGit(cli: CAC, ctx: Context): void {
       }
       const valid = validateGitHost(host);
       const port = opts.port === undefined ? undefined : parsePositiveInt('--port', String(opts.port), 65535);
-      const added = await allowHost(ctx.settings.root, valid, port);
+      const added = await allowGitHost(ctx, valid, port);
       ctx.io.out(step(`${valid} added to known_hosts${added === 0 ? ' (its keys were already there)' : ''}`));
     });
 

@@ -53,16 +53,21 @@ export function allowedHosts(root: string): string[] {
   return existsSync(path) ? parseKnownHosts(readFileSync(path, 'utf8')) : [];
 }
 
-/** Scans the host's keys (port 22 unless given) and appends the ones not listed yet; returns how many. */
-export async function allowHost(root: string, host: string, port?: number): Promise<number> {
+/** The host's ssh keys as known_hosts lines (port 22 unless given). */
+export async function scanHostKeys(host: string, port?: number): Promise<string[]> {
   const args = ['-T', '10', ...(port ? ['-p', String(port)] : []), '--', host];
   const r = await (await loadExeca())('ssh-keyscan', args, { reject: false, stdin: 'ignore', timeout: 30_000 });
   const lines = r.stdout.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
   if (lines.length === 0) throw new UserError(`Could not read the ssh host keys of ${host}`);
+  return lines;
+}
+
+/** Appends the known_hosts lines not listed yet; returns those. */
+export function addKnownHosts(root: string, lines: string[]): string[] {
   const path = knownHostsPath(root);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const have = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const fresh = lines.filter((l) => !have.split('\n').includes(l));
   if (fresh.length) writeFileSync(path, `${have}${have && !have.endsWith('\n') ? '\n' : ''}${fresh.join('\n')}\n`, { mode: 0o644 });
-  return fresh.length;
+  return fresh;
 }

@@ -83,6 +83,10 @@ export type DomainEvent =
   | { type: 'AccessRevoked'; data: { key: string; app: string; appId: string } }
   /** The domain suffixes a non-admin key may add names under (`acl:set KEY domains …`); [] clears. */
   | { type: 'KeyDomainsSet'; data: { key: string; domains: string[] } }
+  /** `git:allow-host`: known_hosts lines dokku now trusts for git:sync. */
+  | { type: 'GitHostAllowed'; data: { host: string; port?: number; keys: string[] } }
+  /** `git:generate-deploy-key`: only the public half; the private key stays in $DOKKU_ROOT/.ssh. */
+  | { type: 'DeployKeyGenerated'; data: { publicKey: string } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];

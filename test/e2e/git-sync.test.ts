@@ -103,6 +103,9 @@ describe('deploy key', () => {
     expect(first.stdout).toContain(pub);
     expect(again.stdout).toContain(pub);
     expect(readFileSync(join(root, '.ssh', 'id_ed25519'), 'utf8')).not.toContain(pub.split(' ')[1]!.slice(0, 8) + 'x');
+    // One event for the key that was made, holding only its public half; none for the one kept.
+    const made = eventRows(root).filter((e) => e.type === 'DeployKeyGenerated');
+    expect(made.map((e) => JSON.parse(e.data))).toEqual([{ publicKey: pub }]);
   });
 
   it('is for admins only', () => {
@@ -177,6 +180,11 @@ describe('git:allow-host and git:sync over ssh', () => {
     expect(readFileSync(join(root, '.ssh', 'known_hosts'), 'utf8')).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `, 'm'));
     expect(ok(['git:allow-host']).stdout).toBe('127.0.0.1\n');
     expect(ok(['git:allow-host', '127.0.0.1', '--port', String(sshd.port)]).stdout).toMatch(/already there/);
+    // Trusting a host is recorded (once: the second call added no key), with the lines trusted.
+    const trusted = eventRows(root).filter((e) => e.type === 'GitHostAllowed').map((e) => JSON.parse(e.data) as { host: string; port: number; keys: string[] });
+    expect(trusted).toHaveLength(1);
+    expect(trusted[0]).toMatchObject({ host: '127.0.0.1', port: sshd.port });
+    expect(trusted[0]!.keys.join('\n')).toBe(readFileSync(join(root, '.ssh', 'known_hosts'), 'utf8').trim());
     expect(ok(['git:sync', 'web', url, 'main']).stdout).toContain(`at ${head.slice(0, 7)} from 127.0.0.1`);
     // Allowed, but an address of this server: still refused to a tenant.
     const r = asBob(`git:sync web ${url}`);
