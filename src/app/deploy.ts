@@ -9,7 +9,9 @@ import { defaultFormation, type ReleaseCommand, type ReleaseRecord } from '../st
 import { getFormation, getRelease, getSettings, listReleases, loadReleaseState, releaseContext, setting } from '../state/release-queries.ts';
 import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
-import type { DeployResult } from '../runtime/scheduler.ts';
+import type { ContainerOptions } from '../lib/container-options.ts';
+import type { Database } from '../state/db.ts';
+import { DeployError, type DeployResult } from '../runtime/scheduler.ts';
 import type { Source } from '../builder/port.ts';
 
 import { append, decide, imageTagFor, type Pipeline } from './pipeline.ts';
@@ -93,8 +95,18 @@ export function rebuildSource(settings: Settings, appId: string, current: Releas
   return { kind: 'image', image: current.imageTag };
 }
 
-export function releaseSpec(app: AppRow, r: ReleaseRecord): ReleaseSpec {
+/** The container options as set now (`ps:set`, `logs:set`): settings, read when containers are made. */
+export function containerOptions(db: Database, appId: string): ContainerOptions {
   return {
+    restartPolicy: setting(db, appId, 'ps', 'restart-policy'),
+    stopTimeout: Number(setting(db, appId, 'ps', 'stop-timeout-seconds')),
+    logMaxSize: setting(db, appId, 'logs', 'max-size'),
+  };
+}
+
+export function releaseSpec(app: AppRow, r: ReleaseRecord, options?: ContainerOptions): ReleaseSpec {
+  return {
+    ...(options ? { options } : {}),
     app: app.name,
     version: r.version,
     image: r.image,
@@ -109,6 +121,12 @@ export function releaseSpec(app: AppRow, r: ReleaseRecord): ReleaseSpec {
  * Start → checks → switch → retire, with the outcome recorded either way, holding the app's lock
  * (a caller that holds it already, a deploy of new source say, re-enters it).
  */
+/** The failing container's last lines, kept with the failure for `logs:failed`. */
+function failedOutput(err: unknown): { container?: string; output?: string[] } {
+  if (!(err instanceof DeployError) || err.logTail.length === 0) return {};
+  return { ...(err.container ? { container: err.container } : {}), output: err.logTail.slice(-100).map((l) => l.slice(0, 2000)) };
+}
+
 export function deployRelease(p: Pipeline, app: AppRow, version: number, onLine = p.onLine): Promise<DeployResult> {
   return withAppLock(p, app, () => deployHeld(p, app, version, onLine));
 }
@@ -126,21 +144,21 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     const scheduler = await p.scheduler();
     result = await scheduler.deploy({
       app: app.name,
-      release: releaseSpec(app, release),
+      release: releaseSpec(app, release, containerOptions(db, app.id)),
       formation,
       checks,
       onLine,
       onSwitch: (upstreams: Upstream[]) => p.proxy.switch(app, version, upstreams),
     });
   } catch (err) {
-    append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]! } }]);
+    append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]!, ...failedOutput(err) } }]);
     throw err;
   }
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
   if (release.appJson.postdeploy) {
     onLine(`-----> Running postdeploy: ${release.appJson.postdeploy}`);
     const say = (line: string) => onLine(detail(line));
-    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', release.appJson.postdeploy], {
+    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release, containerOptions(p.store.db, app.id)), ['/bin/sh', '-c', release.appJson.postdeploy], {
       stdout: lineWritable(say),
       stderr: lineWritable(say),
       tty: false,

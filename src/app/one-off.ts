@@ -3,7 +3,7 @@ import type { ProcessTypes, ReleaseSpec } from '../lib/types.ts';
 import type { Terminal } from '../runtime/scheduler.ts';
 import { requireApp } from '../state/queries.ts';
 import { getRelease, loadReleaseState } from '../state/release-queries.ts';
-import { releaseSpec } from './deploy.ts';
+import { containerOptions, releaseSpec } from './deploy.ts';
 import type { Pipeline } from './pipeline.ts';
 
 /**
@@ -44,7 +44,7 @@ function currentRelease(p: Pipeline, app: string, words: string[]): ReleaseSpec 
   const row = requireApp(p.store.db, app);
   const current = loadReleaseState(p.store.db, row.id).current;
   if (current === undefined) throw new UserError(`${app} has not been deployed`);
-  return releaseSpec(row, getRelease(p.store.db, row.id, current)!);
+  return releaseSpec(row, getRelease(p.store.db, row.id, current)!, containerOptions(p.store.db, row.id));
 }
 
 /** Runs the words in a new container attached to `terminal`; resolves with the command's exit code. */

@@ -5,10 +5,11 @@ import { restartApp, scaleApp, startApp, stopApp, restoreApp, restorePlan } from
 import { recoverIfIdle } from '../app/recovery.ts';
 import { listApps, requireApp } from '../state/queries.ts';
 import { defaultFormation } from '../state/release-decider.ts';
-import { getRelease, getRuntime, loadReleaseState } from '../state/release-queries.ts';
+import { getRelease, getRuntime, getSettings, loadReleaseState, setting } from '../state/release-queries.ts';
 import { processTypeProblem } from '../lib/process-type.ts';
 import { printable, validateAppName } from '../lib/validate.ts';
-import { parseFormat } from './common.ts';
+import { appOrGlobal, parseFormat } from './common.ts';
+import { setSetting } from '../app/settings.ts';
 import { forEachApp } from './each-app.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
@@ -120,6 +121,20 @@ export function registerPs(cli: CAC, ctx: Context): void {
       ctx.io.out(JSON.stringify(described.map(sanitizeInspect), null, 4));
     });
 
+  const psKeys = ['restart-policy', 'stop-timeout-seconds'];
+  cli
+    .command('ps:set [...words]', `Set a process property for <app> (or --global): ${psKeys.join(', ')}; no value resets it (the next deploy, restart or ps:rebuild uses it; Dokku's procfile-path is not here yet)`)
+    .usage('ps:set <app>|--global <property> [value]')
+    .option('--global', 'Set it for every app that has no value of its own')
+    .action(async (words: string[], opts: { global?: boolean }) => {
+      const [first, property, value, ...rest] = opts.global ? [undefined, ...words] : words;
+      const app = appOrGlobal(first, opts.global);
+      if (property === undefined) throw new UsageError(`Missing property: one of ${psKeys.join(', ')}`);
+      if (rest.length) throw new UsageError('Too many arguments: one property and one value');
+      const changed = await setSetting(ctx, app, 'ps', property, value === undefined || value === '' ? null : value);
+      io.out(step(changed ? `Setting ${property}${value ? ` to ${value}` : ' to its default'}${app ? ` for ${app}` : ' globally'}` : `ps ${property} unchanged`));
+    });
+
   cli
     .command('ps:report [app]', 'Show process status')
     .option('--format <format>', 'text or json')
@@ -132,10 +147,15 @@ export function registerPs(cli: CAC, ctx: Context): void {
         const state = loadReleaseState(p.store.db, app.id);
         const containers = (await scheduler.status(app.name)).filter((c) => !c.oneOff);
         const running = containers.filter((c) => c.state === 'running').length;
+        const own = getSettings(p.store.db, app.id, 'ps');
         const fields: ReportFields = [
           ['Deployed', state.current !== undefined],
           ['Processes', containers.length],
           ['Ps can scale', true],
+          ['Ps restart policy', setting(p.store.db, app.id, 'ps', 'restart-policy')],
+          ['Ps computed stop timeout seconds', setting(p.store.db, app.id, 'ps', 'stop-timeout-seconds')],
+          ['Ps global stop timeout seconds', setting(p.store.db, '', 'ps', 'stop-timeout-seconds')],
+          ['Ps stop timeout seconds', own['stop-timeout-seconds'] ?? ''],
           ['Restore', !state.stopped],
           ['Running', containers.length > 0 && running === containers.length ? 'true' : running === 0 ? 'false' : 'mixed'],
           ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (CID: ${c.id.slice(0, 12)})`]),

@@ -1,3 +1,5 @@
+import type { ContainerOptions } from './container-options.ts';
+
 /**
  * Values that cross module boundaries between build, release, runtime and the deploy pipeline.
  * Plain data only: no handles, no promises.
@@ -59,6 +61,8 @@ export interface ReleaseSpec {
   /** Port the web process listens on inside its container (5000 unless a Dockerfile EXPOSEs another). */
   webPort: number;
   healthchecks: Record<string, Healthcheck[]>;
+  /** Restart policy, stop timeout and log size the containers are made with (`ps:set`, `logs:set`). */
+  options?: ContainerOptions;
 }
 
 /** Default checks when app.json has none: port open, and still running `wait` seconds later. */

@@ -25,7 +25,10 @@ import {
 } from './scheduler.ts';
 
 export interface DockerLocalOptions {
-  /** Seconds a retired container gets between SIGTERM and SIGKILL (Docker's default). */
+  /**
+   * Seconds a stopped container gets between SIGTERM and SIGKILL, for every container. Without it
+   * each container's own StopTimeout holds (`ps:set stop-timeout-seconds`, set when it was made).
+   */
   stopTimeout?: number;
   /** Log lines quoted in a failed deploy's message. */
   logTailLines?: number;
@@ -51,12 +54,12 @@ const byName = (a: Upstream, b: Upstream): number => a.containerName.localeCompa
 
 /** The default scheduler: containers on this host's Docker engine, web ports on loopback for nginx. */
 export class DockerLocalScheduler implements Scheduler {
-  private readonly stopTimeout: number;
+  private readonly stopTimeout: number | undefined;
   private readonly logTailLines: number;
   private readonly retireLater: ((job: RetireJob) => void) | undefined;
 
   constructor(private readonly docker: Docker, opts: DockerLocalOptions = {}) {
-    this.stopTimeout = opts.stopTimeout ?? 10;
+    this.stopTimeout = opts.stopTimeout;
     this.logTailLines = opts.logTailLines ?? 20;
     this.retireLater = opts.retireLater;
   }
