@@ -3,11 +3,12 @@ import { UsageError, UserError } from '../lib/errors.ts';
 import { deploySource } from '../app/deploy.ts';
 import { restartApp, scaleApp, startApp, stopApp, restoreApp, restorePlan } from '../app/processes.ts';
 import { recoverIfIdle } from '../app/recovery.ts';
-import { listApps, requireApp } from '../state/queries.ts';
+import { listApps, requireApp, type AppRow } from '../state/queries.ts';
+import type { Pipeline } from '../app/pipeline.ts';
 import { defaultFormation } from '../state/release-decider.ts';
 import { getRelease, getRuntime, getSettings, loadReleaseState, setting } from '../state/release-queries.ts';
 import { processTypeProblem } from '../lib/process-type.ts';
-import { printable, validateAppName } from '../lib/validate.ts';
+import { parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat } from './common.ts';
 import { setSetting } from '../app/settings.ts';
 import { forEachApp } from './each-app.ts';
@@ -55,24 +56,31 @@ export function registerPs(cli: CAC, ctx: Context): void {
     },
   );
 
-  cli.command('ps:stop <app>', 'Stop the app\'s containers').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    await stopApp(p, requireApp(p.store.db, app));
-    io.out(step(`Stopping ${app}`));
-  });
+  /** `ps:stop <app>` or `ps:stop --all [--parallel N]`: every app (admin keys only, as any command on no one app). */
+  const eachOrOne = (verb: string, description: string, act: (p: Pipeline, row: AppRow) => Promise<void>) =>
+    cli
+      .command(`${verb} [app]`, `${description} (--all: every app)`)
+      .usage(`${verb} <app>|--all [--parallel N]`)
+      .option('--all', 'Every app')
+      .option('--parallel <count>', 'With --all, this many apps at once (1 to 16)')
+      .action(async (name: string | undefined, opts: { all?: boolean; parallel?: unknown }) => {
+        if (opts.parallel !== undefined && !opts.all) throw new UsageError('--parallel goes with --all');
+        const parallel = opts.parallel === undefined ? 1 : parsePositiveInt('--parallel', String(opts.parallel), 16);
+        const p = await makePipeline(ctx);
+        if (opts.all) {
+          if (name !== undefined) throw new UsageError('Give an app or --all, not both');
+          return forEachApp(io, listApps(p.store.db), (a) => a.name, (a) => act(p, a), parallel);
+        }
+        if (name === undefined) throw new UsageError('Missing app name (or pass --all)');
+        await act(p, requireApp(p.store.db, validateAppName(name)));
+      });
 
-  cli.command('ps:start <app>', 'Start the app\'s containers').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    await startApp(p, requireApp(p.store.db, app));
+  eachOrOne('ps:stop', "Stop the app's containers", async (p, row) => {
+    await stopApp(p, row);
+    io.out(step(`Stopping ${row.name}`));
   });
-
-  cli.command('ps:restart <app>', 'Restart the app with zero downtime').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    await restartApp(p, requireApp(p.store.db, app));
-  });
+  eachOrOne('ps:start', "Start the app's containers", (p, row) => startApp(p, row).then(() => undefined));
+  eachOrOne('ps:restart', 'Restart the app with zero downtime', (p, row) => restartApp(p, row).then(() => undefined));
 
   cli
     .command('ps:retire <app> [...containers]', 'Stop and remove old containers of the app (by id) once --wait seconds have passed')
@@ -87,10 +95,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
       await (await p.scheduler()).retireContainers(app, ids, wait, io.out);
     });
 
-  cli.command('ps:rebuild <app>', 'Rebuild the app from its current release and deploy it').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    const row = requireApp(p.store.db, app);
+  eachOrOne('ps:rebuild', 'Rebuild the app from its current release and deploy it', async (p, row) => {
     await requireDeployBranchCommits(ctx.settings, p.store.db, row);
     await deploySource(p, row, { kind: 'rebuild' });
   });

@@ -27,6 +27,8 @@ export function statusFromSummary(c: Docker.ContainerInfo): ContainerStatus | un
     state,
     hostPort: published?.PublicPort,
     oneOff: labels[LABEL.oneOff] === 'true',
+    ...(c.Command !== undefined ? { command: c.Command } : {}),
+    ...(c.Created !== undefined ? { created: c.Created } : {}),
   };
 }
 

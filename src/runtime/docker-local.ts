@@ -186,6 +186,18 @@ export class DockerLocalScheduler implements Scheduler {
     return startOneOff(this.docker, release, command, env);
   }
 
+  async oneOffs(app: string): Promise<ContainerStatus[]> {
+    return (await listContainers(this.docker, app, { oneOffs: true })).filter((c) => c.oneOff);
+  }
+
+  async stopOneOff(app: string, name: string): Promise<void> {
+    const found = (await this.oneOffs(app)).find((c) => c.name === name);
+    if (!found) throw new NoSuchContainerError(`No one-off container ${name} of ${app}`);
+    await stopContainer(this.docker, found.id, this.stopTimeout);
+    // A detached one-off removes itself when it stops; any other is removed here.
+    await removeContainer(this.docker, found.id);
+  }
+
   async enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number> {
     const target = (await this.status(app)).find((c) => c.processType === processType && c.index === index && c.state === 'running');
     if (!target) throw new NoSuchContainerError(`No running ${processType}.${index} container for ${app}`);

@@ -21,6 +21,9 @@ export interface ContainerStatus {
   /** Loopback port nginx proxies to (web containers). */
   hostPort: number | undefined;
   oneOff: boolean;
+  /** Docker's command line and creation time (seconds), as `docker ps` shows them. */
+  command?: string;
+  created?: number;
 }
 
 export interface DeployRequest {
@@ -48,6 +51,8 @@ export interface LogsOptions {
   /** Lines per container from the end; all when omitted. */
   tail?: number;
   processType?: string;
+  /** One-off containers (`run:logs`) instead of the app's processes; `container` names one of them. */
+  oneOffs?: { container?: string };
   /** Ends a `follow`. */
   signal?: AbortSignal;
 }
@@ -102,6 +107,10 @@ export interface Scheduler {
   run(app: string, release: ReleaseSpec, command: string[], opts: RunOptions): Promise<number>;
   /** One-off container left running in the background, removed when it exits; resolves with its name. */
   runDetached(app: string, release: ReleaseSpec, command: string[], env?: Record<string, string>): Promise<string>;
+  /** The app's one-off containers (`run`, `run:detached`, release phase), running or not. */
+  oneOffs(app: string): Promise<ContainerStatus[]>;
+  /** Stops (and so removes) the app's one-off container of that name; NoSuchContainerError if it is not one. */
+  stopOneOff(app: string, name: string): Promise<void>;
   /** Exec into a running container; resolves with the command's exit code. */
   enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number>;
 }

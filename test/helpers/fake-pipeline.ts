@@ -103,6 +103,8 @@ export class FakeScheduler implements Scheduler {
   logs = unused;
   run = unused;
   runDetached = unused;
+  oneOffs = unused;
+  stopOneOff = unused;
   enter = unused;
 }
 
