@@ -142,7 +142,7 @@ export function registerRun(cli: CAC, ctx: Context): void {
     .option('--all', "Every one-off container of the app")
     .action(async (name: string | undefined, container: string | undefined, opts: { all?: boolean }) => {
       const app = validateAppName(name ?? '');
-      if (opts.all === (container !== undefined)) throw new UsageError('Give a container name or --all');
+      if (Boolean(opts.all) === (container !== undefined)) throw new UsageError('Give a container name or --all');
       const p = await makePipeline(ctx);
       requireApp(p.store.db, app);
       const scheduler = await p.scheduler();
