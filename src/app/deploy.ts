@@ -62,6 +62,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
       ...(selected ? { builder: selected } : {}),
       buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
       env,
+      procfilePath: setting(db, app.id, 'ps', 'procfile-path'),
       onLine,
     });
     if (result.appJson.predeploy) {

@@ -45,6 +45,8 @@ export interface BuildInput {
   buildpacksDir?: string;
   /** Size limits of the source (default: 2 GiB uncompressed). */
   limits?: SourceLimits;
+  /** The Procfile's path in the source (default `Procfile`). */
+  procfilePath?: string;
   /** A buildpack build still running after this long is stopped (default 900, as Heroku). */
   timeoutSeconds?: number;
   /**
@@ -69,7 +71,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
   const workDir = mkdtempSync(join(tmpdir(), workDirPrefix(app)));
   try {
     const limits = input.limits ?? DEFAULT_SOURCE_LIMITS;
-    const source = await prepareSource(input.source, workDir, limits);
+    const source = await prepareSource(input.source, workDir, limits, input.procfilePath);
     const procfile: ProcessTypes | undefined = source.buildFiles.Procfile !== undefined ? parseProcfile(source.buildFiles.Procfile) : undefined;
     const appJson: AppJson = source.buildFiles['app.json'] !== undefined ? parseAppJson(source.buildFiles['app.json']) : { healthchecks: {} };
     const plan = buildPlan({

@@ -27,6 +27,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         builder: req.builder,
         buildpacks: req.buildpacks,
         env: req.env,
+        ...(req.procfilePath ? { procfilePath: req.procfilePath } : {}),
         limits: { maxBytes: settings.maxArchiveBytes },
         ...(opts.stackImage ? { stackImage: opts.stackImage } : {}),
         tenant: opts.tenant ?? false,

@@ -17,6 +17,8 @@ export interface BuildRequest {
   builder?: string;
   buildpacks: string[];
   env: Record<string, string>;
+  /** Where the Procfile is in the source (`ps:set procfile-path`); checked relative, inside it. */
+  procfilePath?: string;
   onLine: (line: string) => void;
 }
 

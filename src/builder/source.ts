@@ -35,7 +35,7 @@ export interface PreparedSource extends ScannedSource {
 }
 
 /** A tar/tar.gz file is used as is; a directory is archived (without `.git`) into `workDir`. */
-export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<PreparedSource> {
+export async function prepareSource(path: string, workDir: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, procfilePath = 'Procfile'): Promise<PreparedSource> {
   let stat;
   try {
     stat = lstatSync(path);
@@ -51,7 +51,7 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
   } else if (!stat.isFile()) {
     throw new BuildError('source', `Source ${path} is neither a file nor a directory`);
   }
-  return { tarPath, ...(await scanSource(tarPath, limits)) };
+  return { tarPath, ...(await scanSource(tarPath, limits, procfilePath)) };
 }
 
 /**
@@ -60,7 +60,10 @@ export async function prepareSource(path: string, workDir: string, limits: Sourc
  * source root (tar-check.ts), the build files must be small, and the uncompressed total must stay
  * under the limit. Only the build files are held in memory.
  */
-export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS): Promise<ScannedSource> {
+export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT_SOURCE_LIMITS, procfilePath = 'Procfile'): Promise<ScannedSource> {
+  // `ps:set procfile-path`: that file is read as the Procfile, and the root one is then ignored.
+  const buildFileKey = (path: string): keyof ScannedSource['buildFiles'] | undefined =>
+    path === procfilePath ? 'Procfile' : path !== 'Procfile' && (BUILD_FILES as readonly string[]).includes(path) ? (path as keyof ScannedSource['buildFiles']) : undefined;
   const files = new Set<string>();
   const buildFiles: ScannedSource['buildFiles'] = {};
   let entries = 0;
@@ -74,12 +77,12 @@ export async function scanSource(tarPath: string, limits: SourceLimits = DEFAULT
       entries++;
       const top = entry.path.split('/')[0];
       if (top) files.add(top);
-      const wanted = entry.type === 'file' && (BUILD_FILES as readonly string[]).includes(entry.path);
+      const wanted = entry.type === 'file' && buildFileKey(entry.path) !== undefined;
       if (wanted && (entry.size ?? 0) > MAX_BUILD_FILE) throw new BuildError('source', `${entry.path} is larger than 1 MiB`);
       return wanted;
     },
     onData(entry, data) {
-      buildFiles[entry.path as keyof ScannedSource['buildFiles']] = data.toString('utf8');
+      buildFiles[buildFileKey(entry.path)!] = data.toString('utf8');
     },
   });
   if (!isFileWithContent(tarPath)) throw new BuildError('source', 'The source archive is empty');

@@ -126,9 +126,9 @@ export function registerPs(cli: CAC, ctx: Context): void {
       ctx.io.out(JSON.stringify(described.map(sanitizeInspect), null, 4));
     });
 
-  const psKeys = ['restart-policy', 'stop-timeout-seconds'];
+  const psKeys = ['procfile-path', 'restart-policy', 'stop-timeout-seconds'];
   cli
-    .command('ps:set [...words]', `Set a process property for <app> (or --global): ${psKeys.join(', ')}; no value resets it (the next deploy, restart or ps:rebuild uses it; Dokku's procfile-path is not here yet)`)
+    .command('ps:set [...words]', `Set a process property for <app> (or --global): ${psKeys.join(', ')}; no value resets it (procfile-path: the next build, not git:from-image; the others: the next deploy or restart)`)
     .usage('ps:set <app>|--global <property> [value]')
     .option('--global', 'Set it for every app that has no value of its own')
     .action(async (words: string[], opts: { global?: boolean }) => {
@@ -157,6 +157,9 @@ export function registerPs(cli: CAC, ctx: Context): void {
           ['Deployed', state.current !== undefined],
           ['Processes', containers.length],
           ['Ps can scale', true],
+          ['Ps computed procfile path', setting(p.store.db, app.id, 'ps', 'procfile-path')],
+          ['Ps global procfile path', setting(p.store.db, '', 'ps', 'procfile-path')],
+          ['Ps procfile path', own['procfile-path'] ?? ''],
           ['Ps restart policy', setting(p.store.db, app.id, 'ps', 'restart-policy')],
           ['Ps computed stop timeout seconds', setting(p.store.db, app.id, 'ps', 'stop-timeout-seconds')],
           ['Ps global stop timeout seconds', setting(p.store.db, '', 'ps', 'stop-timeout-seconds')],

@@ -3,7 +3,7 @@ import { buildpackListProblem } from '../lib/buildpack-ref.ts';
 import { CHECK_NUMBERS, checkSettingDefaults } from '../lib/check-settings.ts';
 import { UserError } from '../lib/errors.ts';
 import { printable } from '../lib/validate.ts';
-import { DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_POLICY, DEFAULT_STOP_TIMEOUT, logMaxSizeProblem, MAX_STOP_TIMEOUT, restartPolicyProblem } from '../lib/container-options.ts';
+import { DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_POLICY, DEFAULT_STOP_TIMEOUT, logMaxSizeProblem, MAX_STOP_TIMEOUT, procfilePathProblem, restartPolicyProblem } from '../lib/container-options.ts';
 import type { DomainEvent } from './events.ts';
 import { PROXY_SETTINGS } from './proxy-settings.ts';
 
@@ -54,6 +54,7 @@ export const SETTINGS = {
   ps: {
     'restart-policy': { default: DEFAULT_RESTART_POLICY, check: () => undefined, refuse: restartPolicyProblem },
     'stop-timeout-seconds': { default: String(DEFAULT_STOP_TIMEOUT), check: wholeNumber(1, MAX_STOP_TIMEOUT) },
+    'procfile-path': { default: 'Procfile', check: () => undefined, refuse: procfilePathProblem },
   },
   logs: { 'max-size': { default: DEFAULT_LOG_MAX_SIZE, check: () => undefined, refuse: logMaxSizeProblem } },
   apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },

@@ -28,6 +28,14 @@ describe('ps:set', () => {
     expect(r['Ps computed stop timeout seconds']).toBe('30');
     expect(r['Ps global stop timeout seconds']).toBe('30');
     expect(r['Ps stop timeout seconds']).toBe('');
+    expect(r['Ps computed procfile path']).toBe('Procfile');
+  });
+
+  it('sets a procfile path inside the repository', () => {
+    dokku.ok('ps:set', 'node-js-app', 'procfile-path', 'deploy/Procfile');
+    expect(dokku.ok('ps:report', 'node-js-app', '--ps-procfile-path').trim()).toBe('deploy/Procfile');
+    dokku.ok('ps:set', 'node-js-app', 'procfile-path', '');
+    expect(dokku.ok('ps:report', 'node-js-app', '--ps-computed-procfile-path').trim()).toBe('Procfile');
   });
 
   it('sets the restart policy and stop timeout for the app, and a global stop timeout', () => {
@@ -46,7 +54,7 @@ describe('ps:set', () => {
     const r = report(dokku.ok('ps:report', 'node-js-app'));
     expect(r['Ps computed stop timeout seconds']).toBe('45');
     expect(r['Ps stop timeout seconds']).toBe('');
-    expect(eventRows(dokku.root).filter((e) => e.type === 'SettingSet').length).toBe(4);
+    expect(eventRows(dokku.root).filter((e) => e.type === 'SettingSet').length).toBe(6);
   });
 });
 

@@ -32,6 +32,14 @@ describe('sources', () => {
     expect(src.buildFiles).toEqual({ Procfile: 'web: node server.js\n', 'app.json': '{"scripts":{"dokku":{"predeploy":"true"}}}' });
   });
 
+  it('reads the Procfile from the procfile-path given, and then not the root one', async () => {
+    const src = await prepareSource(makeApp('nested-procfile'), join(tmp, 'work-nested'), undefined, 'lib/Procfile');
+    expect(src.buildFiles.Procfile).toBe('not the root one');
+    const none = await prepareSource(makeApp('missing-procfile'), join(tmp, 'work-missing'), undefined, 'deploy/Procfile');
+    expect(none.buildFiles.Procfile).toBeUndefined();
+    expect(none.buildFiles['app.json']).toBeDefined();
+  });
+
   it('takes tar and tar.gz files as they are', async () => {
     const dir = makeApp('tar-app');
     for (const [name, flags] of [['app.tar', '-cf'], ['app.tgz', '-czf']] as const) {
