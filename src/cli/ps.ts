@@ -14,7 +14,7 @@ import { setSetting } from '../app/settings.ts';
 import { forEachApp } from './each-app.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
-import { header, step, type ReportFields } from '../lib/output.ts';
+import { detail, header, step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 import { sanitizeInspect } from '../runtime/inspect-sanitize.ts';
 import { requireDeployBranchCommits } from '../app/push.ts';
@@ -31,6 +31,10 @@ export function parseFormation(words: string[]): Record<string, number> {
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+function partition<T>(items: readonly T[], keep: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(keep), items.filter((i) => !keep(i))];
 }
 
 export function registerPs(cli: CAC, ctx: Context): void {
@@ -69,7 +73,10 @@ export function registerPs(cli: CAC, ctx: Context): void {
         const p = await makePipeline(ctx);
         if (opts.all) {
           if (name !== undefined) throw new UsageError('Give an app or --all, not both');
-          return forEachApp(io, listApps(p.store.db), (a) => a.name, (a) => act(p, a), parallel);
+          // An app never deployed has nothing to start or restart: skipped, not a failure.
+          const [deployed, never] = partition(listApps(p.store.db), (a) => loadReleaseState(p.store.db, a.id).current !== undefined);
+          for (const a of never) io.out(detail(`${a.name} has not been deployed, skipping`));
+          return forEachApp(io, deployed, (a) => a.name, (a) => act(p, a), parallel);
         }
         if (name === undefined) throw new UsageError('Missing app name (or pass --all)');
         await act(p, requireApp(p.store.db, validateAppName(name)));

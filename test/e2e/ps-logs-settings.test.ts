@@ -86,3 +86,12 @@ describe('run:list and logs:failed with nothing to show', () => {
     expect(dokku('logs:failed', '--all').code).toBe(0);
   });
 });
+
+describe('ps:* --all', () => {
+  it('skips an app that was never deployed instead of failing', () => {
+    for (const command of ['ps:start', 'ps:stop', 'ps:restart', 'ps:rebuild']) {
+      const r = dokku(command, '--all', '--parallel', '2');
+      expect([command, r.code, r.stdout, r.stderr]).toEqual([command, 0, '       node-js-app has not been deployed, skipping\n', '']);
+    }
+  });
+});
