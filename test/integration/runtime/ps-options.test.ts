@@ -14,16 +14,17 @@ const root = makeRoot('dokku-psopts-');
 const app = uniqueName('it-psopt');
 const dokku = (...words: string[]) => runCli(compiled, root, words);
 const image = `dokku-test/it-psopt:${Math.random().toString(36).slice(2, 8)}`;
+const broken = `${image}-broken`;
 let docker: Docker;
 
-async function makeImage(): Promise<void> {
+async function makeImage(tagged = image, procfile = 'web: httpd -f -p $PORT -h /www'): Promise<void> {
   const base = await ensureTestImage(docker);
-  const script = `mkdir -p /www && echo ok > /www/index.html && echo 'web: httpd -f -p $PORT -h /www' > /Procfile`;
-  const c = await docker.createContainer({ Image: base, Cmd: ['/bin/sh', '-c', script] });
+  const script = `mkdir -p /www && echo ok > /www/index.html && echo "$PROCFILE" > /Procfile`;
+  const c = await docker.createContainer({ Image: base, Cmd: ['/bin/sh', '-c', script], Env: [`PROCFILE=${procfile}`] });
   try {
     await c.start();
     await c.wait();
-    const [repo, tag] = image.split(':');
+    const [repo, tag] = tagged.split(':');
     await c.commit({ _query: { container: c.id, repo, tag, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/', Env: ['PATH=/bin'] } } as never);
   } finally {
     await c.remove({ force: true });
@@ -47,6 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await dokku('apps:destroy', app, '--force');
   await docker?.getImage(image).remove({ force: true }).catch(() => undefined);
+  await docker?.getImage(broken).remove({ force: true }).catch(() => undefined);
   removeRoots();
 }, 120_000);
 
@@ -104,5 +106,19 @@ describe('ps:restart --all', () => {
     const after = await web();
     expect(after.Id).not.toBe(before);
     expect(after.State.Running).toBe(true);
+  }, 300_000);
+});
+
+describe('logs:failed', () => {
+  it("prints the failing container's output of the last failed deploy; the app keeps serving", async () => {
+    await makeImage(broken, 'web: echo boom-from-web; exit 3');
+    expectOk(await dokku('checks:enable', app), 'checks:enable');
+    const failed = await dokku('git:from-image', app, broken);
+    expect(failed.code).toBe(1);
+    const r = await dokku('logs:failed', app);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^-----> ${app} v2 failed at .*: Deploy of ${app} v2 failed`));
+    expect(r.stdout).toContain(': boom-from-web');
+    expect((await web()).State.Running).toBe(true);
   }, 300_000);
 });
