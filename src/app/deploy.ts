@@ -9,10 +9,11 @@ import { defaultFormation, type ReleaseCommand, type ReleaseRecord } from '../st
 import { getFormation, getRelease, getSettings, listReleases, loadReleaseState, releaseContext, setting } from '../state/release-queries.ts';
 import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
-import type { DeployResult } from '../runtime/scheduler.ts';
+import type { ContainerOptions } from '../lib/container-options.ts';
+import type { Database } from '../state/db.ts';
+import { DeployError, type DeployResult } from '../runtime/scheduler.ts';
 import type { Source } from '../builder/port.ts';
 import type { BuildFilePaths } from '../builder/source.ts';
-import type { Database } from '../state/db.ts';
 
 import { append, decide, imageTagFor, type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock } from './recovery.ts';
@@ -96,8 +97,18 @@ export function rebuildSource(settings: Settings, appId: string, current: Releas
   return { kind: 'image', image: current.imageTag };
 }
 
-export function releaseSpec(app: AppRow, r: ReleaseRecord): ReleaseSpec {
+/** The container options as set now (`ps:set`, `logs:set`): settings, read when containers are made. */
+export function containerOptions(db: Database, appId: string): ContainerOptions {
   return {
+    restartPolicy: setting(db, appId, 'ps', 'restart-policy'),
+    stopTimeout: Number(setting(db, appId, 'ps', 'stop-timeout-seconds')),
+    logMaxSize: setting(db, appId, 'logs', 'max-size'),
+  };
+}
+
+export function releaseSpec(app: AppRow, r: ReleaseRecord, options?: ContainerOptions): ReleaseSpec {
+  return {
+    ...(options ? { options } : {}),
     app: app.name,
     version: r.version,
     image: r.image,
@@ -113,6 +124,12 @@ export function releaseSpec(app: AppRow, r: ReleaseRecord): ReleaseSpec {
  * Start → checks → switch → retire, with the outcome recorded either way, holding the app's lock
  * (a caller that holds it already, a deploy of new source say, re-enters it).
  */
+/** The failing container's last lines, kept with the failure for `logs:failed`. */
+function failedOutput(err: unknown): { container?: string; output?: string[] } {
+  if (!(err instanceof DeployError) || err.logTail.length === 0) return {};
+  return { ...(err.container ? { container: err.container } : {}), output: err.logTail.slice(-100).map((l) => l.slice(0, 2000)) };
+}
+
 export function deployRelease(p: Pipeline, app: AppRow, version: number, onLine = p.onLine): Promise<DeployResult> {
   return withAppLock(p, app, () => deployHeld(p, app, version, onLine));
 }
@@ -132,14 +149,14 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     const scheduler = await p.scheduler();
     result = await scheduler.deploy({
       app: app.name,
-      release: releaseSpec(app, release),
+      release: releaseSpec(app, release, containerOptions(db, app.id)),
       formation,
       checks,
       onLine,
       onSwitch: (upstreams: Upstream[]) => p.proxy.switch(app, version, upstreams),
     });
   } catch (err) {
-    append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]! } }]);
+    append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]!, ...failedOutput(err) } }]);
     throw err;
   }
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
@@ -147,7 +164,7 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   for (const script of scripts) {
     onLine(`-----> Running postdeploy: ${script}`);
     const say = (line: string) => onLine(detail(line));
-    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release), ['/bin/sh', '-c', script], {
+    const code = await (await p.scheduler()).run(app.name, releaseSpec(app, release, containerOptions(p.store.db, app.id)), ['/bin/sh', '-c', script], {
       stdout: lineWritable(say),
       stderr: lineWritable(say),
       tty: false,
@@ -218,6 +235,8 @@ function tee(onLine: (l: string) => void, log: WriteStream): (l: string) => void
 /** The build files the app's settings moved inside its source (the rest are read at its root). */
 function buildFilePaths(db: Database, appId: string): BuildFilePaths {
   const paths: BuildFilePaths = {};
+  const procfile = setting(db, appId, 'ps', 'procfile-path');
+  if (procfile) paths.Procfile = procfile;
   const appJson = setting(db, appId, 'app-json', 'appjson-path');
   if (appJson) paths['app.json'] = appJson;
   const template = setting(db, appId, 'nginx', 'nginx-conf-sigil-path');

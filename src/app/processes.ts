@@ -11,7 +11,7 @@ import { checkSettingsFrom } from '../lib/check-settings.ts';
 
 import { type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock, recoverIfIdle } from './recovery.ts';
-import { deployRelease, releaseSpec } from './deploy.ts';
+import { containerOptions, deployRelease, releaseSpec } from './deploy.ts';
 import { rebuildApp } from './routing.ts';
 
 /** Converges the running containers to the recorded formation, without restarting the others. */
@@ -24,7 +24,7 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
   try {
     await (await p.scheduler()).scale({
       app: app.name,
-      release: releaseSpec(app, release),
+      release: releaseSpec(app, release, containerOptions(p.store.db, app.id)),
       formation: defaultFormation(release.processTypes, getFormation(db, app.id)),
       checks: checkSettingsFrom(getSettings(db, app.id, 'checks')),
       onLine: p.onLine,

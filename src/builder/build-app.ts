@@ -45,6 +45,8 @@ export interface BuildInput {
   buildpacksDir?: string;
   /** Size limits of the source (default: 2 GiB uncompressed). */
   limits?: SourceLimits;
+  /** The Procfile's path in the source (default `Procfile`). */
+  procfilePath?: string;
   /** A buildpack build still running after this long is stopped (default 900, as Heroku). */
   timeoutSeconds?: number;
   /**

@@ -7,16 +7,28 @@ import type { Output } from '../lib/output.ts';
  * still get their turn; anything else is a fault and stops the run. The exit code is 1 when any
  * app failed.
  */
-export async function forEachApp<T>(io: Output, items: readonly T[], nameOf: (item: T) => string, act: (item: T) => Promise<void>): Promise<number> {
+export async function forEachApp<T>(
+  io: Output,
+  items: readonly T[],
+  nameOf: (item: T) => string,
+  act: (item: T) => Promise<void>,
+  parallel = 1,
+): Promise<number> {
   let failed = 0;
-  for (const item of items) {
-    try {
-      await act(item);
-    } catch (err) {
-      if (!(err instanceof UserError)) throw err;
-      io.err(` !     ${nameOf(item)}: ${err.message.split('\n')[0]}`);
-      failed++;
+  let next = 0;
+  // `parallel` workers take the next app in turn (`ps:restart --all --parallel 4`).
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await act(item);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        io.err(` !     ${nameOf(item)}: ${err.message.split('\n')[0]}`);
+        failed++;
+      }
     }
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, items.length)) }, worker));
   return failed ? 1 : 0;
 }

@@ -10,6 +10,7 @@ import { registerSshKeys } from './ssh-keys.ts';
 import { registerPs } from './ps.ts';
 import { registerReleases } from './releases.ts';
 import { registerRun } from './run.ts';
+import { registerLogs } from './logs.ts';
 import { registerStack } from './stack.ts';
 import { registerCerts } from './certs.ts';
 import { registerDomains } from './domains.ts';
@@ -41,6 +42,7 @@ export function buildProgram(ctx: Context): CAC {
   registerGit(cli, ctx);
   registerPs(cli, ctx);
   registerRun(cli, ctx);
+  registerLogs(cli, ctx);
   registerStack(cli, ctx);
   registerDomains(cli, ctx);
   registerPorts(cli, ctx);

@@ -3,16 +3,18 @@ import { UsageError, UserError } from '../lib/errors.ts';
 import { deploySource } from '../app/deploy.ts';
 import { restartApp, scaleApp, startApp, stopApp, restoreApp, restorePlan } from '../app/processes.ts';
 import { recoverIfIdle } from '../app/recovery.ts';
-import { listApps, requireApp } from '../state/queries.ts';
+import { listApps, requireApp, type AppRow } from '../state/queries.ts';
+import type { Pipeline } from '../app/pipeline.ts';
 import { defaultFormation } from '../state/release-decider.ts';
-import { getRelease, getRuntime, loadReleaseState } from '../state/release-queries.ts';
+import { getRelease, getRuntime, getSettings, loadReleaseState, setting } from '../state/release-queries.ts';
 import { processTypeProblem } from '../lib/process-type.ts';
-import { printable, validateAppName } from '../lib/validate.ts';
-import { parseFormat } from './common.ts';
+import { parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
+import { appOrGlobal, parseFormat } from './common.ts';
+import { setSetting } from '../app/settings.ts';
 import { forEachApp } from './each-app.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
-import { header, step, type ReportFields } from '../lib/output.ts';
+import { detail, header, step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 import { sanitizeInspect } from '../runtime/inspect-sanitize.ts';
 import { requireDeployBranchCommits } from '../app/push.ts';
@@ -29,6 +31,10 @@ export function parseFormation(words: string[]): Record<string, number> {
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+function partition<T>(items: readonly T[], keep: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(keep), items.filter((i) => !keep(i))];
 }
 
 export function registerPs(cli: CAC, ctx: Context): void {
@@ -54,24 +60,34 @@ export function registerPs(cli: CAC, ctx: Context): void {
     },
   );
 
-  cli.command('ps:stop <app>', 'Stop the app\'s containers').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    await stopApp(p, requireApp(p.store.db, app));
-    io.out(step(`Stopping ${app}`));
-  });
+  /** `ps:stop <app>` or `ps:stop --all [--parallel N]`: every app (admin keys only, as any command on no one app). */
+  const eachOrOne = (verb: string, description: string, act: (p: Pipeline, row: AppRow) => Promise<void>) =>
+    cli
+      .command(`${verb} [app]`, `${description} (--all: every app)`)
+      .usage(`${verb} <app>|--all [--parallel N]`)
+      .option('--all', 'Every app')
+      .option('--parallel <count>', 'With --all, this many apps at once (1 to 16)')
+      .action(async (name: string | undefined, opts: { all?: boolean; parallel?: unknown }) => {
+        if (opts.parallel !== undefined && !opts.all) throw new UsageError('--parallel goes with --all');
+        const parallel = opts.parallel === undefined ? 1 : parsePositiveInt('--parallel', String(opts.parallel), 16);
+        const p = await makePipeline(ctx);
+        if (opts.all) {
+          if (name !== undefined) throw new UsageError('Give an app or --all, not both');
+          // An app never deployed has nothing to start or restart: skipped, not a failure.
+          const [deployed, never] = partition(listApps(p.store.db), (a) => loadReleaseState(p.store.db, a.id).current !== undefined);
+          for (const a of never) io.out(detail(`${a.name} has not been deployed, skipping`));
+          return forEachApp(io, deployed, (a) => a.name, (a) => act(p, a), parallel);
+        }
+        if (name === undefined) throw new UsageError('Missing app name (or pass --all)');
+        await act(p, requireApp(p.store.db, validateAppName(name)));
+      });
 
-  cli.command('ps:start <app>', 'Start the app\'s containers').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    await startApp(p, requireApp(p.store.db, app));
+  eachOrOne('ps:stop', "Stop the app's containers", async (p, row) => {
+    await stopApp(p, row);
+    io.out(step(`Stopping ${row.name}`));
   });
-
-  cli.command('ps:restart <app>', 'Restart the app with zero downtime').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    await restartApp(p, requireApp(p.store.db, app));
-  });
+  eachOrOne('ps:start', "Start the app's containers", (p, row) => startApp(p, row).then(() => undefined));
+  eachOrOne('ps:restart', 'Restart the app with zero downtime', (p, row) => restartApp(p, row).then(() => undefined));
 
   cli
     .command('ps:retire <app> [...containers]', 'Stop and remove old containers of the app (by id) once --wait seconds have passed')
@@ -86,10 +102,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
       await (await p.scheduler()).retireContainers(app, ids, wait, io.out);
     });
 
-  cli.command('ps:rebuild <app>', 'Rebuild the app from its current release and deploy it').action(async (name: string) => {
-    const app = validateAppName(name);
-    const p = await makePipeline(ctx);
-    const row = requireApp(p.store.db, app);
+  eachOrOne('ps:rebuild', 'Rebuild the app from its current release and deploy it', async (p, row) => {
     await requireDeployBranchCommits(ctx.settings, p.store.db, row);
     await deploySource(p, row, { kind: 'rebuild' });
   });
@@ -120,6 +133,20 @@ export function registerPs(cli: CAC, ctx: Context): void {
       ctx.io.out(JSON.stringify(described.map(sanitizeInspect), null, 4));
     });
 
+  const psKeys = ['procfile-path', 'restart-policy', 'stop-timeout-seconds'];
+  cli
+    .command('ps:set [...words]', `Set a process property for <app> (or --global): ${psKeys.join(', ')}; no value resets it (procfile-path: the next build, not git:from-image; the others: the next deploy or restart)`)
+    .usage('ps:set <app>|--global <property> [value]')
+    .option('--global', 'Set it for every app that has no value of its own')
+    .action(async (words: string[], opts: { global?: boolean }) => {
+      const [first, property, value, ...rest] = opts.global ? [undefined, ...words] : words;
+      const app = appOrGlobal(first, opts.global);
+      if (property === undefined) throw new UsageError(`Missing property: one of ${psKeys.join(', ')}`);
+      if (rest.length) throw new UsageError('Too many arguments: one property and one value');
+      const changed = await setSetting(ctx, app, 'ps', property, value === undefined || value === '' ? null : value);
+      io.out(step(changed ? `Setting ${property}${value ? ` to ${value}` : ' to its default'}${app ? ` for ${app}` : ' globally'}` : `ps ${property} unchanged`));
+    });
+
   cli
     .command('ps:report [app]', 'Show process status')
     .option('--format <format>', 'text or json')
@@ -132,11 +159,19 @@ export function registerPs(cli: CAC, ctx: Context): void {
         const state = loadReleaseState(p.store.db, app.id);
         const containers = (await scheduler.status(app.name)).filter((c) => !c.oneOff);
         const running = containers.filter((c) => c.state === 'running').length;
+        const own = getSettings(p.store.db, app.id, 'ps');
         const fields: ReportFields = [
           ['Deployed', state.current !== undefined],
           ['Processes', containers.length],
           // As Dokku: false when the deployed app.json sets a formation (a deploy applies it).
           ['Ps can scale', Object.keys((state.current !== undefined ? getRelease(p.store.db, app.id, state.current)?.appJson.formation : undefined) ?? {}).length === 0],
+          ['Ps computed procfile path', setting(p.store.db, app.id, 'ps', 'procfile-path')],
+          ['Ps global procfile path', setting(p.store.db, '', 'ps', 'procfile-path')],
+          ['Ps procfile path', own['procfile-path'] ?? ''],
+          ['Ps restart policy', setting(p.store.db, app.id, 'ps', 'restart-policy')],
+          ['Ps computed stop timeout seconds', setting(p.store.db, app.id, 'ps', 'stop-timeout-seconds')],
+          ['Ps global stop timeout seconds', setting(p.store.db, '', 'ps', 'stop-timeout-seconds')],
+          ['Ps stop timeout seconds', own['stop-timeout-seconds'] ?? ''],
           ['Restore', !state.stopped],
           ['Running', containers.length > 0 && running === containers.length ? 'true' : running === 0 ? 'false' : 'mixed'],
           ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (CID: ${c.id.slice(0, 12)})`]),

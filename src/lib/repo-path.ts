@@ -1,7 +1,7 @@
 import { printable } from './validate.ts';
 
 /**
- * A file inside the app's repository (app-json's `appjson-path`): relative, no `..`, no empty or
+ * A file inside the app's repository (`appjson-path`, `procfile-path`, `nginx-conf-sigil-path`): relative, no `..`, no empty or
  * `.` parts, the common file-name alphabet. A key that may only name its own source must not be able
  * to point the build at a file elsewhere on the server.
  */

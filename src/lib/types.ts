@@ -1,3 +1,5 @@
+import type { ContainerOptions } from './container-options.ts';
+
 /**
  * Values that cross module boundaries between build, release, runtime and the deploy pipeline.
  * Plain data only: no handles, no promises.
@@ -78,6 +80,8 @@ export interface ReleaseSpec {
   /** Every tcp port the image EXPOSEs when more than one; each is published and routed as http:P:P. */
   exposedPorts?: number[];
   healthchecks: Record<string, Healthcheck[]>;
+  /** Restart policy, stop timeout and log size the containers are made with (`ps:set`, `logs:set`). */
+  options?: ContainerOptions;
 }
 
 /** Default checks when app.json has none: port open, and still running `wait` seconds later. */

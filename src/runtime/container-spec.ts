@@ -1,6 +1,7 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import { LABEL } from '../lib/labels.ts';
 import type { ReleaseSpec } from '../lib/types.ts';
+import { DEFAULT_CONTAINER_OPTIONS, DEFAULT_RESTART_POLICY, logConfig, restartPolicy } from '../lib/container-options.ts';
 
 /**
  * What a container of an app looks like, as data: dockerode's create options, computed without
@@ -11,8 +12,8 @@ import type { ReleaseSpec } from '../lib/types.ts';
  * with the final name is still serving. The label names are in lib/labels.ts.
  */
 
-/** Restarts a crashing process a few times, but gives up on one that can never start. */
-export const RESTART_POLICY = { Name: 'on-failure', MaximumRetryCount: 10 } as const;
+/** Restarts a crashing process a few times, but gives up on one that can never start (Dokku's default). */
+export const RESTART_POLICY = restartPolicy(DEFAULT_RESTART_POLICY);
 
 /** The final, human-facing name: `<app>.<proc>.<n>` as in Dokku. */
 export function containerName(app: string, processType: string, index: number): string {
@@ -81,6 +82,7 @@ export function containerSpec(
   const extra = web ? extraPorts(release) : [];
   const bind = (hostPort: number | undefined) => [{ HostIp: '127.0.0.1', HostPort: hostPort ? String(hostPort) : '' }];
   const cmd = procfileCommand(release.processTypes[processType]);
+  const options = release.options ?? DEFAULT_CONTAINER_OPTIONS;
   return {
     name: opts.name ?? containerName(release.app, processType, index),
     Image: release.image,
@@ -94,8 +96,10 @@ export function containerSpec(
       ...(web ? { [LABEL.webPort]: String(release.webPort) } : {}),
     },
     ...(web ? { ExposedPorts: Object.fromEntries([port, ...extra.map((p) => `${p}/tcp`)].map((p) => [p, {}])) } : {}),
+    StopTimeout: options.stopTimeout,
     HostConfig: {
-      RestartPolicy: { ...RESTART_POLICY },
+      RestartPolicy: restartPolicy(options.restartPolicy),
+      LogConfig: logConfig(options.logMaxSize),
       // A tiny init as PID 1: `sh -c` forwards no signals, so without it a stop waits out its timeout.
       Init: true,
       ...(web ? { PortBindings: { [port]: bind(opts.hostPort), ...Object.fromEntries(extra.map((p) => [`${p}/tcp`, bind(opts.extraHostPorts?.[String(p)])])) } } : {}),
@@ -138,6 +142,7 @@ export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): Conta
     AttachStdin: interactive,
     AttachStdout: !detached,
     AttachStderr: !detached,
-    HostConfig: { Init: true, ...(detached ? { AutoRemove: true } : {}) },
+    StopTimeout: (release.options ?? DEFAULT_CONTAINER_OPTIONS).stopTimeout,
+    HostConfig: { Init: true, LogConfig: logConfig((release.options ?? DEFAULT_CONTAINER_OPTIONS).logMaxSize), ...(detached ? { AutoRemove: true } : {}) },
   };
 }

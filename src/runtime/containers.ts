@@ -32,6 +32,8 @@ export function statusFromSummary(c: Docker.ContainerInfo): ContainerStatus | un
     hostPort: published?.PublicPort,
     ...(Object.keys(extra).length ? { extraHostPorts: extra } : {}),
     oneOff: labels[LABEL.oneOff] === 'true',
+    ...(c.Command !== undefined ? { command: c.Command } : {}),
+    ...(c.Created !== undefined ? { created: c.Created } : {}),
   };
 }
 
@@ -61,9 +63,10 @@ export function isGone(err: unknown): boolean {
   return code === 404 || code === 304 || (code === 409 && /removal .*in progress/i.test(String((err as Error).message)));
 }
 
-export async function stopContainer(docker: Docker, id: string, stopTimeout: number): Promise<void> {
+/** Without `stopTimeout` Docker waits the container's own StopTimeout. */
+export async function stopContainer(docker: Docker, id: string, stopTimeout?: number): Promise<void> {
   try {
-    await docker.getContainer(id).stop({ t: stopTimeout });
+    await docker.getContainer(id).stop(stopTimeout === undefined ? {} : { t: stopTimeout });
   } catch (err) {
     if (!isGone(err)) throw err;
   }

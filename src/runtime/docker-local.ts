@@ -25,7 +25,10 @@ import {
 } from './scheduler.ts';
 
 export interface DockerLocalOptions {
-  /** Seconds a retired container gets between SIGTERM and SIGKILL (Docker's default). */
+  /**
+   * Seconds a stopped container gets between SIGTERM and SIGKILL, for every container. Without it
+   * each container's own StopTimeout holds (`ps:set stop-timeout-seconds`, set when it was made).
+   */
   stopTimeout?: number;
   /** Log lines quoted in a failed deploy's message. */
   logTailLines?: number;
@@ -51,12 +54,12 @@ const byName = (a: Upstream, b: Upstream): number => a.containerName.localeCompa
 
 /** The default scheduler: containers on this host's Docker engine, web ports on loopback for nginx. */
 export class DockerLocalScheduler implements Scheduler {
-  private readonly stopTimeout: number;
+  private readonly stopTimeout: number | undefined;
   private readonly logTailLines: number;
   private readonly retireLater: ((job: RetireJob) => void) | undefined;
 
   constructor(private readonly docker: Docker, opts: DockerLocalOptions = {}) {
-    this.stopTimeout = opts.stopTimeout ?? 10;
+    this.stopTimeout = opts.stopTimeout;
     this.logTailLines = opts.logTailLines ?? 20;
     this.retireLater = opts.retireLater;
   }
@@ -181,6 +184,18 @@ export class DockerLocalScheduler implements Scheduler {
   runDetached(app: string, release: ReleaseSpec, command: string[], env?: Record<string, string>): Promise<string> {
     assertSameApp(app, release);
     return startOneOff(this.docker, release, command, env);
+  }
+
+  async oneOffs(app: string): Promise<ContainerStatus[]> {
+    return (await listContainers(this.docker, app, { oneOffs: true })).filter((c) => c.oneOff);
+  }
+
+  async stopOneOff(app: string, name: string): Promise<void> {
+    const found = (await this.oneOffs(app)).find((c) => c.name === name);
+    if (!found) throw new NoSuchContainerError(`No one-off container ${name} of ${app}`);
+    await stopContainer(this.docker, found.id, this.stopTimeout);
+    // A detached one-off removes itself when it stops; any other is removed here.
+    await removeContainer(this.docker, found.id);
   }
 
   async enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number> {

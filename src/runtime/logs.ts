@@ -60,7 +60,9 @@ function followLines(docker: Docker, c: ContainerStatus, tail: number | undefine
  * until `signal` aborts or every container's stream ends.
  */
 export async function appLogs(docker: Docker, app: string, opts: LogsOptions, onLine: (line: LogLine) => void): Promise<void> {
-  const containers = (await listContainers(docker, app)).filter((c) => !opts.processType || c.processType === opts.processType);
+  const wanted = (c: ContainerStatus) =>
+    opts.oneOffs ? c.oneOff && (opts.oneOffs.container === undefined || c.name === opts.oneOffs.container) : !opts.processType || c.processType === opts.processType;
+  const containers = (await listContainers(docker, app, { oneOffs: Boolean(opts.oneOffs) })).filter(wanted);
   if (!opts.follow) {
     const lines = (await Promise.all(containers.map((c) => pastLines(docker, c, opts.tail)))).flat();
     // Stable sort: lines of one container with equal times keep their order.

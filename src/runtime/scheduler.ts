@@ -23,6 +23,9 @@ export interface ContainerStatus {
   /** Loopback ports of a web container's other EXPOSEd ports, by container port. */
   extraHostPorts?: Record<string, number>;
   oneOff: boolean;
+  /** Docker's command line and creation time (seconds), as `docker ps` shows them. */
+  command?: string;
+  created?: number;
 }
 
 export interface DeployRequest {
@@ -50,6 +53,8 @@ export interface LogsOptions {
   /** Lines per container from the end; all when omitted. */
   tail?: number;
   processType?: string;
+  /** One-off containers (`run:logs`) instead of the app's processes; `container` names one of them. */
+  oneOffs?: { container?: string };
   /** Ends a `follow`. */
   signal?: AbortSignal;
 }
@@ -104,6 +109,10 @@ export interface Scheduler {
   run(app: string, release: ReleaseSpec, command: string[], opts: RunOptions): Promise<number>;
   /** One-off container left running in the background, removed when it exits; resolves with its name. */
   runDetached(app: string, release: ReleaseSpec, command: string[], env?: Record<string, string>): Promise<string>;
+  /** The app's one-off containers (`run`, `run:detached`, release phase), running or not. */
+  oneOffs(app: string): Promise<ContainerStatus[]>;
+  /** Stops (and so removes) the app's one-off container of that name; NoSuchContainerError if it is not one. */
+  stopOneOff(app: string, name: string): Promise<void>;
   /** Exec into a running container; resolves with the command's exit code. */
   enter(app: string, processType: string, index: number, command: string[], terminal: Terminal): Promise<number>;
   /**

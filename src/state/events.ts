@@ -66,7 +66,7 @@ export type DomainEvent =
   | { type: 'DeployStarted'; data: { version: number } }
   | { type: 'TrafficSwitched'; data: { version: number; upstreams: Upstream[] } }
   | { type: 'DeploySucceeded'; data: { version: number; containers: string[] } }
-  | { type: 'DeployFailed'; data: { version: number; reason: string } }
+  | { type: 'DeployFailed'; data: { version: number; reason: string; container?: string; output?: string[] } }
   | { type: 'Scaled'; data: { formation: Formation } }
   | { type: 'ProcessesStopped'; data: Record<string, never> }
   | { type: 'ProcessesStarted'; data: Record<string, never> }

@@ -1,5 +1,6 @@
 import type { Formation, Upstream } from '../lib/types.ts';
 import type { Database } from './db.ts';
+import { appStream } from './events.ts';
 import type { ReleaseContext, ReleaseRecord, ReleaseState } from './release-decider.ts';
 import { getConfig } from './queries.ts';
 import { settingDefault, type SettingKey, type SettingNamespace } from './settings-schema.ts';
@@ -146,4 +147,20 @@ export function getSettings(db: Database, scope: string, namespace: string): Rec
 /** Every setting the app has of its own (not the global ones), as namespace, key, value. */
 export function appSettingRows(db: Database, appId: string): Array<{ namespace: string; key: string; value: string }> {
   return db.prepare('SELECT namespace, key, value FROM settings WHERE scope = ? ORDER BY namespace, key').all<{ namespace: string; key: string; value: string }>(appId);
+}
+
+export interface DeployFailure {
+  version: number;
+  reason: string;
+  container?: string;
+  output?: string[];
+  at: string;
+}
+
+/** The app's last failed deploy, from its log (`logs:failed`). */
+export function lastDeployFailure(db: Database, appId: string): DeployFailure | undefined {
+  const row = db
+    .prepare(`SELECT data, at FROM events WHERE stream = ? AND type = 'DeployFailed' ORDER BY position DESC LIMIT 1`)
+    .get<{ data: string; at: string }>(appStream(appId));
+  return row ? { ...(JSON.parse(row.data) as Omit<DeployFailure, 'at'>), at: row.at } : undefined;
 }

@@ -4,6 +4,7 @@ import { CHECK_NUMBERS, checkSettingDefaults } from '../lib/check-settings.ts';
 import { UserError } from '../lib/errors.ts';
 import { printable } from '../lib/validate.ts';
 import { repoPathProblem } from '../lib/repo-path.ts';
+import { DEFAULT_LOG_MAX_SIZE, DEFAULT_RESTART_POLICY, DEFAULT_STOP_TIMEOUT, logMaxSizeProblem, MAX_STOP_TIMEOUT, restartPolicyProblem } from '../lib/container-options.ts';
 import type { DomainEvent } from './events.ts';
 import { PROXY_SETTINGS } from './proxy-settings.ts';
 
@@ -51,6 +52,12 @@ export const SETTINGS = {
   releases: { 'keep-count': { default: '10', check: wholeNumber(1, 1000) } },
   ...PROXY_SETTINGS,
   git: { 'deploy-branch': { default: '', check: (v) => (v === '' || isBranchName(v) ? undefined : 'a git branch name') } },
+  ps: {
+    'restart-policy': { default: DEFAULT_RESTART_POLICY, check: () => undefined, refuse: restartPolicyProblem },
+    'stop-timeout-seconds': { default: String(DEFAULT_STOP_TIMEOUT), check: wholeNumber(1, MAX_STOP_TIMEOUT) },
+    'procfile-path': { default: 'Procfile', check: () => undefined, refuse: repoPathProblem },
+  },
+  logs: { 'max-size': { default: DEFAULT_LOG_MAX_SIZE, check: () => undefined, refuse: logMaxSizeProblem } },
   apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },
   'app-json': { 'appjson-path': { default: '', check: () => undefined, refuse: (v: string) => (v === '' ? undefined : repoPathProblem(v)) } },
 } satisfies Record<string, Record<string, SettingSpec>>;

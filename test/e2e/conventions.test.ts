@@ -107,18 +107,25 @@ describe('reports as Dokku prints them', () => {
     }
   });
 
-  it("rows are sorted by flag and padded to Dokku's 31 columns; Dokku's fields come before ours", () => {
+  it("rows are sorted by flag and padded to Dokku's 31 columns or the longest label; Dokku's fields come before ours", () => {
     const dokku = withApps('web');
     const text = lines(terminal(dokku, 'ps:report', 'web'));
     expect(text).toEqual([
       '=====> web ps information',
-      '       Deployed:                      false',
-      '       Processes:                     0',
-      '       Ps can scale:                  true',
-      '       Restore:                       true',
-      '       Running:                       false',
+      '       Deployed:                         false',
+      '       Processes:                        0',
+      '       Ps can scale:                     true',
+      '       Ps computed procfile path:        Procfile',
+      '       Ps computed stop timeout seconds: 30',
+      '       Ps global procfile path:          Procfile',
+      '       Ps global stop timeout seconds:   30',
+      '       Ps procfile path:',
+      '       Ps restart policy:                on-failure:10',
+      '       Ps stop timeout seconds:',
+      '       Restore:                          true',
+      '       Running:                          false',
       '       Current release:',
-      '       Stopped:                       false',
+      '       Stopped:                          false',
       '       Formation:',
       '       Upstreams:',
     ]);

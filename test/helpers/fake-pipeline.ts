@@ -74,7 +74,7 @@ export class FakeScheduler implements Scheduler {
     if (this.mode === 'hang') return never();
     if (this.mode === 'fail-checks') {
       this.undone.push(v);
-      throw new DeployError(req.app, v, 'checks', 'check failed for web.1: connection refused');
+      throw new DeployError(req.app, v, 'checks', 'check failed for web.1: connection refused', 'shop.web.1', ['listening on 4000', 'Error: wrong port']);
     }
     const upstreams: Upstream[] = [{ processType: 'web', containerName: `${req.app}.web.1`, host: '127.0.0.1', port: 40_000 + v }];
     try {
@@ -103,6 +103,8 @@ export class FakeScheduler implements Scheduler {
   logs = unused;
   run = unused;
   runDetached = unused;
+  oneOffs = unused;
+  stopOneOff = unused;
   enter = unused;
 }
 

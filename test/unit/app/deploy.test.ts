@@ -4,7 +4,7 @@ import { imageTagFor } from '../../../src/app/pipeline.ts';
 import { lockApp } from '../../../src/app/recovery.ts';
 import { appStream } from '../../../src/state/events.ts';
 import { DeployError } from '../../../src/runtime/scheduler.ts';
-import { getRuntime, listBuilds, listReleases, loadReleaseState } from '../../../src/state/release-queries.ts';
+import { getRuntime, lastDeployFailure, listBuilds, listReleases, loadReleaseState } from '../../../src/state/release-queries.ts';
 import { fakePipeline, type FakePipeline } from '../../helpers/fake-pipeline.ts';
 
 let f: FakePipeline;
@@ -59,6 +59,13 @@ describe('deploySource on fakes', () => {
     expect(getRuntime(f.p.store.db, f.app.id).upstreams.map((u) => u.port)).toEqual([40_001]);
     expect(f.scheduler.undone).toEqual([2]);
     expect(f.lock.held.size).toBe(0);
+    // logs:failed reads the failing container's last lines back from the log.
+    expect(lastDeployFailure(f.p.store.db, f.app.id)).toMatchObject({
+      version: 2,
+      reason: 'Deploy of shop v2 failed: check failed for web.1: connection refused',
+      container: 'shop.web.1',
+      output: ['listening on 4000', 'Error: wrong port'],
+    });
   });
 
   it('a switch the proxy refuses records nothing as switched and fails the deploy', async () => {

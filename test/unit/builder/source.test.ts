@@ -56,6 +56,14 @@ describe('sources', () => {
     expect(none.buildFiles['app.json']).toBeUndefined();
   });
 
+  it('reads the Procfile from the procfile-path given, and then not the root one', async () => {
+    const src = await prepareSource(makeApp('nested-procfile'), join(tmp, 'work-nested'), undefined, { Procfile: 'lib/Procfile' });
+    expect(src.buildFiles.Procfile).toBe('not the root one');
+    const none = await prepareSource(makeApp('missing-procfile'), join(tmp, 'work-missing'), undefined, { Procfile: 'deploy/Procfile' });
+    expect(none.buildFiles.Procfile).toBeUndefined();
+    expect(none.buildFiles['app.json']).toBeDefined();
+  });
+
   it('takes tar and tar.gz files as they are', async () => {
     const dir = makeApp('tar-app');
     for (const [name, flags] of [['app.tar', '-cf'], ['app.tgz', '-czf']] as const) {

@@ -33,4 +33,22 @@ describe('forEachApp', () => {
     expect(seen).toEqual(['a']);
     expect(r.err).toEqual([]);
   });
+
+  it('with parallel N runs at most N apps at once and every app once, failures still counted', async () => {
+    const r = recorder();
+    let running = 0;
+    let most = 0;
+    const done: string[] = [];
+    const code = await forEachApp(r.io, ['a', 'b', 'c', 'd', 'e'], (n) => n, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      running--;
+      if (n === 'c') throw new UserError('c failed');
+      done.push(n);
+    }, 2);
+    expect(most).toBe(2);
+    expect(done.sort()).toEqual(['a', 'b', 'd', 'e']);
+    expect([code, r.err]).toEqual([1, [' !     c: c failed']]);
+  });
 });

@@ -116,8 +116,42 @@ describe('oneOffSpec', () => {
   it('a detached one-off attaches nothing and is removed by Docker when it exits', () => {
     const spec = oneOffSpec(release, { processType: 'run', command: ['sleep', '9'], id: 'd1', detached: true, interactive: true, tty: false });
     expect(spec.name).toBe('shop.run.d1');
-    expect(spec.HostConfig).toEqual({ Init: true, AutoRemove: true });
+    expect(spec.HostConfig).toEqual({ Init: true, AutoRemove: true, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } } });
     expect([spec.OpenStdin, spec.AttachStdin, spec.AttachStdout, spec.AttachStderr]).toEqual([false, false, false, false]);
     expect(spec.Labels?.[LABEL.oneOff]).toBe('true');
+  });
+});
+
+describe('container options (ps:set, logs:set)', () => {
+  const withOptions: ReleaseSpec = { ...release, options: { restartPolicy: 'unless-stopped', stopTimeout: 45, logMaxSize: '20m' } };
+
+  it('makes every process container with the restart policy, stop timeout and log max-size set', () => {
+    const spec = containerSpec(withOptions, 'worker', 1);
+    expect(spec.HostConfig?.RestartPolicy).toEqual({ Name: 'unless-stopped' });
+    expect(spec.StopTimeout).toBe(45);
+    expect(spec.HostConfig?.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '20m' } });
+  });
+
+  it("uses Dokku's defaults without settings: on-failure:10, 30 s, 10m", () => {
+    const spec = containerSpec(release, 'web', 1);
+    expect(spec.HostConfig?.RestartPolicy).toEqual({ Name: 'on-failure', MaximumRetryCount: 10 });
+    expect(spec.StopTimeout).toBe(30);
+    expect(spec.HostConfig?.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '10m' } });
+  });
+
+  it('leaves max-size off for unlimited and gives one-offs the log size and stop timeout, never a restart policy', () => {
+    const spec = oneOffSpec({ ...withOptions, options: { ...withOptions.options!, logMaxSize: 'unlimited' } }, { processType: 'run', command: ['true'], id: 'abc123' });
+    expect(spec.HostConfig?.LogConfig).toEqual({ Type: 'json-file', Config: {} });
+    expect(spec.StopTimeout).toBe(45);
+    expect(spec.HostConfig?.RestartPolicy).toBeUndefined();
+  });
+
+  it('sets DYNO per container and PORT only for web, and a user value cannot replace them', () => {
+    const own: ReleaseSpec = { ...release, env: { DYNO: 'mine', A: 'x' } };
+    expect(containerSpec(own, 'web', 3).Env).toEqual(expect.arrayContaining(['DYNO=web.3', 'PORT=5000', 'A=x', 'DOKKU_APP_NAME=shop']));
+    const worker = containerSpec(own, 'worker', 2).Env!;
+    expect(worker).toContain('DYNO=worker.2');
+    expect(worker.some((e) => e.startsWith('PORT='))).toBe(false);
+    expect(worker).not.toContain('DYNO=mine');
   });
 });

@@ -23,7 +23,7 @@ const summary = (over: Partial<Docker.ContainerInfo> & { labels?: Record<string,
 describe('statusFromSummary', () => {
   it('reads identity from labels and the loopback port from Ports', () => {
     const s = statusFromSummary(summary({ Ports: [{ IP: '127.0.0.1', PrivatePort: 5000, PublicPort: 40001, Type: 'tcp' }] }));
-    expect(s).toEqual({ id: 'abc', name: 'shop.web.1', app: 'shop', processType: 'web', index: 1, release: 3, state: 'running', hostPort: 40001, oneOff: false });
+    expect(s).toEqual({ id: 'abc', name: 'shop.web.1', app: 'shop', processType: 'web', index: 1, release: 3, state: 'running', hostPort: 40001, oneOff: false, command: '', created: 0 });
   });
 
   it('with several EXPOSEd ports, the web-port label says which published port is the web one; the rest go to the upstream by container port', () => {
