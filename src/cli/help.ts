@@ -31,6 +31,8 @@ const NAMESPACES: Record<string, string> = {
   proxy: 'Manage the proxy integration for an app',
   ps: 'Manage app processes',
   releases: 'Show the releases of an app',
+  repo: 'Manage the app\'s repository and build cache',
+  report: 'Show every report for an app',
   run: 'Run a one-off process inside a container',
   'ssh-keys': 'Manage public ssh keys that are allowed to connect to Dokku',
   version: 'Print the version',

@@ -19,6 +19,8 @@ import { registerPorts } from './ports.ts';
 import { registerProxy } from './proxy.ts';
 import { registerUrls } from './urls.ts';
 import { registerConfig } from './config.ts';
+import { registerRepo } from './repo.ts';
+import { registerReportAll } from './report-all.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
@@ -49,6 +51,8 @@ export function buildProgram(ctx: Context): CAC {
   registerUrls(cli, ctx);
   registerSshKeys(cli, ctx);
   registerAcl(cli, ctx);
+  registerRepo(cli, ctx);
+  registerReportAll(cli, ctx);
   cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
   cli
     .command('help [namespace]', 'Show the namespaces, one namespace\'s commands (or `<namespace>:help`), or with --all every command')

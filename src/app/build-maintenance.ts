@@ -1,0 +1,56 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildsBeyondRetention } from '../lib/build-retention.ts';
+import { UserError } from '../lib/errors.ts';
+import { loadExeca } from '../lib/execa.ts';
+import { buildLogPath, gitRepoPath } from '../lib/settings.ts';
+import type { AppRow } from '../state/queries.ts';
+import { listBuilds, setting } from '../state/release-queries.ts';
+import type { Context } from './context.ts';
+import { recoverIfIdle, withAppLock } from './recovery.ts';
+
+/** The retention that applies to the app: its own, else the global one, else Dokku's 20. */
+export async function computedRetention(ctx: Context, app: AppRow): Promise<number> {
+  const { db } = await ctx.store();
+  return Number(setting(db, app.id, 'builds', 'retention') || setting(db, '', 'builds', 'retention') || '20');
+}
+
+/**
+ * Reaps a build left running by a dead process (recorded failed), then removes the output of the
+ * finished builds beyond the retention. Returns the build numbers whose output went.
+ */
+export async function pruneBuilds(ctx: Context, app: AppRow): Promise<number[]> {
+  const { db } = await ctx.store();
+  const { makePipeline } = await import('./wiring.ts');
+  if (listBuilds(db, app.id).some((b) => b.status === 'running')) await recoverIfIdle(await makePipeline(ctx), app);
+  const pruned: number[] = [];
+  for (const n of buildsBeyondRetention(listBuilds(db, app.id), await computedRetention(ctx, app))) {
+    const path = buildLogPath(ctx.settings, app.id, n);
+    if (!existsSync(path)) continue;
+    rmSync(path, { force: true });
+    pruned.push(n);
+  }
+  return pruned;
+}
+
+/** `git gc` in the app's bare repository (no shell: git's own arguments). */
+export async function gcRepo(ctx: Context, app: AppRow, onLine: (l: string) => void): Promise<void> {
+  const repo = gitRepoPath(ctx.settings, app.name);
+  if (!existsSync(join(repo, 'HEAD'))) throw new UserError(`${app.name} has no git repository yet`);
+  const execa = await loadExeca();
+  const r = await execa('git', ['gc', '--quiet'], { cwd: repo, reject: false, stdin: 'ignore', all: true });
+  for (const line of String(r.all ?? '').split('\n').filter(Boolean)) onLine(line);
+  if (r.exitCode !== 0) throw new UserError(`git gc failed in ${app.name}'s repository (exit ${r.exitCode})`);
+}
+
+/** Empties the app's build cache (the buildpack cache volume); the next build starts cold. */
+export async function purgeBuildCache(ctx: Context, app: AppRow): Promise<void> {
+  const { makePipeline } = await import('./wiring.ts');
+  const p = await makePipeline(ctx);
+  // Under the deploy lock: a running build holds the volume, and a deploy must not start mid-purge.
+  await withAppLock(p, app, async () => {
+    const builder = await p.builder();
+    if (!builder.purgeCache) throw new UserError('This builder keeps no build cache');
+    await builder.purgeCache(app.name);
+  });
+}
