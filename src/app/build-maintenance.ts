@@ -34,9 +34,10 @@ export async function pruneBuilds(ctx: Context, app: AppRow): Promise<number[]> 
 }
 
 /** `git gc` in the app's bare repository (no shell: git's own arguments). */
-export async function gcRepo(ctx: Context, app: AppRow, onLine: (l: string) => void): Promise<void> {
+export async function gcRepo(ctx: Context, app: AppRow, onStart: () => void, onLine: (l: string) => void): Promise<void> {
   const repo = gitRepoPath(ctx.settings, app.name);
   if (!existsSync(join(repo, 'HEAD'))) throw new UserError(`${app.name} has no git repository yet`);
+  onStart();
   const execa = await loadExeca();
   const r = await execa('git', ['gc', '--quiet'], { cwd: repo, reject: false, stdin: 'ignore', all: true });
   for (const line of String(r.all ?? '').split('\n').filter(Boolean)) onLine(line);

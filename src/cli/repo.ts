@@ -10,8 +10,7 @@ export function registerRepo(cli: CAC, ctx: Context): void {
   cli.command('repo:gc <app>', "Runs 'git gc --quiet' in the app's repository").action(async (name: string) => {
     const { db } = await ctx.store();
     const app = requireApp(db, validateAppName(name));
-    io.out(step(`Running git gc in ${app.name}'s repository`));
-    await gcRepo(ctx, app, (l) => io.out(detail(l)));
+    await gcRepo(ctx, app, () => io.out(step(`Running git gc in ${app.name}'s repository`)), (l) => io.out(detail(l)));
   });
   cli.command('repo:purge-cache <app>', "Deletes the app's build cache (the next build starts without it)").action(async (name: string) => {
     const { db } = await ctx.store();
