@@ -4,8 +4,8 @@ import { buildsBeyondRetention } from '../lib/build-retention.ts';
 import { UserError } from '../lib/errors.ts';
 import { loadExeca } from '../lib/execa.ts';
 import { buildLogPath, gitRepoPath } from '../lib/settings.ts';
-import type { AppRow } from '../state/queries.ts';
-import { listBuilds, setting } from '../state/release-queries.ts';
+import { listApps, type AppRow } from '../state/queries.ts';
+import { getRuntime, listBuilds, setting } from '../state/release-queries.ts';
 import type { Context } from './context.ts';
 import { recoverIfIdle, withAppLock } from './recovery.ts';
 
@@ -54,4 +54,12 @@ export async function purgeBuildCache(ctx: Context, app: AppRow): Promise<void> 
     if (!builder.purgeCache) throw new UserError('This builder keeps no build cache');
     await builder.purgeCache(app.name);
   });
+}
+
+/** `cleanup [app]`: dokku's exited containers (not a current release's) and dangling images. */
+export async function cleanupDocker(ctx: Context, app: AppRow | undefined): Promise<{ containers: number; images: number }> {
+  const { db } = await ctx.store();
+  const [{ connectDocker }, { cleanup }] = await Promise.all([import('../lib/docker-client.ts'), import('../runtime/cleanup.ts')]);
+  const current = new Map(listApps(db).map((a) => [a.name, getRuntime(db, a.id).current]));
+  return cleanup(await connectDocker(ctx.settings), current, app?.name);
 }

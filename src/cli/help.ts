@@ -18,6 +18,7 @@ const NAMESPACES: Record<string, string> = {
   builds: 'Manage builds of an app',
   certs: 'Manage SSL (TLS) certs',
   checks: 'Manage zero-downtime settings',
+  cleanup: 'Remove exited containers and dangling images of dokku\'s apps',
   config: 'Manage global and app-specific config vars',
   domains: 'Manage domains used by the proxy',
   enter: 'Connect to a specific app container',

@@ -20,6 +20,7 @@ import { registerProxy } from './proxy.ts';
 import { registerUrls } from './urls.ts';
 import { registerConfig } from './config.ts';
 import { registerRepo } from './repo.ts';
+import { registerCleanup } from './cleanup.ts';
 import { registerReportAll } from './report-all.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
@@ -52,6 +53,7 @@ export function buildProgram(ctx: Context): CAC {
   registerSshKeys(cli, ctx);
   registerAcl(cli, ctx);
   registerRepo(cli, ctx);
+  registerCleanup(cli, ctx);
   registerReportAll(cli, ctx);
   cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
   cli

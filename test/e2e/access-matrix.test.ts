@@ -84,6 +84,8 @@ const ROWS: Row[] = [
   onApp('repo:gc'),
   onApp('repo:purge-cache'),
   onApp('report'),
+  onApp('cleanup'),
+  admin('cleanup'),
   admin('report'),
   onApp('builder:report'),
   admin('builder:report'),
