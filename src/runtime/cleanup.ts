@@ -15,13 +15,14 @@ export interface CleanupContainer {
 /**
  * The containers cleanup removes: dokku's, not running, and not the current release's (a stopped
  * app's containers are what `ps:start` starts again). `current` maps an app name to its current
- * release; with `app`, only that app's containers are considered.
+ * release, for every app this dokku knows; with `app`, only that app's containers are considered.
  */
 export function removableContainers(containers: readonly CleanupContainer[], current: ReadonlyMap<string, number | undefined>, app?: string): string[] {
   return containers
     .filter((c) => {
       const owner = c.labels[LABEL.app];
-      if (owner === undefined || (app !== undefined && owner !== app)) return false;
+      // An app this dokku does not know is another installation's (or another root's): left alone.
+      if (owner === undefined || !current.has(owner) || (app !== undefined && owner !== app)) return false;
       if (c.state !== 'exited' && c.state !== 'dead') return false;
       if (c.labels[LABEL.oneOff] !== undefined) return true;
       const release = current.get(owner);
@@ -31,8 +32,13 @@ export function removableContainers(containers: readonly CleanupContainer[], cur
 }
 
 /** Dangling images carrying dokku's app label (of `app` only, when named). */
-export function removableImages(images: ReadonlyArray<{ id: string; labels: Readonly<Record<string, string>> | null }>, app?: string): string[] {
-  return images.filter((i) => i.labels?.[LABEL.app] !== undefined && (app === undefined || i.labels[LABEL.app] === app)).map((i) => i.id);
+export function removableImages(images: ReadonlyArray<{ id: string; labels: Readonly<Record<string, string>> | null }>, known: ReadonlySet<string>, app?: string): string[] {
+  return images
+    .filter((i) => {
+      const owner = i.labels?.[LABEL.app];
+      return owner !== undefined && known.has(owner) && (app === undefined || owner === app);
+    })
+    .map((i) => i.id);
 }
 
 export async function cleanup(docker: Docker, current: ReadonlyMap<string, number | undefined>, app?: string): Promise<{ containers: number; images: number }> {
@@ -44,7 +50,7 @@ export async function cleanup(docker: Docker, current: ReadonlyMap<string, numbe
     await docker.getContainer(id).remove({ v: false }).then(() => removedContainers++, ignoreGone);
   }
   const dangling = await docker.listImages({ filters: { dangling: ['true'], label: [label] } });
-  const images = removableImages(dangling.map((i) => ({ id: i.Id, labels: i.Labels })), app);
+  const images = removableImages(dangling.map((i) => ({ id: i.Id, labels: i.Labels })), new Set(current.keys()), app);
   let removedImages = 0;
   for (const id of images) await docker.getImage(id).remove().then(() => removedImages++, ignoreGone);
   return { containers: removedContainers, images: removedImages };

@@ -17,8 +17,8 @@ describe('removableContainers', () => {
     c('foreign-labelled', 'exited', { 'com.example.app': 'web' }),
     c('gone-app', 'exited', of('destroyed', 1)),
   ];
-  it("takes dokku's exited containers that are not the current release's, and one-offs", () => {
-    expect(removableContainers(all, current)).toEqual(['old', 'one-off', 'dead-api', 'gone-app']);
+  it("takes dokku's exited containers that are not the current release's, and one-offs, of apps it knows", () => {
+    expect(removableContainers(all, current)).toEqual(['old', 'one-off', 'dead-api']);
   });
   it('with an app, only that app', () => {
     expect(removableContainers(all, current, 'web')).toEqual(['old', 'one-off']);
@@ -27,8 +27,9 @@ describe('removableContainers', () => {
 
 describe('removableImages', () => {
   it('takes only images with the app label', () => {
-    const images = [{ id: 'a', labels: { [LABEL.app]: 'web' } }, { id: 'b', labels: null }, { id: 'c', labels: { [LABEL.app]: 'api' } }];
-    expect(removableImages(images)).toEqual(['a', 'c']);
-    expect(removableImages(images, 'api')).toEqual(['c']);
+    const images = [{ id: 'a', labels: { [LABEL.app]: 'web' } }, { id: 'b', labels: null }, { id: 'c', labels: { [LABEL.app]: 'api' } }, { id: 'd', labels: { [LABEL.app]: 'elsewhere' } }];
+    const known = new Set(['web', 'api']);
+    expect(removableImages(images, known)).toEqual(['a', 'c']);
+    expect(removableImages(images, known, 'api')).toEqual(['c']);
   });
 });
