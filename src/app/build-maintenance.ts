@@ -7,7 +7,9 @@ import { buildLogPath, gitRepoPath } from '../lib/settings.ts';
 import { listApps, type AppRow } from '../state/queries.ts';
 import { getRuntime, listBuilds, setting } from '../state/release-queries.ts';
 import type { Context } from './context.ts';
-import { recoverIfIdle, withAppLock } from './recovery.ts';
+import { recoverIfIdle, recoverInterrupted, withAppLock } from './recovery.ts';
+import { DeployLockedError, holderIsAlive, processAlive, type LockHolder } from '../lib/lock.ts';
+import { decide } from './pipeline.ts';
 
 /** The retention that applies to the app: its own, else the global one, else Dokku's 20. */
 export async function computedRetention(ctx: Context, app: AppRow): Promise<number> {
@@ -62,4 +64,43 @@ export async function cleanupDocker(ctx: Context, app: AppRow | undefined): Prom
   const [{ connectDocker }, { cleanup }] = await Promise.all([import('../lib/docker-client.ts'), import('../runtime/cleanup.ts')]);
   const current = new Map(listApps(db).map((a) => [a.name, getRuntime(db, a.id).current]));
   return cleanup(await connectDocker(ctx.settings), current, app?.name);
+}
+
+/**
+ * `builds:cancel`: the process holding the app's deploy lock gets SIGTERM (its pusher sees a
+ * `cancelled` line); once it is gone, the running build is recorded cancelled, what it left (build
+ * container, work directory) goes, and the lock is released.
+ */
+export async function cancelBuild(ctx: Context, app: AppRow, waitMs = 30_000): Promise<number> {
+  const { db } = await ctx.store();
+  const running = listBuilds(db, app.id).find((b) => b.status === 'running');
+  if (!running) throw new UserError(`No build of ${app.name} is running`);
+  const { makePipeline } = await import('./wiring.ts');
+  const p = await makePipeline(ctx);
+  let holder: LockHolder | undefined;
+  try {
+    p.lock(app.name).release();
+  } catch (err) {
+    if (!(err instanceof DeployLockedError)) throw err;
+    holder = err.holder;
+  }
+  if (holder && holderIsAlive(holder)) {
+    try {
+      process.kill(holder.pid, 'SIGTERM');
+    } catch {
+      // Gone between the check and the signal.
+    }
+    const until = Date.now() + waitMs;
+    while (processAlive(holder.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    if (processAlive(holder.pid)) throw new UserError(`The build of ${app.name} (pid ${holder.pid}) did not stop within ${waitMs / 1000}s`);
+  }
+  const lock = p.lock(app.name);
+  try {
+    const still = listBuilds(db, app.id).find((b) => b.number === running.number && b.status === 'running');
+    if (still) decide(p, app.id, { type: 'build:fail', build: running.number, reason: `cancelled by ${ctx.actor}`, cancelled: true });
+    await recoverInterrupted(p, app, holder ?? { pid: 0 });
+  } finally {
+    lock.release();
+  }
+  return running.number;
 }

@@ -4,7 +4,7 @@ import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { buildLogPath } from '../lib/settings.ts';
 import { listApps, requireApp } from '../state/queries.ts';
-import { computedRetention, pruneBuilds } from '../app/build-maintenance.ts';
+import { cancelBuild, computedRetention, pruneBuilds } from '../app/build-maintenance.ts';
 import { forEachApp } from './each-app.ts';
 import { getSettings, listBuilds, setting } from '../state/release-queries.ts';
 import { checkBuildpack, tenantBuildpackRefusal } from '../lib/buildpack-ref.ts';
@@ -28,6 +28,13 @@ export async function checkBuildpackWord(ctx: Context, command: string, app: str
 
 export function registerBuilds(cli: CAC, ctx: Context): void {
   const { io } = ctx;
+
+  cli.command('builds:cancel <app>', 'Cancel the running build of an app').action(async (name: string) => {
+    const { db } = await ctx.store();
+    const app = requireApp(db, validateAppName(name));
+    const build = await cancelBuild(ctx, app);
+    io.out(step(`Cancelled build ${build} of ${app.name}`));
+  });
 
   cli
     .command('builds:set [...args]', 'Set or clear a builds property: <app>|--global retention [count]')
