@@ -72,6 +72,7 @@ const ROWS: Row[] = [
   onApp('builds:output'),
   onApp('builds:info', '1'),
   onApp('builder:set', 'selected dockerfile'),
+  onApp('builds:cancel'),
   onApp('builds:set', 'retention 5'),
   admin('builds:set', '--global retention 5'),
   onApp('builds:report'),

@@ -153,6 +153,7 @@ const CASES: Case[] = [
   argv('BUILDPACK_URL that is no built-in', ['config:set', 'web', 'BUILDPACK_URL=ruby'], 1, UNKNOWN_RUBY),
   argv('buildpack list set as a property', ['buildpacks:set-property', 'web', 'list', '["ruby"]'], 2, /^Use buildpacks:add, buildpacks:set, buildpacks:remove or buildpacks:clear to change the buildpack list$/),
   argv('valid buildpack list set as a property', ['buildpacks:set-property', 'web', 'list', '["nodejs"]'], 2, /^Use buildpacks:add, buildpacks:set, /),
+  argv('builds:cancel with nothing running', ['builds:cancel', 'web'], 1, /^No build of web is running$/),
   argv('builds retention of zero', ['builds:set', 'web', 'retention', '0'], 1, /^Invalid value for builds retention: '0' \(expected a whole number from 1 to 10000\)$/),
   argv('unknown builds property', ['builds:set', 'web', 'keep', '3'], 1, /^Unknown builds property 'keep': use one of retention$/),
   argv('builds:prune with an app and --all-apps', ['builds:prune', 'web', '--all-apps'], 2, /^Name an app or pass --all-apps, not both$/),
