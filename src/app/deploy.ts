@@ -31,18 +31,26 @@ export type { Source } from '../builder/port.ts';
 export async function deploySource(p: Pipeline, app: AppRow, source: Source): Promise<ReleaseRecord> {
   const lock = await lockApp(p, app);
   let log: WriteStream | undefined;
+  let onTerm: (() => void) | undefined;
   try {
     const sha = source.kind === 'git' || source.kind === 'archive' ? source.sha : undefined;
     const started = firstOf(decide(p, app.id, { type: 'build:start', source: source.kind, ...(sha ? { sha } : {}) }), 'BuildStarted');
     const build = started!.data.build;
     log = openLog(buildLogPath(p.settings, app.id, build));
     const onLine = tee(p.onLine, log);
+    // builds:cancel sends SIGTERM: the pusher is told, and the canceller records the build once this process is gone.
+    onTerm = () => {
+      onLine(` !     Build ${build} of ${app.name} cancelled`);
+      process.exit(143);
+    };
+    process.once('SIGTERM', onTerm);
     const result = await buildStep(p, app, build, source, onLine);
     const events = decide(p, app.id, { type: 'release:from-build', build, result, ...(sha ? { sha } : {}) });
     const version = firstOf(events, 'ReleaseCreated')!.data.version;
     await deployRelease(p, app, version, onLine);
     return getRelease(p.store.db, app.id, version)!;
   } finally {
+    if (onTerm) process.off('SIGTERM', onTerm);
     log?.end();
     lock.release();
   }

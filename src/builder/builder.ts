@@ -47,6 +47,9 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
       const containers = await reapBuildContainers(docker, { app, everyOfApp: opts.everyBuild ?? false });
       return [...containers, ...reapWorkDirs()];
     },
+    async purgeCache(app: string): Promise<void> {
+      await docker.getVolume(cacheVolumeName(app)).remove().catch(ignoreMissing);
+    },
     async removeAppArtifacts(app: string): Promise<void> {
       const images = await docker.listImages({ filters: { reference: [`dokku/${app}`] } });
       for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(ignoreMissing);

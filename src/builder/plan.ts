@@ -93,3 +93,19 @@ export function buildPlan(input: PlanInput): BuildPlan {
   }
   return { builder, from: 'detect', buildpacks: BUILTIN_BUILDPACKS.map((name) => ({ kind: 'builtin', name, ref: name })) };
 }
+
+/**
+ * The first built-in buildpack whose `bin/detect` (buildpacks/<name>/bin/detect) would accept a
+ * source with these root names, in detection order. Only root files are known here, so the static
+ * buildpack's `public/index.html` case is not seen.
+ */
+const BUILTIN_DETECT_FILES: Record<(typeof BUILTIN_BUILDPACKS)[number], readonly string[]> = {
+  nodejs: ['package.json'],
+  python: ['requirements.txt', 'setup.py', 'pyproject.toml', 'Pipfile', 'runtime.txt', 'app.py', 'main.py', 'server.py'],
+  static: ['.static', 'index.html', 'index.shtml'],
+  procfile: ['Procfile'],
+};
+
+export function detectBuiltinBuildpack(files: readonly string[]): string | undefined {
+  return BUILTIN_BUILDPACKS.find((name) => BUILTIN_DETECT_FILES[name].some((f) => files.includes(f)));
+}

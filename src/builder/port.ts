@@ -30,6 +30,8 @@ export interface Builder {
   removeImage(image: string): Promise<void>;
   /** Every image and build cache volume of the app. */
   removeAppArtifacts(app: string): Promise<void>;
+  /** Empties the app's build cache volume (made again, empty, by the next build). */
+  purgeCache?(app: string): Promise<void>;
   /** Build containers and work directories whose creator died (every build container of the app with `everyBuild`). */
   removeLeftovers?(app: string, opts?: { everyBuild?: boolean }): Promise<string[]>;
 }

@@ -26,7 +26,7 @@ export function summarize(e: StoredEvent): string {
     case 'BuildSucceeded':
       return `Build ${d.build} succeeded (${d.builder}${d.buildpack ? `, ${d.buildpack}` : ''}, ${Number(d.seconds).toFixed(1)}s)`;
     case 'BuildFailed':
-      return `Build ${d.build} failed: ${d.reason}`;
+      return `Build ${d.build} ${d.cancelled ? 'cancelled' : 'failed'}: ${d.reason}`;
     case 'ReleaseCreated':
       return `Release v${d.version}: ${d.description}`;
     case 'DeployStarted':

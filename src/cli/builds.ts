@@ -3,14 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CAC } from 'cac';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { buildLogPath } from '../lib/settings.ts';
-import { requireApp } from '../state/queries.ts';
+import { listApps, requireApp } from '../state/queries.ts';
+import { cancelBuild, computedRetention, pruneBuilds } from '../app/build-maintenance.ts';
+import { forEachApp } from './each-app.ts';
 import { getSettings, listBuilds, setting } from '../state/release-queries.ts';
 import { checkBuildpack, tenantBuildpackRefusal } from '../lib/buildpack-ref.ts';
 import { escapeControls, parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
 import { printAppReports } from './report.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
-import { renderReport, reportJson, step, type ReportFields, header } from '../lib/output.ts';
+import { detail, renderReport, reportJson, step, type ReportFields, header } from '../lib/output.ts';
 
 /**
  * A buildpack as a user sets it (`buildpacks:add|set`, `config:set BUILDPACK_URL=…`): malformed is
@@ -26,6 +28,68 @@ export async function checkBuildpackWord(ctx: Context, command: string, app: str
 
 export function registerBuilds(cli: CAC, ctx: Context): void {
   const { io } = ctx;
+
+  cli.command('builds:cancel <app>', 'Cancel the running build of an app').action(async (name: string) => {
+    const { db } = await ctx.store();
+    const app = requireApp(db, validateAppName(name));
+    const build = await cancelBuild(ctx, app);
+    io.out(step(`Cancelled build ${build} of ${app.name}`));
+  });
+
+  cli
+    .command('builds:set [...args]', 'Set or clear a builds property: <app>|--global retention [count]')
+    .option('--global', 'Global property')
+    .action(async (args: string[], opts: { global?: boolean }) => {
+      const app = appOrGlobal(opts.global ? undefined : args[0], opts.global);
+      const [property, value] = opts.global ? args : args.slice(1);
+      if (!property) throw new UsageError('Missing property name');
+      await setSetting(ctx, app, 'builds', property, value ? value : null);
+      io.out(step(value ? `Setting ${property} to ${value}` : `Unsetting ${property}`));
+    });
+
+  cli
+    .command('builds:report [app]', 'Show the latest build and the retention (all apps when none is named)')
+    .option('--format <format>', 'text or json')
+    .option('--global', 'Only the global retention')
+    .action(async (name: string | undefined, opts: { format?: string; global?: boolean }) => {
+      const format = parseFormat(opts.format);
+      const { db } = await ctx.store();
+      const globalRetention = setting(db, '', 'builds', 'retention');
+      const global: ReportFields | undefined = opts.global ? [['Builds global retention', globalRetention]] : undefined;
+      await printAppReports(ctx, db, { name, format, ...(global ? { global } : {}) }, 'builds information', async (app) => {
+        const last = listBuilds(db, app.id)[0];
+        return {
+          // Dokku's fields. A build here has a number, not a ULID, and no separate deploy kind.
+          fields: [
+            ['Build id', last?.number ?? null],
+            ['Build kind', last ? 'build' : null],
+            ['Build status', last?.status ?? null],
+            ['Build pid', null],
+            ['Build source', last?.source ?? null],
+            ['Build started at', last?.started_at ?? null],
+            ['Build finished at', last?.finished_at ?? null],
+            ['Build exit code', last === undefined || last.status === 'running' ? null : last.status === 'succeeded' ? 0 : 1],
+            ['Builds retention', setting(db, app.id, 'builds', 'retention')],
+            ['Builds global retention', globalRetention],
+            ['Builds computed retention', await computedRetention(ctx, app)],
+          ],
+        };
+      });
+    });
+
+  cli
+    .command('builds:prune [app]', 'Mark builds of dead processes failed and drop build output beyond the retention')
+    .option('--all-apps', 'Every app')
+    .action(async (name: string | undefined, opts: { allApps?: boolean }) => {
+      const { db } = await ctx.store();
+      if (name !== undefined && opts.allApps) throw new UsageError('Name an app or pass --all-apps, not both');
+      if (name === undefined && !opts.allApps) throw new UsageError('Missing app name (or pass --all-apps)');
+      const apps = name === undefined ? listApps(db) : [requireApp(db, validateAppName(name))];
+      return forEachApp(io, apps, (a) => a.name, async (app) => {
+        const pruned = await pruneBuilds(ctx, app);
+        io.out(step(pruned.length ? `Pruned the output of ${pruned.length} build${pruned.length === 1 ? '' : 's'} of ${app.name}` : `Nothing to prune for ${app.name}`));
+      });
+    });
 
   cli
     .command('builds:list <app>', 'List builds, newest first')
@@ -185,5 +249,35 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
       if (property === 'list') throw new UsageError('Use buildpacks:add, buildpacks:set, buildpacks:remove or buildpacks:clear to change the buildpack list');
       await setSetting(ctx, app, 'buildpacks', property, value ? value : null);
       io.out(step(`Set buildpacks ${property}${value ? ` to ${value}` : ' to its default'}`));
+    });
+  cli
+    .command('buildpacks:report [app]', 'Show the buildpack settings (all apps when none is named)')
+    .option('--format <format>', 'text or json')
+    .action(async (name: string | undefined, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { db } = await ctx.store();
+      const globalStack = setting(db, '', 'buildpacks', 'stack');
+      await printAppReports(ctx, db, { name, format }, 'buildpacks information', (app) => ({
+        // Dokku's fields; the stack is only set globally here (buildpacks:set-property --global stack).
+        fields: [
+          ['Buildpacks computed stack', globalStack],
+          ['Buildpacks global stack', globalStack],
+          ['Buildpacks list', (JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[]).join(',')],
+          ['Buildpacks stack', ''],
+        ],
+      }));
+    });
+
+  cli
+    .command('buildpacks:detect <app>', 'Show the builder and buildpack the stored source would build with (not in Dokku)')
+    .action(async (name: string) => {
+      const { db } = await ctx.store();
+      const app = requireApp(db, validateAppName(name));
+      const { detectFromStoredSource } = await import('../app/detect.ts');
+      const found = await detectFromStoredSource(ctx, app);
+      header(io, `${app.name} buildpack detection`);
+      io.out(detail(`Builder: ${found.builder}`));
+      if (found.from) io.out(detail(`Buildpacks from: ${found.from}`));
+      if (found.buildpack) io.out(detail(`Buildpack: ${found.buildpack}`));
     });
 }

@@ -21,6 +21,9 @@ import { registerProxy } from './proxy.ts';
 import { registerUrls } from './urls.ts';
 import { registerConfig } from './config.ts';
 import { registerAppJson } from './app-json.ts';
+import { registerRepo } from './repo.ts';
+import { registerCleanup } from './cleanup.ts';
+import { registerReportAll } from './report-all.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
@@ -53,6 +56,9 @@ export function buildProgram(ctx: Context): CAC {
   registerUrls(cli, ctx);
   registerSshKeys(cli, ctx);
   registerAcl(cli, ctx);
+  registerRepo(cli, ctx);
+  registerCleanup(cli, ctx);
+  registerReportAll(cli, ctx);
   cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
   cli
     .command('help [namespace]', 'Show the namespaces, one namespace\'s commands (or `<namespace>:help`), or with --all every command')

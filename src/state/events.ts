@@ -61,7 +61,7 @@ export type DomainEvent =
         seconds: number;
       };
     }
-  | { type: 'BuildFailed'; data: { build: number; reason: string } }
+  | { type: 'BuildFailed'; data: { build: number; reason: string; cancelled?: boolean } }
   | { type: 'ReleaseCreated'; data: ReleaseData }
   | { type: 'DeployStarted'; data: { version: number } }
   | { type: 'TrafficSwitched'; data: { version: number; upstreams: Upstream[] } }

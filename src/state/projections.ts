@@ -71,8 +71,9 @@ export function project(db: Database, e: StoredEvent): void {
     }
     case 'BuildFailed': {
       const d = e.data;
-      db.prepare(`UPDATE builds SET status = 'failed', reason = ?, finished_at = ? WHERE app_id = ? AND number = ?`).run(
-        d.reason, e.at, appIdOf(e.stream)!, d.build);
+      // Dokku's word for a build stopped by builds:cancel.
+      db.prepare(`UPDATE builds SET status = ?, reason = ?, finished_at = ? WHERE app_id = ? AND number = ?`).run(
+        d.cancelled ? 'canceled' : 'failed', d.reason, e.at, appIdOf(e.stream)!, d.build);
       return;
     }
     case 'ReleaseCreated': {

@@ -45,7 +45,7 @@ export function defaultFormation(processTypes: Record<string, string>, formation
 export type ReleaseCommand =
   | { type: 'build:start'; source: BuildSource; sha?: string }
   | { type: 'build:succeed'; build: number; result: BuildResult }
-  | { type: 'build:fail'; build: number; reason: string }
+  | { type: 'build:fail'; build: number; reason: string; cancelled?: boolean }
   | { type: 'release:from-build'; build: number; result: BuildResult; sha?: string }
   | { type: 'release:rollback'; target?: number }
   | { type: 'config:change'; command: ConfigCommand; restart: boolean }
@@ -85,7 +85,7 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
       ];
     }
     case 'build:fail':
-      return [{ type: 'BuildFailed', data: { build: command.build, reason: command.reason } }];
+      return [{ type: 'BuildFailed', data: { build: command.build, reason: command.reason, ...(command.cancelled ? { cancelled: true } : {}) } }];
     case 'release:from-build': {
       const r = command.result;
       const label = shortSha(command.sha) ?? `build ${command.build}`;

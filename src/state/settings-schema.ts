@@ -49,6 +49,8 @@ export const SETTINGS = {
     attempts: checkNumber('attempts'),
     'wait-to-retire': checkNumber('wait-to-retire'),
   },
+  // Dokku's default: the newest 20 finished builds keep their output (builds:prune, after each deploy).
+  builds: { retention: { default: '20', check: wholeNumber(1, 10000) } },
   releases: { 'keep-count': { default: '10', check: wholeNumber(1, 1000) } },
   ...PROXY_SETTINGS,
   git: { 'deploy-branch': { default: '', check: (v) => (v === '' || isBranchName(v) ? undefined : 'a git branch name') } },
