@@ -23,6 +23,8 @@ main() {
   local key_name=${DOKKU_INSTALL_KEY_NAME:-admin}
   local url=${DOKKU_INSTALL_URL:-}
   local demo=false
+  # auto: the host's name when it resolves to an address other people can reach; empty: none.
+  local domain=${DOKKU_INSTALL_DOMAIN-auto}
   local build_stack=true
   CHANGED=0
 
@@ -34,6 +36,9 @@ main() {
       --key-name) key_name=${2:?--key-name needs a name}; shift 2 ;;
       --key-name=*) key_name=${1#--key-name=}; shift ;;
       --demo) demo=true; shift ;;
+      --domain) domain=${2:?--domain needs a host name}; shift 2 ;;
+      --domain=*) domain=${1#--domain=}; shift ;;
+      --no-domain) domain=""; shift ;;
       --no-stack) build_stack=false; shift ;;
       *) fail "Unknown option $1 (see --help)" ;;
     esac
@@ -86,6 +91,9 @@ main() {
     add_key "$dokku_root" "$key_name" "$key_file"
   fi
 
+  step "Global domain"
+  ensure_global_domain "$dokku_root" "$domain"
+
   DEMO_URL=""
   if [ "$demo" = true ]; then
     step "Demo app"
@@ -110,6 +118,10 @@ Options:
   --key-name NAME   the key's name (default: admin)
   --demo            also deploy the bundled example app (DOKKU_INSTALL_DEMO_APP, default demo)
                     and print its URL
+  --domain NAME     the global domain: apps answer at APP.NAME (DOKKU_INSTALL_DOMAIN; default: this
+                    host's name when it resolves to an address that is not loopback)
+  --no-domain       no global domain: each app without domains of its own is served by nginx on a
+                    port of its own, on every address (the demo's URL is this host's address and port)
   --no-stack        do not build the stack image now (`dokku stack:build` later)
   -h, --help        this text
 
@@ -428,14 +440,44 @@ add_key() {
   CHANGED=$((CHANGED + 1))
 }
 
+# ensure_global_domain ROOT DOMAIN: adds DOMAIN (auto: the host's name, if it resolves beyond
+# loopback) as a global domain unless it is one already; empty: nothing.
+ensure_global_domain() {
+  local root=$1 domain=$2 address
+  if [ "$domain" = auto ]; then
+    domain=$(hostname -f 2>/dev/null || true)
+    address=$(getent ahostsv4 "$domain" 2>/dev/null | awk 'NR == 1 { print $1 }')
+    case "$domain:$address" in
+      *.*:?*) case "$address" in 127.*) domain="" ;; esac ;;
+      *) domain="" ;;
+    esac
+  fi
+  if [ -z "$domain" ]; then
+    say "No global domain: apps without domains get a port of their own (--domain NAME sets one)"
+    return
+  fi
+  if as_dokku "$root" domains:report --global --domains-global-vhosts | tr ' ' '\n' | grep -qxF "$domain"; then
+    say "Global domain $domain"
+    return
+  fi
+  as_dokku "$root" domains:add-global "$domain" | indent
+  CHANGED=$((CHANGED + 1))
+}
+
 # deploy_demo ROOT DIR: deploys the example (once) and sets DEMO_URL.
 deploy_demo() {
   local root=$1 dir=$2 app=${DOKKU_INSTALL_DEMO_APP:-demo} url
   [ -d "$dir" ] || fail "No example app at $dir"
+  as_dokku "$root" apps:exists "$app" >/dev/null 2>&1 || { as_dokku "$root" apps:create "$app" | indent; CHANGED=$((CHANGED + 1)); }
+  # Without a global domain the demo would have no name to answer at: nginx serves it on a port of
+  # its own on every address, so its URL opens from another machine.
+  if [ -z "$(as_dokku "$root" domains:report --global --domains-global-vhosts)" ] && [ -z "$(as_dokku "$root" domains:report "$app" --domains-host-port)" ]; then
+    as_dokku "$root" domains:disable "$app" | indent
+    CHANGED=$((CHANGED + 1))
+  fi
   if [ "$(as_dokku "$root" ps:report "$app" --deployed 2>/dev/null)" = true ]; then
     say "The demo app is deployed already"
   else
-    as_dokku "$root" apps:exists "$app" >/dev/null 2>&1 || as_dokku "$root" apps:create "$app" | indent
     tar -C "$dir" -c . | runuser -u dokku -- env HOME="$root" DOKKU_ROOT="$root" /usr/bin/dokku git:from-archive "$app" - 2>&1 | indent
     CHANGED=$((CHANGED + 1))
   fi

@@ -14,6 +14,7 @@ import { REPO, TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from
 import { expectOk, FIXTURES } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { makeKeyPair, run, workTree } from '../../helpers/sshd.ts';
+import { makeOtherHost } from '../../helpers/netns.ts';
 
 const node = TARGETS.find((t) => t.name === 'node')!;
 const STACK = 'dokku/stack:bookworm';
@@ -64,7 +65,10 @@ describe('install.sh in a fresh Debian container', () => {
     // The container starts from the stack image, built offline on this host if it is not there yet.
     expectOk(await runCli(node, hostRoot, ['stack:build']), 'stack:build');
     const started = await docker([
-      'run', '-d', '--name', container, '--label', 'com.dokku.test=install',
+      // The host's network, as on a server: nginx there reaches the apps' ports on this host's
+      // loopback, and serves the demo on this host's address. No global domain, whatever the
+      // machine's name resolves to, so the demo gets a port of its own.
+      'run', '-d', '--name', container, '--label', 'com.dokku.test=install', '--network', 'host', '-e', 'DOKKU_INSTALL_DOMAIN=',
       '-v', '/var/run/docker.sock:/var/run/docker.sock', '-v', `${REPO}:/src:ro`, STACK, 'sleep', 'infinity',
     ]);
     if (started.code !== 0) throw new Error(`docker run failed: ${started.out}`);
@@ -148,8 +152,21 @@ describe('install.sh in a fresh Debian container', () => {
     expect(demo.code, demo.out).toBe(0);
     const url = /Demo app: (\S+)/.exec(demo.out)?.[1];
     expect(url, demo.out).toBeDefined();
+    // This host's address and the demo's own port, through nginx on every address: it opens from
+    // here and from another machine (a network namespace on a veth link).
+    expect(url).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:\d+$/);
+    expect(url).not.toContain('127.0.0.1');
     const body = await (await fetch(url!, { signal: AbortSignal.timeout(5000) })).text();
     expect(body).toContain('Hello from dokku');
+    const other = makeOtherHost('inst');
+    try {
+      const remote = other.curl(url!);
+      expect(remote.stderr).toBe('');
+      expect(remote.stdout).toContain('Hello from dokku');
+    } finally {
+      other.remove();
+    }
+    expect(demo.out).toContain('No global domain');
     const again = await exec(`DOKKU_INSTALL_DEMO_APP=${demoApp} bash /src/install.sh --demo`);
     expect(again.code, again.out).toBe(0);
     expect(again.out).toContain('The demo app is deployed already');
@@ -163,7 +180,7 @@ describe('install.sh in a fresh Debian container', () => {
     const made = await run('sh', ['-c', `mkdir -p ${release}/dokku-1 && cp -a dist/dokku buildpacks examples ${release}/dokku-1/ && tar -C ${release} -czf ${release}/dokku.tar.gz dokku-1`], { cwd: REPO });
     expect(made.code, made.stderr).toBe(0);
     // Served over HTTP on the Docker bridge's gateway address, which the container reaches.
-    const gateway = (await docker(['inspect', container, '--format', '{{.NetworkSettings.Gateway}}'])).out.trim();
+    const gateway = (await docker(['network', 'inspect', 'bridge', '--format', '{{(index .IPAM.Config 0).Gateway}}'])).out.trim();
     expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const tarball = readFileSync(`${release}/dokku.tar.gz`);
     const server = createServer((req, res) => {

@@ -6,7 +6,6 @@
  * network namespace (a second machine on a veth link), as a newcomer's browser would.
  */
 import { spawnSync } from 'node:child_process';
-import { randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { ensureTestImage } from '../../helpers/test-image.ts';
 import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
 import { viaNginx } from './helpers.ts';
 import { hostAddress } from '../../../src/proxy/host-ports.ts';
+import { makeOtherHost, type OtherHost } from '../../helpers/netns.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const nginxBin = requireNginx();
@@ -29,14 +29,7 @@ describe('checks:run and domains:disable|enable on a running app', () => {
   // Every address, as install.sh leaves nginx.
   const dokku = (...words: string[]) => run(compiled, root, words, { env: { ...nginx.env, DOKKU_NGINX_LISTEN: '' } });
   // Another machine: a network namespace on a veth pair, its default route through this host.
-  const subnet = randomInt(1, 255);
-  const ns = `dokku-cd-${subnet}-${process.pid}`;
-  const [vethHost, vethPeer] = [`vdh${subnet}x${process.pid % 1000}`, `vdp${subnet}x${process.pid % 1000}`];
-  const ip = (...args: string[]) => {
-    const r = spawnSync('ip', args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
-  };
-  const curlFromNs = (url: string) => spawnSync('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '5', url], { encoding: 'utf8' });
+  let other: OtherHost;
   const ok = async (...words: string[]) => {
     const r = await dokku(...words);
     expectOk(r, words.join(' '));
@@ -53,15 +46,7 @@ describe('checks:run and domains:disable|enable on a running app', () => {
 
   beforeAll(async () => {
     requireDist();
-    ip('netns', 'add', ns);
-    ip('link', 'add', vethHost, 'type', 'veth', 'peer', 'name', vethPeer);
-    ip('link', 'set', vethPeer, 'netns', ns);
-    ip('addr', 'add', `10.231.${subnet}.1/30`, 'dev', vethHost);
-    ip('link', 'set', vethHost, 'up');
-    ip('netns', 'exec', ns, 'ip', 'addr', 'add', `10.231.${subnet}.2/30`, 'dev', vethPeer);
-    ip('netns', 'exec', ns, 'ip', 'link', 'set', vethPeer, 'up');
-    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
-    ip('netns', 'exec', ns, 'ip', 'route', 'add', 'default', 'via', `10.231.${subnet}.1`);
+    other = makeOtherHost('cd');
     const docker = await connectDocker();
     nginx = await startNginx(nginxBin);
     const image = await ensureTestImage(docker);
@@ -83,8 +68,7 @@ describe('checks:run and domains:disable|enable on a running app', () => {
   afterAll(async () => {
     await dokku('apps:destroy', app, '--force');
     nginx?.stop();
-    spawnSync('ip', ['link', 'del', vethHost]);
-    spawnSync('ip', ['netns', 'del', ns]);
+    other?.remove();
     removeRoots();
   }, 120_000);
 
@@ -123,7 +107,7 @@ describe('checks:run and domains:disable|enable on a running app', () => {
     expect((await viaNginx(port, `${app}.test`)).body).toBe('hello\n');
     expect((await ok('urls', app)).stdout).toBe(`${url}\n`);
     // From the other machine, by the printed URL.
-    const remote = curlFromNs(url);
+    const remote = other.curl(url);
     expect(remote.stderr).toBe('');
     expect(remote.stdout).toBe('hello\n');
     // The name-based vhost on the proxy's port is gone.
