@@ -11,6 +11,7 @@ import { checkBuildpack, tenantBuildpackRefusal } from '../lib/buildpack-ref.ts'
 import { escapeControls, parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
 import { appOrGlobal, parseFormat, toJson } from './common.ts';
 import { printAppReports } from './report.ts';
+import { setProperty, setUsage } from './property-set.ts';
 import { forbidTenant, type Context } from '../app/context.ts';
 import { detail, renderReport, reportJson, step, type ReportFields, header } from '../lib/output.ts';
 
@@ -38,14 +39,9 @@ export function registerBuilds(cli: CAC, ctx: Context): void {
 
   cli
     .command('builds:set [...args]', 'Set or clear a builds property: <app>|--global retention [count]')
+    .usage(setUsage('builds'))
     .option('--global', 'Global property')
-    .action(async (args: string[], opts: { global?: boolean }) => {
-      const app = appOrGlobal(opts.global ? undefined : args[0], opts.global);
-      const [property, value] = opts.global ? args : args.slice(1);
-      if (!property) throw new UsageError('Missing property name');
-      await setSetting(ctx, app, 'builds', property, value ? value : null);
-      io.out(step(value ? `Setting ${property} to ${value}` : `Unsetting ${property}`));
-    });
+    .action(async (args: string[], opts: { global?: boolean }) => setProperty(ctx, 'builds', args, opts.global));
 
   cli
     .command('builds:report [app]', 'Show the latest build and the retention (all apps when none is named)')

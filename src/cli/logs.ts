@@ -1,11 +1,11 @@
 import type { CAC } from 'cac';
-import { setSetting } from '../app/settings.ts';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { step, type ReportFields } from '../lib/output.ts';
 import { listApps, requireApp, type AppRow } from '../state/queries.ts';
 import { getSettings, lastDeployFailure, setting } from '../state/release-queries.ts';
 import type { Context } from '../app/context.ts';
-import { appOrGlobal, parseFormat } from './common.ts';
+import { setProperty } from './property-set.ts';
+import { parseFormat } from './common.ts';
 import { forEachApp } from './each-app.ts';
 import { printAppReports } from './report.ts';
 import { validateAppName } from '../lib/validate.ts';
@@ -19,14 +19,7 @@ export function registerLogs(cli: CAC, ctx: Context): void {
     .command('logs:set [...words]', 'Set a logs property for <app> (or --global): max-size (unlimited, or a number with k, m or g); no value resets it; new containers use it')
     .usage('logs:set <app>|--global <property> [value]')
     .option('--global', 'Set it for every app that has no value of its own')
-    .action(async (words: string[], opts: { global?: boolean }) => {
-      const [first, property, value, ...rest] = opts.global ? [undefined, ...words] : words;
-      const app = appOrGlobal(first, opts.global);
-      if (property === undefined) throw new UsageError(`Missing property: one of ${keys.join(', ')}`);
-      if (rest.length) throw new UsageError('Too many arguments: one property and one value');
-      const changed = await setSetting(ctx, app, 'logs', property, value === undefined || value === '' ? null : value);
-      io.out(step(changed ? `Setting ${property}${value ? ` to ${value}` : ' to its default'}${app ? ` for ${app}` : ' globally'}` : `logs ${property} unchanged`));
-    });
+    .action(async (words: string[], opts: { global?: boolean }) => setProperty(ctx, 'logs', words, opts.global));
 
   cli
     .command('logs:report [app]', 'Show logs settings (all apps when none is named)')

@@ -9,11 +9,11 @@ import { defaultFormation } from '../state/release-decider.ts';
 import { getRelease, getRuntime, getSettings, loadReleaseState, setting } from '../state/release-queries.ts';
 import { processTypeProblem } from '../lib/process-type.ts';
 import { parsePositiveInt, printable, validateAppName } from '../lib/validate.ts';
-import { appOrGlobal, parseFormat } from './common.ts';
-import { setSetting } from '../app/settings.ts';
+import { parseFormat } from './common.ts';
 import { forEachApp } from './each-app.ts';
 import { printAppReports } from './report.ts';
 import type { Context } from '../app/context.ts';
+import { setProperty } from './property-set.ts';
 import { detail, header, step, type ReportFields } from '../lib/output.ts';
 import { makePipeline } from '../app/wiring.ts';
 import { sanitizeInspect } from '../runtime/inspect-sanitize.ts';
@@ -138,14 +138,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
     .command('ps:set [...words]', `Set a process property for <app> (or --global): ${psKeys.join(', ')}; no value resets it (procfile-path: the next build, not git:from-image; the others: the next deploy or restart)`)
     .usage('ps:set <app>|--global <property> [value]')
     .option('--global', 'Set it for every app that has no value of its own')
-    .action(async (words: string[], opts: { global?: boolean }) => {
-      const [first, property, value, ...rest] = opts.global ? [undefined, ...words] : words;
-      const app = appOrGlobal(first, opts.global);
-      if (property === undefined) throw new UsageError(`Missing property: one of ${psKeys.join(', ')}`);
-      if (rest.length) throw new UsageError('Too many arguments: one property and one value');
-      const changed = await setSetting(ctx, app, 'ps', property, value === undefined || value === '' ? null : value);
-      io.out(step(changed ? `Setting ${property}${value ? ` to ${value}` : ' to its default'}${app ? ` for ${app}` : ' globally'}` : `ps ${property} unchanged`));
-    });
+    .action(async (words: string[], opts: { global?: boolean }) => setProperty(ctx, 'ps', words, opts.global));
 
   cli
     .command('ps:report [app]', 'Show process status')

@@ -117,7 +117,7 @@ const CASES: Case[] = [
   argv('appjson-path that is absolute', ['app-json:set', 'web', 'appjson-path', '/etc/app.json'], 1, /^Invalid path '\/etc\/app.json': give a path inside the repository, not an absolute path$/),
   argv('appjson-path that climbs out', ['app-json:set', 'web', 'appjson-path', 'a/../../app.json'], 1, /^Invalid path 'a\/\.\.\/\.\.\/app.json': '\.\.' may not appear in it$/),
   argv('app-json property that does not exist', ['app-json:set', 'web', 'path', 'x'], 1, /^Unknown app-json property 'path': use one of appjson-path$/),
-  argv('app-json:set without a property', ['app-json:set', 'web'], 2, /^Missing property name$/),
+  argv('app-json:set without a property', ['app-json:set', 'web'], 2, /^Missing property: one of appjson-path$/),
   argv('unset with no keys', ['config:unset', 'web'], 2, /^No config keys given$/),
   argv('get without a key', ['config:get', 'web'], 2, /^Expected exactly one KEY$/),
   argv('get with two keys', ['config:get', 'web', 'A', 'B'], 2, /^Expected exactly one KEY$/),

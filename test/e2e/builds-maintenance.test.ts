@@ -23,7 +23,7 @@ describe.each(TARGETS)('builds maintenance ($name)', (target) => {
   it('builds:set retention per app and --global; builds:report shows the computed one', () => {
     const dokku = fresh();
     expect(dokku.ok('builds:report', 'myapp', '--builds-computed-retention').trim()).toBe('20');
-    expect(dokku.ok('builds:set', 'myapp', 'retention', '50')).toBe('-----> Setting retention to 50\n');
+    expect(dokku.ok('builds:set', 'myapp', 'retention', '50')).toBe('-----> Setting retention to 50 for myapp\n');
     dokku.ok('builds:set', '--global', 'retention', '10');
     const report = JSON.parse(dokku.ok('builds:report', 'myapp', '--format', 'json')) as Record<string, string>;
     expect(report).toMatchObject({ 'builds-retention': '50', 'builds-global-retention': '10', 'builds-computed-retention': '50', 'build-status': '' });
@@ -43,7 +43,7 @@ describe.each(TARGETS)('builds maintenance ($name)', (target) => {
     const before = eventRows(dokku.root).length;
     expect(errorOf(dokku('builds:set', 'myapp', 'retention', '0'))).toEqual([1, " !     Invalid value for builds retention: '0' (expected a whole number from 1 to 10000)"]);
     expect(errorOf(dokku('builds:set', 'myapp', 'keep', '3'))).toEqual([1, " !     Unknown builds property 'keep': use one of retention"]);
-    expect(errorOf(dokku('builds:set', 'myapp'))).toEqual([2, ' !     Missing property name']);
+    expect(errorOf(dokku('builds:set', 'myapp'))).toEqual([2, ' !     Missing property: one of retention']);
     expect(errorOf(dokku('builds:set', 'nope', 'retention', '3'))).toEqual([1, ' !     App nope does not exist']);
     expect(eventRows(dokku.root)).toHaveLength(before);
   });

@@ -81,7 +81,7 @@ describe.each(TARGETS)('config:import, config:bundle, app-json ($name)', (target
 
   it("app-json:set records appjson-path; app-json:report shows Dokku's fields", () => {
     expect(dokku.ok('app-json:report', 'web', '--app-json-computed-selected')).toBe('app.json\n');
-    expect(dokku.ok('app-json:set', 'web', 'appjson-path', 'deploy/app.json')).toContain('-----> Set app-json appjson-path to deploy/app.json for web');
+    expect(dokku.ok('app-json:set', 'web', 'appjson-path', 'deploy/app.json')).toContain('-----> Setting appjson-path to deploy/app.json for web');
     dokku.ok('app-json:set', '--global', 'appjson-path', 'app.prod.json');
     const report = dokku.ok('app-json:report', 'web');
     expect(report).toMatch(/App json computed selected:\s+deploy\/app.json\n/);
