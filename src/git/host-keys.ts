@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../lib/errors.ts';
+import { isGitHost } from '../lib/git-url.ts';
 import { loadExeca } from '../lib/execa.ts';
 
 /**
@@ -29,11 +30,8 @@ export function readPublicKey(root: string): string {
   return readFileSync(path, 'utf8').trim();
 }
 
-/** Host names and addresses ssh-keyscan may be given: no option-like words, no ssh_config syntax. */
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*|\[?[0-9a-f:.]{2,45}\]?)$/i;
-
 export function validateGitHost(host: string): string {
-  if (host.length > 253 || !HOST.test(host) || host.startsWith('-')) throw new UserError(`Invalid host '${host.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')}'`);
+  if (!isGitHost(host)) throw new UserError(`Invalid host '${host.slice(0, 80).replace(/[^\x20-\x7e]/g, '?')}'`);
   return host.toLowerCase().replace(/^\[|\]$/g, '');
 }
 

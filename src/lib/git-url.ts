@@ -14,7 +14,12 @@ export interface GitRemote {
 }
 
 const MAX_URL = 2048;
-const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*|\[[0-9a-f:.]{2,45}\])$/i;
+/** A host name or an IP address (IPv6 in brackets or bare): no option-like words, no ssh_config syntax. */
+const HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*|\[?[0-9a-f:.]{2,45}\]?)$/i;
+
+export function isGitHost(host: string): boolean {
+  return host.length <= 253 && !host.startsWith('-') && HOST.test(host);
+}
 const SCP = /^([a-z0-9._-]{1,64})@([a-z0-9.-]{1,253}|\[[0-9a-f:.]{2,45}\]):([^:\s][^\s]{0,1000})$/i;
 
 const refuse = (url: string, why: string): never => {
@@ -28,7 +33,7 @@ export function parseGitRemote(url: string): GitRemote {
   const scp = SCP.exec(url);
   if (scp && !url.includes('://')) {
     const host = scp[2]!;
-    if (!HOST.test(host)) refuse(url, 'the host is not a host name or address');
+    if (!isGitHost(host)) refuse(url, 'the host is not a host name or address');
     if (scp[3]!.startsWith('-')) refuse(url, 'the path looks like an option');
     return { kind: 'ssh', host: host.replace(/^\[|\]$/g, '').toLowerCase(), url };
   }
@@ -43,7 +48,7 @@ export function parseGitRemote(url: string): GitRemote {
     return refuse(url, 'it is not a URL');
   }
   const host = parsed.hostname;
-  if (!host || !HOST.test(host)) refuse(url, 'the host is not a host name or address');
+  if (!host || !isGitHost(host)) refuse(url, 'the host is not a host name or address');
   if (host.startsWith('-') || parsed.username.startsWith('-')) refuse(url, 'the host looks like an option');
   const port = parsed.port ? Number(parsed.port) : undefined;
   return { kind: scheme === 'ssh' ? 'ssh' : 'http', host: host.replace(/^\[|\]$/g, '').toLowerCase(), ...(port ? { port } : {}), url };
