@@ -125,6 +125,7 @@ export function releaseSpec(app: AppRow, r: ReleaseRecord, options?: ContainerOp
     webPort: r.webPort,
     ...(r.exposedPorts ? { exposedPorts: r.exposedPorts } : {}),
     healthchecks: r.appJson.healthchecks ?? {},
+    ...(r.runWith ? { run: r.runWith } : {}),
   };
 }
 

@@ -59,7 +59,8 @@ export async function startApp(p: Pipeline, app: AppRow): Promise<void> {
     const version = currentVersion(p, app);
     p.onLine(step(`Starting ${app.name}`));
     recordProcesses(p, app, { type: 'ps:start' });
-    await deployRelease(p, app, version);
+    const created = recordProcesses(p, app, { type: 'release:run-settings' }).find((e) => e.type === 'ReleaseCreated');
+    await deployRelease(p, app, created?.type === 'ReleaseCreated' ? created.data.version : version);
   });
 }
 
@@ -72,10 +73,20 @@ export async function stopApp(p: Pipeline, app: AppRow): Promise<void> {
   });
 }
 
-/** Deploys the current release again, with zero downtime. */
+/**
+ * Deploys the current release again, with zero downtime. Run settings changed since it was made
+ * (a mount, a limit) first make a new release of it, so what runs is what the release records.
+ */
 export async function restartApp(p: Pipeline, app: AppRow): Promise<void> {
+  await withAppLock(p, app, () => applyRunSettings(p, app, true));
+}
+
+/** Records a release with the app's run settings as they are now, if they changed, and deploys it (or, with `always`, the current one). */
+export async function applyRunSettings(p: Pipeline, app: AppRow, always = false): Promise<void> {
   await withAppLock(p, app, async () => {
-    await deployRelease(p, app, currentVersion(p, app));
+    const version = currentVersion(p, app);
+    const created = recordProcesses(p, app, { type: 'release:run-settings' }).find((e) => e.type === 'ReleaseCreated');
+    if (created || always) await deployRelease(p, app, created?.type === 'ReleaseCreated' ? created.data.version : version);
   });
 }
 

@@ -1,4 +1,5 @@
 import type { ReleaseData } from '../state/events.ts';
+import { DOCKER_PHASES, emptyRunSettings, type Mount, type ResourceValues, type RunSettings } from '../lib/run-settings.ts';
 
 export interface ReleaseDiff {
   config: { added: string[]; removed: string[]; changed: string[] };
@@ -6,6 +7,8 @@ export interface ReleaseDiff {
   processes: { added: string[]; removed: string[]; changed: string[] };
   /** The app's nginx.conf.sigil: added, removed or changed between the two. */
   nginxTemplate?: '+' | '-' | '~';
+  /** What the containers ran with: mounts, limits, reservations, docker options, network properties, as `+ mount /a:/b` lines. */
+  run: string[];
 }
 
 function diffMaps(a: Record<string, string>, b: Record<string, string>): { added: string[]; removed: string[]; changed: string[] } {
@@ -22,7 +25,38 @@ export function diffReleases(a: ReleaseData, b: ReleaseData): ReleaseDiff {
     image: a.image === b.image ? null : { from: a.image, to: b.image },
     processes: diffMaps(a.processTypes, b.processTypes),
     ...templateChange(a.nginxTemplate, b.nginxTemplate),
+    run: diffRunSettings(a.runWith ?? emptyRunSettings(), b.runWith ?? emptyRunSettings()),
   };
+}
+
+const mountText = (m: Mount) => `${m.host}:${m.container}${m.options ? `:${m.options}` : ''}`;
+
+/** One line per mount, resource value, docker option or network property that differs, marked + - ~. */
+export function diffRunSettings(a: RunSettings, b: RunSettings): string[] {
+  const out: string[] = [];
+  const sets = (label: string, from: string[], to: string[]) => {
+    for (const x of to) if (!from.includes(x)) out.push(`+ ${label} ${x}`);
+    for (const x of from) if (!to.includes(x)) out.push(`- ${label} ${x}`);
+  };
+  sets('mount', a.mounts.map(mountText), b.mounts.map(mountText));
+  const resources = (label: string, from: Record<string, ResourceValues>, to: Record<string, ResourceValues>) => {
+    for (const type of [...new Set([...Object.keys(from), ...Object.keys(to)])].sort()) {
+      const f = from[type] ?? {};
+      const t = to[type] ?? {};
+      for (const key of [...new Set([...Object.keys(f), ...Object.keys(t)])].sort() as (keyof ResourceValues)[]) {
+        if (f[key] === t[key]) continue;
+        const mark = f[key] === undefined ? '+' : t[key] === undefined ? '-' : '~';
+        out.push(`${mark} ${label} ${type} ${key}${t[key] !== undefined ? `=${t[key]}` : ''}`);
+      }
+    }
+  };
+  resources('limit', a.limits, b.limits);
+  resources('reserve', a.reservations, b.reservations);
+  for (const phase of DOCKER_PHASES) sets(`docker-option ${phase}`, a.dockerOptions[phase], b.dockerOptions[phase]);
+  for (const key of Object.keys(b.network) as (keyof RunSettings['network'])[]) {
+    if (JSON.stringify(a.network[key]) !== JSON.stringify(b.network[key])) out.push(`~ network ${key}`);
+  }
+  return out;
 }
 
 function templateChange(a: string | undefined, b: string | undefined): Pick<ReleaseDiff, 'nginxTemplate'> {
@@ -43,6 +77,7 @@ export function renderDiff(a: number, b: number, d: ReleaseDiff): string[] {
   list('process', d.processes.removed, '-');
   list('process', d.processes.changed, '~');
   if (d.nginxTemplate) lines.push(`       ${d.nginxTemplate} nginx.conf.sigil`);
+  for (const line of d.run) lines.push(`       ${line}`);
   if (lines.length === 1) lines.push('       no differences');
   return lines;
 }

@@ -1,4 +1,5 @@
 import type { ContainerOptions } from './container-options.ts';
+import type { RunSettings } from './run-settings.ts';
 
 /**
  * Values that cross module boundaries between build, release, runtime and the deploy pipeline.
@@ -82,6 +83,8 @@ export interface ReleaseSpec {
   healthchecks: Record<string, Healthcheck[]>;
   /** Restart policy, stop timeout and log size the containers are made with (`ps:set`, `logs:set`). */
   options?: ContainerOptions;
+  /** Mounts, resources, docker options and networks the release records its containers run with. */
+  run?: RunSettings;
 }
 
 /** Default checks when app.json has none: port open, and still running `wait` seconds later. */

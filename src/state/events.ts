@@ -1,4 +1,5 @@
 import type { AppJson, Formation, ProcessTypes, Upstream } from '../lib/types.ts';
+import type { DockerPhase, Mount, NetworkSettings, ResourceValues, RunSettings } from '../lib/run-settings.ts';
 
 export type BuildSource = 'archive' | 'image' | 'git' | 'rebuild';
 
@@ -22,6 +23,10 @@ export interface ReleaseData {
   sourceSha?: string;
   build?: number;
   rollbackOf?: number;
+  /** The app's own run settings at this release (mounts, resources, docker options, networks): what a rollback restores. */
+  run?: RunSettings;
+  /** What the containers ran with: the global run settings merged with the app's. */
+  runWith?: RunSettings;
 }
 
 /** A certificate as the log records it: what it says, never the key (that stays in a 0600 file). */
@@ -87,6 +92,18 @@ export type DomainEvent =
   | { type: 'GitHostAllowed'; data: { host: string; port?: number; keys: string[] } }
   /** `git:generate-deploy-key`: only the public half; the private key stays in $DOKKU_ROOT/.ssh. */
   | { type: 'DeployKeyGenerated'; data: { publicKey: string } }
+  /** Run settings (lib/run-settings.ts), app stream or global; folded by state/run-settings.ts. */
+  | { type: 'StorageMounted'; data: { mount: Mount } }
+  | { type: 'StorageUnmounted'; data: { mount: Mount } }
+  | { type: 'ResourceSet'; data: { kind: 'limit' | 'reserve'; processType: string; values: ResourceValues } }
+  /** Without a process type: every type's values of that kind go. */
+  | { type: 'ResourceCleared'; data: { kind: 'limit' | 'reserve'; processType?: string } }
+  | { type: 'DockerOptionAdded'; data: { phases: DockerPhase[]; option: string } }
+  | { type: 'DockerOptionRemoved'; data: { phases: DockerPhase[]; option: string } }
+  | { type: 'DockerOptionsCleared'; data: { phases: DockerPhase[] } }
+  | { type: 'NetworkPropertySet'; data: { key: keyof NetworkSettings; value: string | string[] | boolean } }
+  /** A rollback puts back the run settings the release it copies ran with. */
+  | { type: 'RunSettingsRestored'; data: { run: RunSettings } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];

@@ -1,8 +1,9 @@
 import type { Database } from './db.ts';
 import { appIdOf, type StoredEvent } from './events.ts';
+import { isRunSettingEvent, projectRunSettings } from './run-settings.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl'] as const;
+export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -12,6 +13,7 @@ export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
  * never see the log and the projections disagree.
  */
 export function project(db: Database, e: StoredEvent): void {
+  if (isRunSettingEvent(e)) return projectRunSettings(db, scopeOf(e.stream), e);
   switch (e.type) {
     case 'AppCreated': {
       const d = e.data;
@@ -34,7 +36,7 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('DELETE FROM settings WHERE scope = ?').run(id);
       db.prepare('DELETE FROM domains WHERE scope = ?').run(id);
       for (const t of ['ports', 'certs']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
-      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
+      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl', 'run_settings']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       return;
     }
     case 'AppLocked':
@@ -80,10 +82,11 @@ export function project(db: Database, e: StoredEvent): void {
       const d = e.data;
       db.prepare(
         `INSERT INTO releases (app_id, version, image, image_tag, config, env, process_types, web_port, app_json, description,
-           source_sha, build, rollback_of, actor, created_at, status, nginx_template, exposed_ports) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?)`,
+           source_sha, build, rollback_of, actor, created_at, status, nginx_template, exposed_ports, run, run_with)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?)`,
       ).run(appIdOf(e.stream)!, d.version, d.image, d.imageTag, JSON.stringify(d.config), JSON.stringify(d.env), JSON.stringify(d.processTypes),
         d.webPort, JSON.stringify(d.appJson), d.description, d.sourceSha ?? null, d.build ?? null, d.rollbackOf ?? null, e.actor, e.at,
-        d.nginxTemplate ?? null, JSON.stringify(d.exposedPorts ?? []));
+        d.nginxTemplate ?? null, JSON.stringify(d.exposedPorts ?? []), JSON.stringify(d.run ?? {}), JSON.stringify(d.runWith ?? {}));
       return;
     }
     case 'DeployStarted':

@@ -2,6 +2,7 @@ import { UserError } from '../lib/errors.ts';
 import type { AppJson, BuildResult, Formation } from '../lib/types.ts';
 import { decideConfig, evolveConfig, type ConfigCommand, type ConfigVars } from './deciders.ts';
 import type { BuildSource, DomainEvent, ReleaseData } from './events.ts';
+import { effectiveRunSettings, sameRunSettings, type RunSettings } from '../lib/run-settings.ts';
 
 /**
  * Decisions about builds, releases, deploys and formation for one app stream. Pure: lookups into
@@ -18,6 +19,8 @@ export interface ReleaseState {
   locked: boolean;
   formation: Formation;
   config: ConfigVars;
+  /** The app's own run settings now (mounts, resources, docker options, networks). */
+  run: RunSettings;
 }
 
 export interface ReleaseRecord extends ReleaseData {
@@ -30,6 +33,7 @@ export interface ReleaseRecord extends ReleaseData {
 export interface ReleaseContext {
   release(version: number): ReleaseRecord | undefined;
   globalConfig: ConfigVars;
+  globalRun: RunSettings;
 }
 
 /** Heroku's default formation: one web process if there is one, nothing else until scaled. */
@@ -49,6 +53,8 @@ export type ReleaseCommand =
   | { type: 'release:from-build'; build: number; result: BuildResult; sha?: string }
   | { type: 'release:rollback'; target?: number }
   | { type: 'config:change'; command: ConfigCommand; restart: boolean }
+  /** A new release of the current one when the run settings changed since it was made (ps:restart, a setting's restart). */
+  | { type: 'release:run-settings' }
   | { type: 'ps:scale'; formation: Formation }
   | { type: 'ps:stop' }
   | { type: 'ps:start' };
@@ -105,6 +111,7 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         description: `Deploy ${label}`,
         build: command.build,
         ...(command.sha ? { sourceSha: command.sha } : {}),
+        ...runSettingsOf(state, ctx),
       };
       // app.json's defaults are config like any other: recorded, so releases:diff shows them.
       const defaulted: DomainEvent[] = Object.keys(defaults).length ? [{ type: 'ConfigSet', data: { vars: defaults } }] : [];
@@ -122,6 +129,14 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         .map((e) => (e.type === 'ConfigSet' ? `Set ${Object.keys(e.data.vars).join(', ')}` : e.type === 'ConfigUnset' ? `Unset ${e.data.keys.join(', ')}` : ''))
         .join('; ');
       return [...events, { type: 'ReleaseCreated', data: nextRelease(current, state, ctx, config, what) }];
+    }
+    case 'release:run-settings': {
+      if (state.current === undefined) return [];
+      const current = ctx.release(state.current);
+      if (!current) return [];
+      const next = runSettingsOf(state, ctx);
+      if (current.run && current.runWith && sameRunSettings(current.run, next.run) && sameRunSettings(current.runWith, next.runWith)) return [];
+      return [{ type: 'ReleaseCreated', data: nextRelease(current, state, ctx, state.config, 'Apply run settings') }];
     }
     case 'ps:scale': {
       const changed: Formation = {};
@@ -152,7 +167,12 @@ function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext
   const { rollbackOf: _drop, ...rest } = base;
   // A release recorded before GIT_REV was a config var still hands its commit to the app.
   const gitRev: Record<string, string> = rest.sourceSha && !('GIT_REV' in rest.config) ? { GIT_REV: rest.sourceSha } : {};
-  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...gitRev, ...config }, description };
+  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...gitRev, ...config }, description, ...runSettingsOf(state, ctx) };
+}
+
+/** The app's run settings now, and what its containers get with the global ones under them. */
+function runSettingsOf(state: ReleaseState, ctx: ReleaseContext): { run: RunSettings; runWith: RunSettings } {
+  return { run: state.run, runWith: effectiveRunSettings(ctx.globalRun, state.run) };
 }
 
 /**
@@ -209,7 +229,16 @@ function decideRollback(target: number | undefined, state: ReleaseState, ctx: Re
   const events: DomainEvent[] = [];
   if (unset.length) events.push({ type: 'ConfigUnset', data: { keys: unset } });
   if (Object.keys(set).length) events.push({ type: 'ConfigSet', data: { vars: set } });
-  const data: ReleaseData = { ...nextRelease(release, state, ctx, release.config, `Rollback to v${version}`), env: release.env, rollbackOf: version };
+  // The run settings it ran with come back too (mounts, limits, docker options, networks).
+  const run = release.run ?? state.run;
+  if (!sameRunSettings(run, state.run)) events.push({ type: 'RunSettingsRestored', data: { run } });
+  const data: ReleaseData = {
+    ...nextRelease(release, state, ctx, release.config, `Rollback to v${version}`),
+    env: release.env,
+    run,
+    runWith: release.runWith ?? effectiveRunSettings(ctx.globalRun, run),
+    rollbackOf: version,
+  };
   events.push({ type: 'ReleaseCreated', data });
   return events;
 }

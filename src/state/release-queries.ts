@@ -3,6 +3,8 @@ import type { Database } from './db.ts';
 import { appStream } from './events.ts';
 import type { ReleaseContext, ReleaseRecord, ReleaseState } from './release-decider.ts';
 import { getConfig } from './queries.ts';
+import { normalizeRunSettings } from '../lib/run-settings.ts';
+import { getRunSettings } from './run-settings.ts';
 import { settingDefault, type SettingKey, type SettingNamespace } from './settings-schema.ts';
 
 /** Reads over the build, release, formation, runtime and settings projections. */
@@ -26,6 +28,8 @@ interface RawRelease {
   status: ReleaseRecord['status'];
   pruned: number;
   nginx_template: string | null;
+  run: string;
+  run_with: string;
 }
 
 const toRelease = (r: RawRelease): ReleaseRecord => ({
@@ -47,6 +51,8 @@ const toRelease = (r: RawRelease): ReleaseRecord => ({
   createdAt: r.created_at,
   status: r.status,
   pruned: r.pruned === 1,
+  run: normalizeRunSettings(JSON.parse(r.run)),
+  runWith: normalizeRunSettings(JSON.parse(r.run_with)),
 });
 
 export function getRelease(db: Database, appId: string, version: number): ReleaseRecord | undefined {
@@ -98,11 +104,12 @@ export function loadReleaseState(db: Database, appId: string): ReleaseState {
     locked,
     formation: getFormation(db, appId),
     config: getConfig(db, appId),
+    run: getRunSettings(db, appId),
   };
 }
 
 export function releaseContext(db: Database, appId: string): ReleaseContext {
-  return { release: (v) => getRelease(db, appId, v), globalConfig: getConfig(db, '') };
+  return { release: (v) => getRelease(db, appId, v), globalConfig: getConfig(db, ''), globalRun: getRunSettings(db, '') };
 }
 
 export interface BuildRow {
