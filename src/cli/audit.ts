@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../state/events.ts';
+import type { Mount, RunSettings } from '../lib/run-settings.ts';
 
 /**
  * How an event reads in the audit log. Config values never leave through here: only their keys.
@@ -71,6 +72,24 @@ export function summarize(e: StoredEvent): string {
       return `Trusted ${d.keys.length} ssh host key${d.keys.length === 1 ? '' : 's'} of ${d.host}${d.port ? `:${d.port}` : ''} for git:sync`;
     case 'DeployKeyGenerated':
       return `Generated the deploy key ${d.publicKey.split(' ').slice(0, 2).join(' ').slice(0, 40)}…`;
+    case 'StorageMounted':
+      return `Mounted ${mountText(d.mount)}`;
+    case 'StorageUnmounted':
+      return `Unmounted ${mountText(d.mount)}`;
+    case 'ResourceSet':
+      return `Set ${d.kind === 'limit' ? 'limits' : 'reservations'} of ${d.processType}: ${Object.entries(d.values).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    case 'ResourceCleared':
+      return `Cleared ${d.kind === 'limit' ? 'limits' : 'reservations'}${d.processType ? ` of ${d.processType}` : ''}`;
+    case 'DockerOptionAdded':
+      return `Added docker option ${maskDockerOption(d.option)} (${d.phases.join(',')})`;
+    case 'DockerOptionRemoved':
+      return `Removed docker option ${maskDockerOption(d.option)} (${d.phases.join(',')})`;
+    case 'DockerOptionsCleared':
+      return `Cleared docker options (${d.phases.join(',')})`;
+    case 'NetworkPropertySet':
+      return `Set network ${d.key} to ${Array.isArray(d.value) ? d.value.join(' ') : String(d.value)}`;
+    case 'RunSettingsRestored':
+      return 'Restored run settings';
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:
@@ -84,8 +103,31 @@ export function maskedData(e: StoredEvent): unknown {
   if (e.type === 'ConfigSet') return { keys: Object.keys(e.data.vars) };
   if (e.type === 'ReleaseCreated') {
     // A release carries a full config snapshot: show which keys it had, never their values.
-    const { config, env, ...rest } = e.data;
-    return { ...rest, config: Object.keys(config ?? {}), env: Object.keys(env ?? {}) };
+    const { config, env, run, runWith, ...rest } = e.data;
+    return {
+      ...rest,
+      config: Object.keys(config ?? {}),
+      env: Object.keys(env ?? {}),
+      ...(run ? { run: maskRun(run) } : {}),
+      ...(runWith ? { runWith: maskRun(runWith) } : {}),
+    };
   }
+  if (e.type === 'DockerOptionAdded' || e.type === 'DockerOptionRemoved') return { ...e.data, option: maskDockerOption(e.data.option) };
+  if (e.type === 'RunSettingsRestored') return { run: maskRun(e.data.run) };
   return e.data;
+}
+
+const mountText = (m: Mount) => `${m.host}:${m.container}${m.options ? `:${m.options}` : ''}`;
+
+/**
+ * Docker options can carry secrets as config does (`-e TOKEN=…`, `--build-arg TOKEN=…`): the
+ * audit log keeps the key and drops the value.
+ */
+export function maskDockerOption(option: string): string {
+  return option.replace(/((?:^|\s)(?:-e|--env|--build-arg)(?:\s+|=)['"]?[A-Za-z_][A-Za-z0-9_.-]*)=\S*/g, '$1=***');
+}
+
+function maskRun(run: RunSettings): RunSettings {
+  const d = run.dockerOptions;
+  return { ...run, dockerOptions: { build: d.build.map(maskDockerOption), deploy: d.deploy.map(maskDockerOption), run: d.run.map(maskDockerOption) } };
 }

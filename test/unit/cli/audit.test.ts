@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maskedData, summarize } from '../../../src/cli/audit.ts';
 import type { DomainEvent, StoredEvent } from '../../../src/state/events.ts';
+import { emptyRunSettings } from '../../../src/lib/run-settings.ts';
 
 const SECRET = 'hunter2-s3cr3t-value';
 const OTHER_SECRET = 'postgres://user:pw@db/x';
@@ -23,8 +24,12 @@ const WITH_VALUES: DomainEvent[] = [
       webPort: 5000,
       appJson: { healthchecks: {} },
       description: 'Set API_TOKEN',
+      run: { ...emptyRunSettings(), dockerOptions: { build: [`--build-arg API_TOKEN=${SECRET}`], deploy: [`-e API_TOKEN=${SECRET}`], run: [] } },
     },
   },
+  { type: 'DockerOptionAdded', data: { phases: ['build'], option: `--build-arg API_TOKEN=${SECRET}` } },
+  { type: 'DockerOptionRemoved', data: { phases: ['deploy', 'run'], option: `--env=API_TOKEN=${SECRET}` } },
+  { type: 'RunSettingsRestored', data: { run: { ...emptyRunSettings(), dockerOptions: { build: [], deploy: [`-e API_TOKEN=${SECRET} --label a=b`], run: [] } } } },
 ];
 
 describe('audit output never shows config values', () => {
