@@ -53,7 +53,7 @@ export type ReleaseCommand =
   | { type: 'release:from-build'; build: number; result: BuildResult; sha?: string }
   | { type: 'release:rollback'; target?: number }
   | { type: 'config:change'; command: ConfigCommand; restart: boolean }
-  /** A new release of the current one when the run settings changed since it was made (ps:restart, a setting's restart). */
+  /** A new release of the current one when its config or run settings changed since it was made (ps:restart, ps:start, a setting's restart). */
   | { type: 'release:run-settings' }
   | { type: 'ps:scale'; formation: Formation }
   | { type: 'ps:stop' }
@@ -134,9 +134,13 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
       if (state.current === undefined) return [];
       const current = ctx.release(state.current);
       if (!current) return [];
-      const next = runSettingsOf(state, ctx);
-      if (current.run && current.runWith && sameRunSettings(current.run, next.run) && sameRunSettings(current.runWith, next.runWith)) return [];
-      return [{ type: 'ReleaseCreated', data: nextRelease(current, state, ctx, state.config, 'Apply run settings') }];
+      const next = nextRelease(current, state, ctx, state.config, '');
+      const runChanged = !(current.run && current.runWith && sameRunSettings(current.run, next.run!) && sameRunSettings(current.runWith, next.runWith!));
+      // Config changed with --no-restart (the app's or the global) is what a restart applies too, as in Dokku.
+      const configChanged = !sameVars(current.config, next.config) || !sameVars(current.env, next.env);
+      if (!runChanged && !configChanged) return [];
+      const what = [configChanged ? 'config' : '', runChanged ? 'run settings' : ''].filter(Boolean).join(' and ');
+      return [{ type: 'ReleaseCreated', data: { ...next, description: `Apply ${what}` } }];
     }
     case 'ps:scale': {
       const changed: Formation = {};
@@ -169,6 +173,11 @@ function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext
   const gitRev: Record<string, string> = rest.sourceSha && !('GIT_REV' in rest.config) ? { GIT_REV: rest.sourceSha } : {};
   return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...gitRev, ...config }, description, ...runSettingsOf(state, ctx) };
 }
+
+const sameVars = (a: ConfigVars, b: ConfigVars): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+};
 
 /** The app's run settings now, and what its containers get with the global ones under them. */
 function runSettingsOf(state: ReleaseState, ctx: ReleaseContext): { run: RunSettings; runWith: RunSettings } {

@@ -124,21 +124,27 @@ describe('releases record their run settings', () => {
     expect(getRelease(store.db, 'a1', v1)!.run).toEqual(emptyRunSettings());
     expect(getRelease(store.db, 'a1', v1)!.runWith!.limits).toEqual({ _default_: { pids: '50' } });
     expect(decide({ type: 'release:run-settings' })).toEqual([]);
+    // Config set without a restart is applied by the next restart too.
+    apply([{ type: 'ConfigSet', data: { vars: { LATER: '1' } } }]);
+    const [configured] = decide({ type: 'release:run-settings' });
+    expect(configured).toMatchObject({ type: 'ReleaseCreated', data: { version: 2, description: 'Apply config', env: { LATER: '1' } } });
+    apply([{ type: 'DeploySucceeded', data: { version: 2, containers: [] } }]);
+    expect(decide({ type: 'release:run-settings' })).toEqual([]);
 
     apply([{ type: 'StorageMounted', data: { mount } }]);
     const [created] = decide({ type: 'release:run-settings' });
-    expect(created).toMatchObject({ type: 'ReleaseCreated', data: { version: 2, description: 'Apply run settings', image: 'img1' } });
-    expect(getRelease(store.db, 'a1', 2)!.runWith!.mounts).toEqual([mount]);
-    apply([{ type: 'DeploySucceeded', data: { version: 2, containers: [] } }]);
+    expect(created).toMatchObject({ type: 'ReleaseCreated', data: { version: 3, description: 'Apply run settings', image: 'img1' } });
+    expect(getRelease(store.db, 'a1', 3)!.runWith!.mounts).toEqual([mount]);
+    apply([{ type: 'DeploySucceeded', data: { version: 3, containers: [] } }]);
 
     apply([{ type: 'ResourceSet', data: { kind: 'limit', processType: 'web', values: { memory: '128m' } } }]);
     const v3 = deploy('img2');
     expect(getRelease(store.db, 'a1', v3)!.run!.limits).toEqual({ web: { memory: '128m' } });
 
     const events = decide({ type: 'release:rollback', target: 1 });
-    expect(events.map((e) => e.type)).toEqual(['RunSettingsRestored', 'ReleaseCreated']);
+    expect(events.map((e) => e.type)).toEqual(['ConfigUnset', 'RunSettingsRestored', 'ReleaseCreated']);
     expect(getRunSettings(store.db, 'a1')).toEqual(emptyRunSettings());
-    expect(getRelease(store.db, 'a1', 4)!.runWith!.limits).toEqual({ _default_: { pids: '50' } });
+    expect(getRelease(store.db, 'a1', 5)!.runWith!.limits).toEqual({ _default_: { pids: '50' } });
 
     // The projection is a fold of the log: refolding it gives the same document.
     const before = getRunSettings(store.db, 'a1');
