@@ -10,6 +10,8 @@ import { getFormation, getRelease, getSettings, listReleases, loadReleaseState, 
 import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
 import type { ContainerOptions } from '../lib/container-options.ts';
+import { buildOptionsPart } from '../lib/docker-options.ts';
+import { getRunSettings } from '../state/run-settings.ts';
 import type { Database } from '../state/db.ts';
 import { DeployError, type DeployResult } from '../runtime/scheduler.ts';
 import type { Source } from '../builder/port.ts';
@@ -72,6 +74,7 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
       buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
       env,
       filePaths: buildFilePaths(db, app.id),
+      buildOptions: buildOptionsPart(getRunSettings(db, app.id).dockerOptions.build),
       onLine,
     });
     if (result.appJson.predeploy) {

@@ -18,6 +18,7 @@ import { builtinBuildpacksDir, fetchBuildpacks } from './buildpack-fetch.ts';
 import { runBuildpacks } from './buildpacks.ts';
 import { workDirPrefix } from './cleanup.ts';
 import { buildDockerfile, remoteAdds } from './dockerfile.ts';
+import type { BuildPart } from '../lib/docker-options.ts';
 import { BuildError } from './errors.ts';
 import { step, type OnLine } from '../lib/lines.ts';
 import { buildPlan } from './plan.ts';
@@ -56,6 +57,8 @@ export interface BuildInput {
   tenant?: boolean;
   /** Build files a setting moved inside the source (procfile-path, appjson-path, nginx-conf-sigil-path). */
   filePaths?: BuildFilePaths;
+  /** Build-phase docker options: build args, labels, shm size and extra hosts of a Dockerfile build. */
+  buildOptions?: BuildPart;
   onLine: OnLine;
 }
 
@@ -106,6 +109,7 @@ export async function buildApp(input: BuildInput): Promise<BuildResult> {
         sourceTar: source.tarPath,
         ...(source.buildFiles['.dockerignore'] !== undefined ? { dockerignore: source.buildFiles['.dockerignore'] } : {}),
         imageTag: input.imageTag,
+        ...(input.buildOptions ? { options: input.buildOptions } : {}),
         onLine,
       });
       // Without a Procfile the web process is the image's own CMD (an empty command).

@@ -28,6 +28,7 @@ export function dockerBuilder(docker: Docker, settings: Settings, opts: { stackI
         buildpacks: req.buildpacks,
         env: req.env,
         ...(req.filePaths ? { filePaths: req.filePaths } : {}),
+        ...(req.buildOptions ? { buildOptions: req.buildOptions } : {}),
         limits: { maxBytes: settings.maxArchiveBytes },
         ...(opts.stackImage ? { stackImage: opts.stackImage } : {}),
         tenant: opts.tenant ?? false,

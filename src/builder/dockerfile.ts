@@ -13,6 +13,7 @@ import { LABEL } from '../lib/labels.ts';
 import { dockerignoreFilter } from './dockerignore.ts';
 import { rewrittenSource, type SourceLimits } from './source.ts';
 import { TAR_END } from '../lib/tar.ts';
+import type { BuildPart } from '../lib/docker-options.ts';
 
 export interface DockerfileBuildInput {
   docker: Docker;
@@ -25,8 +26,8 @@ export interface DockerfileBuildInput {
   limits?: SourceLimits;
   /** No Procfile names a web command: the image must have a CMD or ENTRYPOINT to run. */
   needsCommand?: boolean;
-  /** Passed as build args; a Dockerfile sees only those it declares with ARG. */
-  buildArgs?: Record<string, string>;
+  /** Build-phase docker options: build args (a Dockerfile sees only those it declares with ARG), labels, shm size, extra hosts. */
+  options?: BuildPart;
   onLine: OnLine;
 }
 
@@ -36,13 +37,16 @@ export async function buildDockerfile(input: DockerfileBuildInput): Promise<{ im
       ? createReadStream(input.sourceTar)
       : Readable.from(withEnd(rewrittenSource(input.sourceTar, { keep: dockerignoreFilter(input.dockerignore), ...(input.limits ? { limits: input.limits } : {}) })));
   let response: NodeJS.ReadableStream;
+  const o = input.options;
   try {
     response = await input.docker.buildImage(context as unknown as NodeJS.ReadableStream, {
       t: input.imageTag,
       rm: true,
       forcerm: true,
-      labels: { [LABEL.app]: input.app, [LABEL.builder]: 'dockerfile' },
-      ...(input.buildArgs && Object.keys(input.buildArgs).length ? { buildargs: input.buildArgs } : {}),
+      labels: { ...(o?.labels ?? {}), [LABEL.app]: input.app, [LABEL.builder]: 'dockerfile' },
+      ...(o && Object.keys(o.buildArgs).length ? { buildargs: o.buildArgs } : {}),
+      ...(o?.shmSize ? { shmsize: o.shmSize } : {}),
+      ...(o?.extraHosts.length ? { extrahosts: o.extraHosts.join(',') } : {}),
     });
   } catch (err) {
     context.on('error', () => {}).destroy(); // not read: its late open must not fail once the source is gone

@@ -1,3 +1,4 @@
+import type { BuildPart } from '../lib/docker-options.ts';
 /**
  * The builder as the deploy pipeline sees it: a source in, an image and what the pipeline needs to
  * know about it out. `dockerBuilder` (builder.ts) fills it on a Docker engine; tests fill it in memory.
@@ -20,6 +21,8 @@ export interface BuildRequest {
   env: Record<string, string>;
   /** Build files a setting moved inside the source: procfile-path, appjson-path, nginx-conf-sigil-path. */
   filePaths?: BuildFilePaths;
+  /** The app's build-phase docker options (`docker-options:add APP build …`): Dockerfile build args and settings. */
+  buildOptions?: BuildPart;
   onLine: (line: string) => void;
 }
 

@@ -11,6 +11,7 @@ import { registerPs } from './ps.ts';
 import { registerReleases } from './releases.ts';
 import { registerRun } from './run.ts';
 import { registerLogs } from './logs.ts';
+import { registerDockerOptions } from './docker-options.ts';
 import { registerStack } from './stack.ts';
 import { registerCerts } from './certs.ts';
 import { registerDomains } from './domains.ts';
@@ -46,6 +47,7 @@ export function buildProgram(ctx: Context): CAC {
   registerPs(cli, ctx);
   registerRun(cli, ctx);
   registerLogs(cli, ctx);
+  registerDockerOptions(cli, ctx);
   registerStack(cli, ctx);
   registerDomains(cli, ctx);
   registerPorts(cli, ctx);

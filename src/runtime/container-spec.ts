@@ -2,6 +2,7 @@ import type { ContainerCreateOptions } from 'dockerode';
 import { LABEL } from '../lib/labels.ts';
 import type { ReleaseSpec } from '../lib/types.ts';
 import { DEFAULT_CONTAINER_OPTIONS, DEFAULT_RESTART_POLICY, logConfig, restartPolicy } from '../lib/container-options.ts';
+import { dockerOptionsPart, type DockerCreatePart } from '../lib/docker-options.ts';
 
 /**
  * What a container of an app looks like, as data: dockerode's create options, computed without
@@ -55,6 +56,8 @@ export function isWeb(processType: string): boolean {
   return processType === 'web';
 }
 
+const PLATFORM_ENV = new Set(['PORT', 'DYNO', 'DOKKU_APP_NAME', 'DOKKU_RELEASE_VERSION']);
+
 /** release.env first, then what the platform owns (PORT, DYNO, the release), which wins. */
 export function containerEnv(release: ReleaseSpec, dyno: string, extra: Record<string, string> = {}, web = false): string[] {
   const platform: Record<string, string> = {
@@ -83,7 +86,7 @@ export function containerSpec(
   const bind = (hostPort: number | undefined) => [{ HostIp: '127.0.0.1', HostPort: hostPort ? String(hostPort) : '' }];
   const cmd = procfileCommand(release.processTypes[processType]);
   const options = release.options ?? DEFAULT_CONTAINER_OPTIONS;
-  return {
+  return withDockerOptions(release, 'deploy', {
     name: opts.name ?? containerName(release.app, processType, index),
     Image: release.image,
     ...(cmd ? { Cmd: cmd } : {}),
@@ -104,6 +107,29 @@ export function containerSpec(
       Init: true,
       ...(web ? { PortBindings: { [port]: bind(opts.hostPort), ...Object.fromEntries(extra.map((p) => [`${p}/tcp`, bind(opts.extraHostPorts?.[String(p)])])) } } : {}),
     },
+  });
+}
+
+/**
+ * The release's docker options for the phase (`docker-options:add`), over dokku's own: their env
+ * after the release's, their labels beside dokku's (which they may not name), their host settings
+ * over the defaults. Ports, restart policy, logging and init stay dokku's: the table has no flag for them.
+ */
+export function withDockerOptions(release: ReleaseSpec, phase: 'deploy' | 'run', spec: ContainerCreateOptions): ContainerCreateOptions {
+  const options = release.run?.dockerOptions[phase] ?? [];
+  if (options.length === 0) return spec;
+  const part: DockerCreatePart = dockerOptionsPart(options, phase);
+  const { Env, Labels, HostConfig, ...rest } = part;
+  const keyOf = (kv: string) => kv.slice(0, kv.indexOf('='));
+  // An option's -e replaces the config var of its name; what the platform sets per container stays.
+  const own = Env.filter((kv) => !PLATFORM_ENV.has(keyOf(kv)));
+  const replaced = new Set(own.map(keyOf));
+  return {
+    ...spec,
+    ...rest,
+    Env: [...(spec.Env ?? []).filter((kv) => !replaced.has(keyOf(kv))), ...own],
+    Labels: { ...Labels, ...(spec.Labels ?? {}) },
+    HostConfig: { ...(spec.HostConfig ?? {}), ...HostConfig },
   };
 }
 
@@ -125,7 +151,8 @@ export interface OneOffSpecOptions {
 export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): ContainerCreateOptions {
   const detached = opts.detached ?? false;
   const interactive = !detached && (opts.interactive ?? false);
-  return {
+  // The release phase runs as a deployed process does; `run` and cron one-offs take the run phase.
+  return withDockerOptions(release, opts.processType === 'release' ? 'deploy' : 'run', {
     name: `${release.app}.${opts.processType}.${opts.id}`,
     Image: release.image,
     ...(opts.command.length > 0 ? { Cmd: [...opts.command] } : {}),
@@ -144,5 +171,5 @@ export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): Conta
     AttachStderr: !detached,
     StopTimeout: (release.options ?? DEFAULT_CONTAINER_OPTIONS).stopTimeout,
     HostConfig: { Init: true, LogConfig: logConfig((release.options ?? DEFAULT_CONTAINER_OPTIONS).logMaxSize), ...(detached ? { AutoRemove: true } : {}) },
-  };
+  });
 }

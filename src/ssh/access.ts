@@ -4,6 +4,7 @@
  * admin commands. Anything this module cannot tie to one app is an admin command: a new command
  * is refused to non-admin keys until it says which app it acts on.
  */
+import { checkDockerOption, parsePhases } from '../lib/docker-options.ts';
 
 export type Caller = { kind: 'local' } | { kind: 'key'; name: string; fingerprint: string };
 
@@ -47,9 +48,27 @@ const ADMIN_NAMESPACES = new Set(['ssh-keys', 'acl', 'stack', 'state']);
 /** Properties whose value is a path on the server: admin keys only, except `off` or a reset. */
 const SERVER_PATH_PROPERTIES: Readonly<Record<string, readonly string[]>> = { 'nginx:set': ['access-log-path', 'error-log-path'] };
 
+/**
+ * Words that reach past the app's container even on the tenant's own app: a docker option that mounts
+ * a host path, shares a host namespace, adds a device… (the flag table in lib/docker-options.ts).
+ * A word the command itself will refuse (an unknown flag) is left to the command's own error.
+ */
+const ESCAPES: Readonly<Record<string, (args: readonly string[]) => string | undefined>> = {
+  'docker-options:add': ([, phases, option]) => {
+    if (phases === undefined || option === undefined) return undefined;
+    try {
+      return checkDockerOption(option, parsePhases(phases), true).escapes;
+    } catch {
+      return undefined;
+    }
+  },
+};
+
 export function requirementOf(call: Call): Requirement {
   const namespace = call.command.split(':')[0]!;
   if (OPEN.has(call.command)) return { kind: 'open' };
+  const escape = Object.hasOwn(ESCAPES, call.command) ? ESCAPES[call.command]!(call.args) : undefined;
+  if (escape) return { kind: 'admin', reason: escape };
   const paths = Object.hasOwn(SERVER_PATH_PROPERTIES, call.command) ? SERVER_PATH_PROPERTIES[call.command]! : [];
   const [, property, value] = call.global ? ['', ...call.args] : call.args;
   if (property !== undefined && paths.includes(property) && value !== undefined && value !== '' && value !== 'off') {
