@@ -10,6 +10,9 @@ import type { Context } from '../app/context.ts';
 import { changeRunSettings } from '../app/run-settings.ts';
 import { parseFormat } from './common.ts';
 import { printAppReports } from './report.ts';
+import { restIsRaw } from './raw-rest.ts';
+
+type Rest = { '--'?: string[] };
 
 const FLAGS_HELP = knownDockerFlags()
   .map((f) => `${f.names.join('/')}${f.adminOnly ? ' (admin keys)' : ''}`)
@@ -27,18 +30,26 @@ export function registerDockerOptions(cli: CAC, ctx: Context): void {
     io.out(step(events.length ? `${done}; it applies at the next deploy (or ps:rebuild)` : 'Nothing to change'));
   };
 
-  cli
-    .command('docker-options:add <app> <phases> <option>', 'Add a container option for the phases (comma-separated: build, deploy, run); flags dokku does not know are refused')
-    .usage(`docker-options:add <app> <phase(s)> OPTION   e.g. docker-options:add myapp deploy,run "--shm-size 256m"\n\nKnown flags: ${FLAGS_HELP}`)
-    .action(async (app: string, phases: string, option: string) => {
-      await change(app, { type: 'add', phases: parsePhases(phases), option }, `Added ${option} to ${phases}`);
-    });
+  const optionOf = (words: string[], opts: Rest): string => {
+    const option = [...words, ...(opts['--'] ?? [])].join(' ');
+    if (option === '') throw new UsageError('Missing the docker option');
+    return option;
+  };
 
-  cli
-    .command('docker-options:remove <app> <phases> <option>', 'Remove a container option from the phases (comma-separated)')
-    .action(async (app: string, phases: string, option: string) => {
+  restIsRaw(cli
+    .command('docker-options:add <app> <phases> [...option]', 'Add a container option for the phases (comma-separated: build, deploy, run); flags dokku does not know are refused')
+    .usage(`docker-options:add <app> <phase(s)> OPTION   e.g. docker-options:add myapp deploy,run "--shm-size 256m"\n\nKnown flags: ${FLAGS_HELP}`)
+    .action(async (app: string, phases: string, words: string[], opts: Rest) => {
+      const option = optionOf(words, opts);
+      await change(app, { type: 'add', phases: parsePhases(phases), option }, `Added ${option} to ${phases}`);
+    }), 2);
+
+  restIsRaw(cli
+    .command('docker-options:remove <app> <phases> [...option]', 'Remove a container option from the phases (comma-separated)')
+    .action(async (app: string, phases: string, words: string[], opts: Rest) => {
+      const option = optionOf(words, opts);
       await change(app, { type: 'remove', phases: parsePhases(phases), option }, `Removed ${option} from ${phases}`);
-    });
+    }), 2);
 
   cli
     .command('docker-options:clear <app> [phases]', 'Remove every container option of the phases (all phases when none is given)')

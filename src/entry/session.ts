@@ -53,6 +53,7 @@ export function keyGuard(ctx: Context, caller: Extract<Caller, { kind: 'key' }>)
       declared: command.args,
       takesGlobal: command.options.some((o) => o.names.includes('global')),
       args,
+      rest: Array.isArray(options['--']) ? options['--'].map(String) : [],
       global: Boolean(options.global),
     });
     await checkAccess(ctx, caller, command.name, requirement);

@@ -26,6 +26,8 @@ export interface Call {
   args: readonly string[];
   /** `--global` was given (to any command). */
   global: boolean;
+  /** The words a command takes untouched after its leading arguments (`run`'s program, a docker option). */
+  rest?: readonly string[];
 }
 
 export type Requirement = { kind: 'open' } | { kind: 'admin'; reason: string } | { kind: 'app'; app: string };
@@ -53,9 +55,10 @@ const SERVER_PATH_PROPERTIES: Readonly<Record<string, readonly string[]>> = { 'n
  * a host path, shares a host namespace, adds a device… (the flag table in lib/docker-options.ts).
  * A word the command itself will refuse (an unknown flag) is left to the command's own error.
  */
-const ESCAPES: Readonly<Record<string, (args: readonly string[]) => string | undefined>> = {
-  'docker-options:add': ([, phases, option]) => {
-    if (phases === undefined || option === undefined) return undefined;
+const ESCAPES: Readonly<Record<string, (args: readonly string[], rest: readonly string[]) => string | undefined>> = {
+  'docker-options:add': ([, phases, ...words], rest) => {
+    const option = [...words, ...rest].join(' ');
+    if (phases === undefined || option === '') return undefined;
     try {
       return checkDockerOption(option, parsePhases(phases), true).escapes;
     } catch {
@@ -67,7 +70,7 @@ const ESCAPES: Readonly<Record<string, (args: readonly string[]) => string | und
 export function requirementOf(call: Call): Requirement {
   const namespace = call.command.split(':')[0]!;
   if (OPEN.has(call.command)) return { kind: 'open' };
-  const escape = Object.hasOwn(ESCAPES, call.command) ? ESCAPES[call.command]!(call.args) : undefined;
+  const escape = Object.hasOwn(ESCAPES, call.command) ? ESCAPES[call.command]!(call.args, call.rest ?? []) : undefined;
   if (escape) return { kind: 'admin', reason: escape };
   const paths = Object.hasOwn(SERVER_PATH_PROPERTIES, call.command) ? SERVER_PATH_PROPERTIES[call.command]! : [];
   const [, property, value] = call.global ? ['', ...call.args] : call.args;

@@ -151,6 +151,13 @@ const ROWS: Row[] = [
   admin('logs:report'),
   onApp('logs:failed'),
   admin('logs:failed', '--all'),
+  onApp('docker-options:add', "deploy '--shm-size 64m'"),
+  // A flag that reaches past the container is an admin's, even on the tenant's own app.
+  admin('docker-options:add', `${WEB} deploy,run '-v /:/host'`),
+  onApp('docker-options:remove', "deploy '--shm-size 64m'"),
+  onApp('docker-options:clear'),
+  onApp('docker-options:report'),
+  admin('docker-options:report'),
   onApp('run:list'),
   admin('run:list'),
   onApp('run:logs', `${WEB}.run.1a2b3c`),
