@@ -1,4 +1,5 @@
 import type { ReleaseData } from '../state/events.ts';
+import { maskDockerOption } from './audit.ts';
 import { DOCKER_PHASES, emptyRunSettings, type Mount, type ResourceValues, type RunSettings } from '../lib/run-settings.ts';
 
 export interface ReleaseDiff {
@@ -34,9 +35,9 @@ const mountText = (m: Mount) => `${m.host}:${m.container}${m.options ? `:${m.opt
 /** One line per mount, resource value, docker option or network property that differs, marked + - ~. */
 export function diffRunSettings(a: RunSettings, b: RunSettings): string[] {
   const out: string[] = [];
-  const sets = (label: string, from: string[], to: string[]) => {
-    for (const x of to) if (!from.includes(x)) out.push(`+ ${label} ${x}`);
-    for (const x of from) if (!to.includes(x)) out.push(`- ${label} ${x}`);
+  const sets = (label: string, from: string[], to: string[], shown = (x: string) => x) => {
+    for (const x of to) if (!from.includes(x)) out.push(`+ ${label} ${shown(x)}`);
+    for (const x of from) if (!to.includes(x)) out.push(`- ${label} ${shown(x)}`);
   };
   sets('mount', a.mounts.map(mountText), b.mounts.map(mountText));
   const resources = (label: string, from: Record<string, ResourceValues>, to: Record<string, ResourceValues>) => {
@@ -52,7 +53,8 @@ export function diffRunSettings(a: RunSettings, b: RunSettings): string[] {
   };
   resources('limit', a.limits, b.limits);
   resources('reserve', a.reservations, b.reservations);
-  for (const phase of DOCKER_PHASES) sets(`docker-option ${phase}`, a.dockerOptions[phase], b.dockerOptions[phase]);
+  // Compared as stored, shown as the audit log shows them: an option's -e/--build-arg value is a secret like config's.
+  for (const phase of DOCKER_PHASES) sets(`docker-option ${phase}`, a.dockerOptions[phase], b.dockerOptions[phase], maskDockerOption);
   for (const key of Object.keys(b.network) as (keyof RunSettings['network'])[]) {
     if (JSON.stringify(a.network[key]) !== JSON.stringify(b.network[key])) out.push(`~ network ${key}`);
   }

@@ -89,7 +89,7 @@ export function registerReleases(cli: CAC, ctx: Context): void {
     });
 
   cli
-    .command('releases:diff <app> <from> <to>', 'Compare two releases: config keys, image, processes')
+    .command('releases:diff <app> <from> <to>', 'Compare two releases: config keys, image, processes, mounts, resources, docker options, networks')
     .option('--format <format>', 'text or json')
     .action(async (name: string, from: string, to: string, opts: { format?: string }) => {
       const format = parseFormat(opts.format);
