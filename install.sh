@@ -78,6 +78,9 @@ main() {
   step "SSH"
   ensure_sshd
 
+  step "cron"
+  ensure_cron
+
   step "Boot"
   ensure_boot_unit "$dokku_user" "$dokku_root" "$bin"
 
@@ -165,7 +168,7 @@ is_installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = 
 docker_answers() { [ -S /var/run/docker.sock ] && { ! command -v docker >/dev/null || docker info >/dev/null 2>&1; }; }
 
 install_packages() {
-  local url=$1 wanted=(nginx openssh-server git debootstrap sudo ca-certificates) missing=() p
+  local url=$1 wanted=(nginx openssh-server git debootstrap sudo ca-certificates cron) missing=() p
   # An engine that already answers (docker-ce, or a socket handed in) is kept: docker.io would clash.
   if ! docker_answers && ! command -v dockerd >/dev/null; then wanted+=(docker.io); fi
   if [ -n "$url" ] && ! command -v curl >/dev/null && ! command -v wget >/dev/null; then wanted+=(curl); fi
@@ -361,6 +364,18 @@ ensure_sshd() {
   else
     say "sshd is installed but not running, and there is no systemd here: start /usr/sbin/sshd for git push"
   fi
+}
+
+# app.json cron tasks are run by the host's cron daemon, from the dokku user's crontab.
+ensure_cron() {
+  if has_systemd; then
+    systemctl is-enabled --quiet cron 2>/dev/null || { systemctl enable --quiet cron; changed "Enabled cron at boot"; }
+    systemctl is-active --quiet cron || { systemctl start cron; changed "Started cron"; }
+  elif ! { [ -s /run/crond.pid ] && kill -0 "$(cat /run/crond.pid)" 2>/dev/null; }; then
+    cron
+    changed "Started cron (no systemd here: start it at boot yourself)"
+  fi
+  say "cron runs app.json cron tasks (cron:list)"
 }
 
 ensure_boot_unit() {

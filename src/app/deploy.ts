@@ -11,6 +11,7 @@ import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
 import type { ContainerOptions } from '../lib/container-options.ts';
 import { buildOptionsPart } from '../lib/docker-options.ts';
+import { syncCrontab } from './crontab-sync.ts';
 import { getRunSettings } from '../state/run-settings.ts';
 import type { Database } from '../state/db.ts';
 import { DeployError, type DeployResult } from '../runtime/scheduler.ts';
@@ -151,7 +152,9 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   const release = getRelease(db, app.id, version);
   if (!release) throw new UserError(`Release v${version} of ${app.name} does not exist`);
   // Heroku's `scripts.postdeploy` runs once: after the first deploy that succeeds.
-  const firstDeploy = loadReleaseState(db, app.id).current === undefined;
+  const before = loadReleaseState(db, app.id).current;
+  const firstDeploy = before === undefined;
+  const hadCron = before !== undefined && (getRelease(db, app.id, before)?.appJson.cron?.length ?? 0) > 0;
   append(p, app.id, [{ type: 'DeployStarted', data: { version } }]);
   const formation = defaultFormation(release.processTypes, getFormation(db, app.id));
   const checks = checkSettingsFrom(getSettings(db, app.id, 'checks'));
@@ -184,6 +187,11 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     if (code !== 0) onLine(` !     postdeploy exited with ${code}`);
   }
   await pruneImages(p, app);
+  // The crontab follows the current release's cron tasks; apps that never had any leave it alone.
+  if (hadCron || (release.appJson.cron?.length ?? 0) > 0) {
+    onLine('-----> Updating the cron schedule');
+    await syncCrontab(p.store, p.settings);
+  }
   const urls = p.proxy.urlsOf(findAppById(db, app.id) ?? app);
   onLine(`=====> Application deployed:`);
   for (const url of urls.length ? urls : result.upstreams.map((u) => `http://${u.host}:${u.port}`)) onLine(`       ${url}`);

@@ -5,6 +5,7 @@ import { listBuilds, loadReleaseState } from '../state/release-queries.ts';
 import type { Context } from './context.ts';
 import { deployRelease } from './deploy.ts';
 import type { AppReaction, Lifecycle } from './lifecycle.ts';
+import { cronLogPath, syncCrontab } from './crontab-sync.ts';
 import type { Pipeline } from './pipeline.ts';
 import { lockApp } from './recovery.ts';
 import { forgetCertificates, rebuildApp, removeRouting } from './routing.ts';
@@ -82,6 +83,15 @@ export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): A
         const old = gitRepoPath(settings, from);
         if (existsSync(old) && !existsSync(gitRepoPath(settings, app.name))) renameSync(old, gitRepoPath(settings, app.name));
       },
+    },
+    {
+      // The crontab is written from state: a destroyed app's tasks are gone from it, a renamed app's run under the new name.
+      name: 'cron tasks',
+      destroyed: async (gone) => {
+        await syncCrontab(await ctx.store(), settings);
+        rmSync(cronLogPath(settings, gone.app.id), { force: true });
+      },
+      renamed: async () => syncCrontab(await ctx.store(), settings),
     },
     {
       // Last, as Dokku removes $DOKKU_ROOT/<app>: whatever the others left there, and the deploy

@@ -7,6 +7,7 @@ const CONFIG_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The most containers one process type may ask for, as ps:scale allows. */
 const MAX_QUANTITY = 100;
 import { BuildError } from './errors.ts';
+import { cronCommandProblem, cronId, cronScheduleProblem, MAX_CRON_TASKS, type CronTask } from '../lib/cron.ts';
 
 const CHECK_TYPES = ['startup', 'liveness', 'readiness'] as const;
 const NUMBER_FIELDS = ['attempts', 'timeout', 'wait', 'initialDelay', 'port'] as const;
@@ -15,7 +16,7 @@ const STRING_FIELDS = ['name', 'path', 'content'] as const;
 /**
  * Reads what a deploy needs from app.json, in Dokku's shape:
  * `healthchecks.<process type>[]`, `scripts.dokku.predeploy` / `postdeploy`, `scripts.postdeploy`,
- * `env`, `formation` and `buildpacks`. Other keys (name, addons, cron, ...) are allowed and ignored.
+ * `env`, `formation`, `buildpacks` and `cron`. Other keys (name, addons, ...) are allowed and ignored.
  */
 export function parseAppJson(text: string): AppJson {
   let doc: unknown;
@@ -56,7 +57,28 @@ export function parseAppJson(text: string): AppJson {
   if (doc.env !== undefined) result.env = parseEnv(doc.env);
   if (doc.formation !== undefined) result.formation = parseFormation(doc.formation);
   if (doc.buildpacks !== undefined) result.buildpacks = parseBuildpacks(doc.buildpacks);
+  if (doc.cron !== undefined) result.cron = parseCron(doc.cron);
   return result;
+}
+
+/** `cron`: a list of `{ command, schedule[, maintenance] }`; a bad entry fails the build, before anything is deployed. */
+function parseCron(raw: unknown): CronTask[] {
+  if (!Array.isArray(raw)) throw fail('cron must be a list of { "command": "…", "schedule": "…" }');
+  if (raw.length > MAX_CRON_TASKS) throw fail(`cron has more than ${MAX_CRON_TASKS} tasks`);
+  const tasks: CronTask[] = [];
+  raw.forEach((entry, i) => {
+    if (!isObject(entry)) throw fail(`cron[${i}] must be an object`);
+    const { command, schedule, maintenance } = entry;
+    if (typeof command !== 'string') throw fail(`cron[${i}].command must be a string`);
+    if (typeof schedule !== 'string') throw fail(`cron[${i}].schedule must be a string`);
+    if (maintenance !== undefined && typeof maintenance !== 'boolean') throw fail(`cron[${i}].maintenance must be true or false`);
+    const problem = cronCommandProblem(command) ?? cronScheduleProblem(schedule);
+    if (problem) throw fail(`cron[${i}]: ${problem}`);
+    const id = cronId(schedule, command);
+    if (tasks.some((t) => t.id === id)) throw fail(`cron[${i}] repeats an earlier task`);
+    tasks.push({ id, schedule: schedule.trim(), command, ...(maintenance ? { maintenance: true } : {}) });
+  });
+  return tasks;
 }
 
 function parseEnv(raw: unknown): Record<string, AppJsonEnv> {

@@ -21,6 +21,7 @@ const NAMESPACES: Record<string, string> = {
   checks: 'Manage zero-downtime settings',
   cleanup: 'Remove exited containers and dangling images of dokku\'s apps',
   config: 'Manage global and app-specific config vars',
+  cron: 'Manage scheduled cron tasks (app.json cron) run by the host\'s cron daemon',
   'docker-options': 'Manage docker options for an app',
   domains: 'Manage domains used by the proxy',
   enter: 'Connect to a specific app container',

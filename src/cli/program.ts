@@ -12,6 +12,7 @@ import { registerReleases } from './releases.ts';
 import { registerRun } from './run.ts';
 import { registerLogs } from './logs.ts';
 import { registerDockerOptions } from './docker-options.ts';
+import { registerCron } from './cron.ts';
 import { registerStack } from './stack.ts';
 import { registerCerts } from './certs.ts';
 import { registerDomains } from './domains.ts';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: Context): CAC {
   registerRun(cli, ctx);
   registerLogs(cli, ctx);
   registerDockerOptions(cli, ctx);
+  registerCron(cli, ctx);
   registerStack(cli, ctx);
   registerDomains(cli, ctx);
   registerPorts(cli, ctx);

@@ -1,5 +1,6 @@
 import type { ContainerOptions } from './container-options.ts';
 import type { RunSettings } from './run-settings.ts';
+import type { CronTask } from './cron.ts';
 
 /**
  * Values that cross module boundaries between build, release, runtime and the deploy pipeline.
@@ -41,6 +42,8 @@ export interface AppJson {
   env?: Record<string, AppJsonEnv>;
   /** `formation.<type>.quantity`: the scale of each named process type, applied on every deploy. */
   formation?: Record<string, number>;
+  /** `cron`: scheduled one-off commands of the current release (`cron:list`). */
+  cron?: CronTask[];
   /** `buildpacks[].url`: used when the app has no buildpacks set. */
   buildpacks?: string[];
 }

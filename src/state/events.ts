@@ -102,6 +102,12 @@ export type DomainEvent =
   | { type: 'DockerOptionRemoved'; data: { phases: DockerPhase[]; option: string } }
   | { type: 'DockerOptionsCleared'; data: { phases: DockerPhase[] } }
   | { type: 'NetworkPropertySet'; data: { key: keyof NetworkSettings; value: string | string[] | boolean } }
+  /** `cron:suspend` / `cron:resume` of one task, or without an id every task of the app. */
+  | { type: 'CronSuspended'; data: { id?: string } }
+  | { type: 'CronResumed'; data: { id?: string } }
+  /** A cron task's run (by the host's cron daemon or `cron:run`): its one-off container, then how it ended. */
+  | { type: 'CronRunStarted'; data: { id: string; detached?: boolean; container?: string } }
+  | { type: 'CronRunFinished'; data: { id: string; exitCode: number; seconds: number } }
   /** A rollback puts back the run settings the release it copies ran with. */
   | { type: 'RunSettingsRestored'; data: { run: RunSettings } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };

@@ -3,7 +3,7 @@ import { appIdOf, type StoredEvent } from './events.ts';
 import { isRunSettingEvent, projectRunSettings } from './run-settings.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings'] as const;
+export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings', 'cron_suspended', 'cron_runs'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -36,7 +36,7 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('DELETE FROM settings WHERE scope = ?').run(id);
       db.prepare('DELETE FROM domains WHERE scope = ?').run(id);
       for (const t of ['ports', 'certs']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
-      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl', 'run_settings']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
+      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl', 'run_settings', 'cron_suspended', 'cron_runs']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       return;
     }
     case 'AppLocked':
@@ -137,6 +137,23 @@ export function project(db: Database, e: StoredEvent): void {
         ).run(scope, d.namespace, d.key, d.value);
       return;
     }
+    case 'CronSuspended':
+      db.prepare('INSERT OR IGNORE INTO cron_suspended (app_id, task_id) VALUES (?, ?)').run(appIdOf(e.stream)!, e.data.id ?? '*');
+      return;
+    case 'CronResumed':
+      // Resuming everything clears every suspension; one task's resume clears only its own.
+      if (e.data.id === undefined) db.prepare('DELETE FROM cron_suspended WHERE app_id = ?').run(appIdOf(e.stream)!);
+      else db.prepare('DELETE FROM cron_suspended WHERE app_id = ? AND task_id = ?').run(appIdOf(e.stream)!, e.data.id);
+      return;
+    case 'CronRunStarted':
+      db.prepare(
+        `INSERT INTO cron_runs (app_id, task_id, container, started_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (app_id, task_id) DO UPDATE SET container = excluded.container, started_at = excluded.started_at, finished_at = NULL, exit_code = NULL, seconds = NULL`,
+      ).run(appIdOf(e.stream)!, e.data.id, e.data.container ?? '', e.at);
+      return;
+    case 'CronRunFinished':
+      db.prepare('UPDATE cron_runs SET finished_at = ?, exit_code = ?, seconds = ? WHERE app_id = ? AND task_id = ?').run(e.at, e.data.exitCode, e.data.seconds, appIdOf(e.stream)!, e.data.id);
+      return;
     case 'SshKeyAdded': {
       const d = e.data;
       db.prepare('INSERT INTO ssh_keys (name, fingerprint, key_type, public_key, admin, added_at) VALUES (?, ?, ?, ?, ?, ?)').run(

@@ -61,6 +61,11 @@ export const SETTINGS = {
   },
   logs: { 'max-size': { default: DEFAULT_LOG_MAX_SIZE, check: () => undefined, refuse: logMaxSizeProblem } },
   apps: { 'disable-autocreation': { default: 'false', check: bool, global: true } },
+  // cron:set: who cron mails a task's output to ('' mails no one), and maintenance (every task of the app suspended).
+  cron: {
+    mailto: { default: '', check: (v) => (v === '' || /^[^\s@"%']{1,64}@[A-Za-z0-9.-]{1,253}$/.test(v) || /^[a-z_][a-z0-9_-]{0,31}$/.test(v) ? undefined : 'an email address or a local user') },
+    maintenance: { default: 'false', check: bool },
+  },
   'app-json': { 'appjson-path': { default: '', check: () => undefined, refuse: (v: string) => (v === '' ? undefined : repoPathProblem(v)) } },
 } satisfies Record<string, Record<string, SettingSpec>>;
 
