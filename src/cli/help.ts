@@ -38,6 +38,7 @@ const NAMESPACES: Record<string, string> = {
   repo: 'Manage the app\'s repository and build cache',
   report: 'Show every report for an app',
   run: 'Run a one-off process inside a container',
+  storage: 'Manage mounted volumes and named storage entries',
   'ssh-keys': 'Manage public ssh keys that are allowed to connect to Dokku',
   version: 'Print the version',
 };

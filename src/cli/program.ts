@@ -13,6 +13,7 @@ import { registerRun } from './run.ts';
 import { registerLogs } from './logs.ts';
 import { registerDockerOptions } from './docker-options.ts';
 import { registerCron } from './cron.ts';
+import { registerStorage } from './storage.ts';
 import { registerStack } from './stack.ts';
 import { registerCerts } from './certs.ts';
 import { registerDomains } from './domains.ts';
@@ -50,6 +51,7 @@ export function buildProgram(ctx: Context): CAC {
   registerLogs(cli, ctx);
   registerDockerOptions(cli, ctx);
   registerCron(cli, ctx);
+  registerStorage(cli, ctx);
   registerStack(cli, ctx);
   registerDomains(cli, ctx);
   registerPorts(cli, ctx);

@@ -54,6 +54,7 @@ export function keyGuard(ctx: Context, caller: Extract<Caller, { kind: 'key' }>)
       takesGlobal: command.options.some((o) => o.names.includes('global')),
       args,
       rest: Array.isArray(options['--']) ? options['--'].map(String) : [],
+      options,
       global: Boolean(options.global),
     });
     await checkAccess(ctx, caller, command.name, requirement);

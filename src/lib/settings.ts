@@ -29,6 +29,8 @@ export interface Settings {
   authorizedKeys: string;
   /** Largest source archive accepted, uploaded and once uncompressed (a gzip bomb stops here). */
   maxArchiveBytes: number;
+  /** Where storage entries live by default (`$DOKKU_LIB_ROOT/data/storage`, as Dokku's). */
+  storageRoot: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -51,6 +53,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     stackImage: env.DOKKU_STACK_IMAGE || 'dokku/stack:bookworm',
     authorizedKeys: env.DOKKU_AUTHORIZED_KEYS || join(root, '.ssh', 'authorized_keys'),
     maxArchiveBytes: positiveInteger(env.DOKKU_MAX_ARCHIVE_BYTES) ?? 2 * 1024 ** 3,
+    storageRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'data', 'storage'),
   };
 }
 

@@ -3,6 +3,7 @@ import { LABEL } from '../lib/labels.ts';
 import type { ReleaseSpec } from '../lib/types.ts';
 import { DEFAULT_CONTAINER_OPTIONS, DEFAULT_RESTART_POLICY, logConfig, restartPolicy } from '../lib/container-options.ts';
 import { dockerOptionsPart, type DockerCreatePart } from '../lib/docker-options.ts';
+import { mountBinds } from '../lib/storage.ts';
 
 /**
  * What a container of an app looks like, as data: dockerode's create options, computed without
@@ -103,12 +104,16 @@ export function containerSpec(
     HostConfig: {
       RestartPolicy: restartPolicy(options.restartPolicy),
       LogConfig: logConfig(options.logMaxSize),
+      ...mountsOf(release),
       // A tiny init as PID 1: `sh -c` forwards no signals, so without it a stop waits out its timeout.
       Init: true,
       ...(web ? { PortBindings: { [port]: bind(opts.hostPort), ...Object.fromEntries(extra.map((p) => [`${p}/tcp`, bind(opts.extraHostPorts?.[String(p)])])) } } : {}),
     },
   });
 }
+
+/** `storage:mount`s, for process containers and one-offs alike (not builds, as in Dokku). */
+const mountsOf = (release: ReleaseSpec): { Binds?: string[] } => (release.run?.mounts.length ? { Binds: mountBinds(release.run.mounts) } : {});
 
 /**
  * The release's docker options for the phase (`docker-options:add`), over dokku's own: their env
@@ -129,7 +134,12 @@ export function withDockerOptions(release: ReleaseSpec, phase: 'deploy' | 'run',
     ...rest,
     Env: [...(spec.Env ?? []).filter((kv) => !replaced.has(keyOf(kv))), ...own],
     Labels: { ...Labels, ...(spec.Labels ?? {}) },
-    HostConfig: { ...(spec.HostConfig ?? {}), ...HostConfig },
+    HostConfig: {
+      ...(spec.HostConfig ?? {}),
+      ...HostConfig,
+      // An option's -v adds to the storage mounts; it does not replace them.
+      ...(HostConfig.Binds ? { Binds: [...(spec.HostConfig?.Binds ?? []), ...HostConfig.Binds] } : {}),
+    },
   };
 }
 
@@ -170,6 +180,6 @@ export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): Conta
     AttachStdout: !detached,
     AttachStderr: !detached,
     StopTimeout: (release.options ?? DEFAULT_CONTAINER_OPTIONS).stopTimeout,
-    HostConfig: { Init: true, LogConfig: logConfig((release.options ?? DEFAULT_CONTAINER_OPTIONS).logMaxSize), ...(detached ? { AutoRemove: true } : {}) },
+    HostConfig: { Init: true, LogConfig: logConfig((release.options ?? DEFAULT_CONTAINER_OPTIONS).logMaxSize), ...mountsOf(release), ...(detached ? { AutoRemove: true } : {}) },
   });
 }

@@ -28,6 +28,8 @@ export interface Call {
   global: boolean;
   /** The words a command takes untouched after its leading arguments (`run`'s program, a docker option). */
   rest?: readonly string[];
+  /** The parsed options (`--app`), for the commands whose access depends on one. */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 export type Requirement = { kind: 'open' } | { kind: 'admin'; reason: string } | { kind: 'app'; app: string };
@@ -67,11 +69,21 @@ const ESCAPES: Readonly<Record<string, (args: readonly string[], rest: readonly 
   },
 };
 
+/**
+ * Not tied to one app by their arguments, but by an option: `storage:create NAME --app APP` (no
+ * path) makes an entry under the storage root for that app, which its keys may then mount.
+ */
+const APP_OPTION: Readonly<Record<string, (call: Call) => string | undefined>> = {
+  'storage:create': (call) => (call.args.length === 1 && typeof call.options?.app === 'string' && call.options.app !== '' ? call.options.app : undefined),
+};
+
 export function requirementOf(call: Call): Requirement {
   const namespace = call.command.split(':')[0]!;
   if (OPEN.has(call.command)) return { kind: 'open' };
   const escape = Object.hasOwn(ESCAPES, call.command) ? ESCAPES[call.command]!(call.args, call.rest ?? []) : undefined;
   if (escape) return { kind: 'admin', reason: escape };
+  const byOption = Object.hasOwn(APP_OPTION, call.command) ? APP_OPTION[call.command]!(call) : undefined;
+  if (byOption !== undefined && !call.global) return { kind: 'app', app: byOption };
   const paths = Object.hasOwn(SERVER_PATH_PROPERTIES, call.command) ? SERVER_PATH_PROPERTIES[call.command]! : [];
   const [, property, value] = call.global ? ['', ...call.args] : call.args;
   if (property !== undefined && paths.includes(property) && value !== undefined && value !== '' && value !== 'off') {

@@ -102,6 +102,9 @@ export type DomainEvent =
   | { type: 'DockerOptionRemoved'; data: { phases: DockerPhase[]; option: string } }
   | { type: 'DockerOptionsCleared'; data: { phases: DockerPhase[] } }
   | { type: 'NetworkPropertySet'; data: { key: keyof NetworkSettings; value: string | string[] | boolean } }
+  /** `storage:create` / `storage:destroy` (global stream): a named host directory, and the app it is for. */
+  | { type: 'StorageEntryCreated'; data: { name: string; path: string; appId?: string; chown: string } }
+  | { type: 'StorageEntryDestroyed'; data: { name: string } }
   /** `cron:suspend` / `cron:resume` of one task, or without an id every task of the app. */
   | { type: 'CronSuspended'; data: { id?: string } }
   | { type: 'CronResumed'; data: { id?: string } }

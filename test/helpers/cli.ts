@@ -53,7 +53,8 @@ export function childEnv(root: string, extra: Record<string, string> = {}): Node
     if (k.startsWith('DOKKU_') || k === 'NAME' || k === 'SSH_ORIGINAL_COMMAND' || k === 'FINGERPRINT') continue;
     env[k] = v;
   }
-  return { ...env, DOKKU_ROOT: root, ...extra };
+  // Storage entries of a test stay inside its root, never under the host's /var/lib/dokku.
+  return { ...env, DOKKU_ROOT: root, DOKKU_LIB_ROOT: join(root, 'lib'), ...extra };
 }
 
 export function runSync(target: Target, root: string, words: string[], options: RunOptions = {}): RunResult {
