@@ -158,6 +158,21 @@ const ROWS: Row[] = [
   onApp('docker-options:clear'),
   onApp('docker-options:report'),
   admin('docker-options:report'),
+  admin('storage:ensure-directory', 'matrix-dir --chown false'),
+  // A tenant makes entries only for an app it holds, and never names a path.
+  row('storage:create', 'app', `matrix-web-data --app ${WEB} --chown false`),
+  admin('storage:create', 'matrix-admin-data /tmp --chown false'),
+  onApp('storage:mount', 'matrix-web-data --container-dir /data'),
+  // A host path, or an entry not made for the app, is an admin's to mount.
+  admin('storage:mount', `${WEB} /:/host`),
+  admin('storage:mount', `${WEB} matrix-admin-entry --container-dir /admin-data`),
+  onApp('storage:list'),
+  onApp('storage:unmount', 'matrix-web-data'),
+  onApp('storage:report'),
+  admin('storage:report'),
+  admin('storage:list-entries'),
+  admin('storage:info', 'matrix-web-data'),
+  admin('storage:destroy', 'matrix-admin-data'),
   onApp('cron:list'),
   onApp('cron:run', '0123456789ab'),
   onApp('cron:suspend'),
@@ -306,6 +321,8 @@ beforeAll(() => {
   cli.ok('apps:create', OTHER);
   cli.ok('acl:add', WEB, 'bob');
   cli.ok('acl:add', OTHER, 'carol');
+  // An admin's entry, not made for WEB: its key may not mount it.
+  cli.ok('storage:create', 'matrix-admin-entry', '--chown', 'false');
 });
 afterAll(removeRoots);
 
