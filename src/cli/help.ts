@@ -37,6 +37,7 @@ const NAMESPACES: Record<string, string> = {
   releases: 'Show the releases of an app',
   repo: 'Manage the app\'s repository and build cache',
   report: 'Show every report for an app',
+  resource: 'Manage resource limits and reservations for an app',
   run: 'Run a one-off process inside a container',
   storage: 'Manage mounted volumes and named storage entries',
   'ssh-keys': 'Manage public ssh keys that are allowed to connect to Dokku',

@@ -14,6 +14,7 @@ import { registerLogs } from './logs.ts';
 import { registerDockerOptions } from './docker-options.ts';
 import { registerCron } from './cron.ts';
 import { registerStorage } from './storage.ts';
+import { registerResource } from './resource.ts';
 import { registerStack } from './stack.ts';
 import { registerCerts } from './certs.ts';
 import { registerDomains } from './domains.ts';
@@ -52,6 +53,7 @@ export function buildProgram(ctx: Context): CAC {
   registerDockerOptions(cli, ctx);
   registerCron(cli, ctx);
   registerStorage(cli, ctx);
+  registerResource(cli, ctx);
   registerStack(cli, ctx);
   registerDomains(cli, ctx);
   registerPorts(cli, ctx);

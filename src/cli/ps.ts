@@ -152,6 +152,11 @@ export function registerPs(cli: CAC, ctx: Context): void {
         const state = loadReleaseState(p.store.db, app.id);
         const containers = (await scheduler.status(app.name)).filter((c) => !c.oneOff);
         const running = containers.filter((c) => c.state === 'running').length;
+        // Killed by the kernel for passing its memory limit (resource:limit --memory), as `docker inspect` says.
+        const oom = (await scheduler.inspect(app.name))
+          .map((i) => i as { Name?: string; State?: { OOMKilled?: boolean; ExitCode?: number } })
+          .filter((i) => i.State?.OOMKilled)
+          .map((i) => `${(i.Name ?? '').replace(/^\//, '')} (exit ${i.State?.ExitCode ?? 137})`);
         const own = getSettings(p.store.db, app.id, 'ps');
         const fields: ReportFields = [
           ['Deployed', state.current !== undefined],
@@ -165,6 +170,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
           ['Ps computed stop timeout seconds', setting(p.store.db, app.id, 'ps', 'stop-timeout-seconds')],
           ['Ps global stop timeout seconds', setting(p.store.db, '', 'ps', 'stop-timeout-seconds')],
           ['Ps stop timeout seconds', own['stop-timeout-seconds'] ?? ''],
+          ['Ps oom killed', oom.join(', ')],
           ['Restore', !state.stopped],
           ['Running', containers.length > 0 && running === containers.length ? 'true' : running === 0 ? 'false' : 'mixed'],
           ...containers.map((c): [string, string] => [`Status ${c.processType} ${c.index ?? ''}`.trim(), `${c.state} (CID: ${c.id.slice(0, 12)})`]),

@@ -4,6 +4,7 @@ import type { ReleaseSpec } from '../lib/types.ts';
 import { DEFAULT_CONTAINER_OPTIONS, DEFAULT_RESTART_POLICY, logConfig, restartPolicy } from '../lib/container-options.ts';
 import { dockerOptionsPart, type DockerCreatePart } from '../lib/docker-options.ts';
 import { mountBinds } from '../lib/storage.ts';
+import { resourceHostConfig } from '../lib/resources.ts';
 
 /**
  * What a container of an app looks like, as data: dockerode's create options, computed without
@@ -105,6 +106,7 @@ export function containerSpec(
       RestartPolicy: restartPolicy(options.restartPolicy),
       LogConfig: logConfig(options.logMaxSize),
       ...mountsOf(release),
+      ...(release.run ? resourceHostConfig(release.run, processType) : {}),
       // A tiny init as PID 1: `sh -c` forwards no signals, so without it a stop waits out its timeout.
       Init: true,
       ...(web ? { PortBindings: { [port]: bind(opts.hostPort), ...Object.fromEntries(extra.map((p) => [`${p}/tcp`, bind(opts.extraHostPorts?.[String(p)])])) } } : {}),
@@ -180,6 +182,13 @@ export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): Conta
     AttachStdout: !detached,
     AttachStderr: !detached,
     StopTimeout: (release.options ?? DEFAULT_CONTAINER_OPTIONS).stopTimeout,
-    HostConfig: { Init: true, LogConfig: logConfig((release.options ?? DEFAULT_CONTAINER_OPTIONS).logMaxSize), ...mountsOf(release), ...(detached ? { AutoRemove: true } : {}) },
+    HostConfig: {
+      Init: true,
+      LogConfig: logConfig((release.options ?? DEFAULT_CONTAINER_OPTIONS).logMaxSize),
+      ...mountsOf(release),
+      // One-offs are limited as Dokku's `run` is: by the `_default_` values (and a `run` type's own).
+      ...(release.run ? resourceHostConfig(release.run, opts.processType) : {}),
+      ...(detached ? { AutoRemove: true } : {}),
+    },
   });
 }

@@ -267,7 +267,10 @@ export class DockerLocalScheduler implements Scheduler {
   private async describeFailure(release: ReleaseSpec, started: Started[], failure: CheckFailure): Promise<DeployError> {
     const culprit = started.find((s) => `${s.processType}.${s.index}` === failure.dyno);
     const tail = culprit ? await logTail(this.docker, culprit.id, this.logTailLines) : [];
-    return new DeployError(release.app, release.version, 'checks', `check failed for ${failure.message}`, culprit?.finalName, tail);
+    const state = culprit ? (await this.docker.getContainer(culprit.id).inspect().catch(() => undefined))?.State : undefined;
+    // Past its memory limit the kernel kills it: say so, the log alone rarely does.
+    const oom = state?.OOMKilled ? ` (killed for passing its memory limit, exit ${state.ExitCode})` : '';
+    return new DeployError(release.app, release.version, 'checks', `check failed for ${failure.message}${oom}`, culprit?.finalName, tail);
   }
 
   /** After `waitSeconds` (requests in flight on the old upstreams finish), stop and remove. */
