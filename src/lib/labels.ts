@@ -15,6 +15,8 @@ export const LABEL = {
   /** On built images and build containers: which builder made them, and with which buildpack. */
   builder: 'com.dokku.builder',
   buildpack: 'com.dokku.buildpack',
+  /** On Docker networks dokku made: `network:create`'s name, or the app whose own network it is. */
+  network: 'com.dokku.network',
   /** On the stack image this host builds. */
   stack: 'com.dokku.stack',
 } as const;

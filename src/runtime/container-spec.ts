@@ -5,6 +5,7 @@ import { DEFAULT_CONTAINER_OPTIONS, DEFAULT_RESTART_POLICY, logConfig, restartPo
 import { dockerOptionsPart, type DockerCreatePart } from '../lib/docker-options.ts';
 import { mountBinds } from '../lib/storage.ts';
 import { resourceHostConfig } from '../lib/resources.ts';
+import { initialNetworking } from '../lib/networks.ts';
 
 /**
  * What a container of an app looks like, as data: dockerode's create options, computed without
@@ -85,7 +86,10 @@ export function containerSpec(
   const web = isWeb(processType);
   const port = `${release.webPort}/tcp`;
   const extra = web ? extraPorts(release) : [];
-  const bind = (hostPort: number | undefined) => [{ HostIp: '127.0.0.1', HostPort: hostPort ? String(hostPort) : '' }];
+  // network:set bind-all-interfaces: the web port answers on every address, not only through nginx.
+  const hostIp = release.run?.network['bind-all-interfaces'] ? '0.0.0.0' : '127.0.0.1';
+  const bind = (hostPort: number | undefined) => [{ HostIp: hostIp, HostPort: hostPort ? String(hostPort) : '' }];
+  const net = initialNetworking(release.app, release.run?.network, processType, index);
   const cmd = procfileCommand(release.processTypes[processType]);
   const options = release.options ?? DEFAULT_CONTAINER_OPTIONS;
   return withDockerOptions(release, 'deploy', {
@@ -102,11 +106,13 @@ export function containerSpec(
     },
     ...(web ? { ExposedPorts: Object.fromEntries([port, ...extra.map((p) => `${p}/tcp`)].map((p) => [p, {}])) } : {}),
     StopTimeout: options.stopTimeout,
+    NetworkingConfig: { EndpointsConfig: net.EndpointsConfig },
     HostConfig: {
       RestartPolicy: restartPolicy(options.restartPolicy),
       LogConfig: logConfig(options.logMaxSize),
       ...mountsOf(release),
       ...(release.run ? resourceHostConfig(release.run, processType) : {}),
+      NetworkMode: net.NetworkMode,
       // A tiny init as PID 1: `sh -c` forwards no signals, so without it a stop waits out its timeout.
       Init: true,
       ...(web ? { PortBindings: { [port]: bind(opts.hostPort), ...Object.fromEntries(extra.map((p) => [`${p}/tcp`, bind(opts.extraHostPorts?.[String(p)])])) } } : {}),
@@ -163,6 +169,7 @@ export interface OneOffSpecOptions {
 export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): ContainerCreateOptions {
   const detached = opts.detached ?? false;
   const interactive = !detached && (opts.interactive ?? false);
+  const net = initialNetworking(release.app, release.run?.network, opts.processType, undefined);
   // The release phase runs as a deployed process does; `run` and cron one-offs take the run phase.
   return withDockerOptions(release, opts.processType === 'release' ? 'deploy' : 'run', {
     name: `${release.app}.${opts.processType}.${opts.id}`,
@@ -188,6 +195,8 @@ export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): Conta
       ...mountsOf(release),
       // One-offs are limited as Dokku's `run` is: by the `_default_` values (and a `run` type's own).
       ...(release.run ? resourceHostConfig(release.run, opts.processType) : {}),
+      // One-offs run on the app's network too: `run` reaches what the app reaches, and no other app.
+      NetworkMode: net.NetworkMode,
       ...(detached ? { AutoRemove: true } : {}),
     },
   });

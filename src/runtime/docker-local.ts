@@ -8,6 +8,7 @@ import { isGone, listContainers, removeContainer, stopContainer, upstreamsFrom }
 import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor } from './formation.ts';
 import { appLogs, dynoName, logTail } from './logs.ts';
 import { execIn, runOneOff, startOneOff } from './one-off.ts';
+import { appNetworkName, attachPostDeploy, removeNetwork } from './networks.ts';
 import { dockerProbe, sleep } from './probes.ts';
 import { runReleasePhase } from './release-phase.ts';
 import { startSlots, toUpstreams, type Started } from './start.ts';
@@ -83,6 +84,7 @@ export class DockerLocalScheduler implements Scheduler {
     const started = await startSlots(this.docker, release, slotsFor(counts), (s) => upcomingName(app, s.processType, s.index, token));
     const upstreams = toUpstreams(started);
     await this.checkOrUndo(release, started, checks, say, async () => {
+      await attachPostDeploy(this.docker, release, started);
       await req.onSwitch?.(upstreams);
       if (upstreams.length) say(step(`Switched traffic to v${release.version}: ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}`));
     });
@@ -125,7 +127,10 @@ export class DockerLocalScheduler implements Scheduler {
     const webChanges = [...plan.add, ...plan.remove].some((c) => isWeb(c.processType));
     const kept = current.filter((c) => !plan.remove.includes(c));
     const upstreams = [...upstreamsFrom(kept), ...toUpstreams(started)].sort(byName);
-    await this.checkOrUndo(release, started, checks, say, () => (webChanges ? req.onSwitch?.(upstreams) : undefined));
+    await this.checkOrUndo(release, started, checks, say, async () => {
+      await attachPostDeploy(this.docker, release, started);
+      if (webChanges) await req.onSwitch?.(upstreams);
+    });
 
     const webRemoved = plan.remove.some((c) => isWeb(c.processType));
     await this.retire(plan.remove, webRemoved ? checks.waitToRetire : 0, say);
@@ -160,6 +165,8 @@ export class DockerLocalScheduler implements Scheduler {
   async destroy(app: string): Promise<void> {
     const all = await listContainers(this.docker, app, { oneOffs: true });
     await Promise.all(all.map((c) => removeContainer(this.docker, c.id)));
+    // The app's own network goes with its last container (a renamed app's old name's too).
+    await removeNetwork(this.docker, appNetworkName(app));
   }
 
   async removeInterrupted(app: string, servingPorts: number[]): Promise<string[]> {

@@ -1,3 +1,4 @@
+import { createAppContainer } from './networks.ts';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
@@ -68,7 +69,7 @@ export async function runOneOff(
 ): Promise<number> {
   const interactive = terminal.stdin !== undefined;
   const spec = oneOffSpec(release, { processType, command, id: oneOffId(), tty: terminal.tty, interactive, env: terminal.env ?? {} });
-  const container = await docker.createContainer(spec);
+  const container = await createAppContainer(docker, release, spec, { processType, oneOff: true });
   let unwire = () => {};
   try {
     const stream = (await container.attach({ stream: true, stdin: interactive, stdout: true, stderr: true, hijack: interactive })) as unknown as Duplex;
@@ -86,7 +87,7 @@ export async function runOneOff(
 /** A one-off container started in the background; Docker removes it once it exits. Resolves with its name. */
 export async function startOneOff(docker: Docker, release: ReleaseSpec, command: string[], env: Record<string, string> = {}): Promise<string> {
   const spec = oneOffSpec(release, { processType: 'run', command, id: oneOffId(), detached: true, env });
-  const container = await docker.createContainer(spec);
+  const container = await createAppContainer(docker, release, spec, { processType: 'run', oneOff: true });
   try {
     await container.start();
   } catch (err) {

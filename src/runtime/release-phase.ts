@@ -1,3 +1,4 @@
+import { createAppContainer } from './networks.ts';
 import type Docker from 'dockerode';
 import { DemuxedLines } from '../lib/log-frames.ts';
 import { detail, step } from '../lib/output.ts';
@@ -16,7 +17,7 @@ export async function runReleasePhase(docker: Docker, release: ReleaseSpec, say:
   if (!cmd) return;
   say(step(`Running release command: ${release.processTypes[RELEASE_PHASE]!.trim()}`));
   const id = oneOffId();
-  const container = await docker.createContainer(oneOffSpec(release, { processType: RELEASE_PHASE, command: cmd, id }));
+  const container = await createAppContainer(docker, release, oneOffSpec(release, { processType: RELEASE_PHASE, command: cmd, id }), { processType: RELEASE_PHASE, oneOff: true });
   try {
     const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as NodeJS.ReadableStream;
     const demux = new DemuxedLines();

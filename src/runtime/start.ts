@@ -1,3 +1,4 @@
+import { createAppContainer } from './networks.ts';
 import { retryOnAsync } from '../lib/retry.ts';
 import { createServer } from 'node:net';
 import type Docker from 'dockerode';
@@ -64,7 +65,7 @@ async function startOne(docker: Docker, release: ReleaseSpec, slot: Slot, name: 
       while (port === hostPort || Object.values(extraHostPorts).includes(port)) port = await freeLoopbackPort();
       extraHostPorts[String(p)] = port;
     }
-    const container = await docker.createContainer(containerSpec(release, slot.processType, slot.index, { name, hostPort, extraHostPorts }));
+    const container = await createAppContainer(docker, release, containerSpec(release, slot.processType, slot.index, { name, hostPort, extraHostPorts }), { processType: slot.processType, index: slot.index, oneOff: false });
     let ip: string | undefined;
     try {
       await container.start();

@@ -102,6 +102,9 @@ export type DomainEvent =
   | { type: 'DockerOptionRemoved'; data: { phases: DockerPhase[]; option: string } }
   | { type: 'DockerOptionsCleared'; data: { phases: DockerPhase[] } }
   | { type: 'NetworkPropertySet'; data: { key: keyof NetworkSettings; value: string | string[] | boolean } }
+  /** `network:create` / `network:destroy` (global stream): the networks apps may be attached to. */
+  | { type: 'NetworkCreated'; data: { name: string } }
+  | { type: 'NetworkDestroyed'; data: { name: string } }
   /** `storage:create` / `storage:destroy` (global stream): a named host directory, and the app it is for. */
   | { type: 'StorageEntryCreated'; data: { name: string; path: string; appId?: string; chown: string } }
   | { type: 'StorageEntryDestroyed'; data: { name: string } }

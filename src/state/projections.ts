@@ -3,7 +3,7 @@ import { appIdOf, type StoredEvent } from './events.ts';
 import { isRunSettingEvent, projectRunSettings } from './run-settings.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'storage_entries'] as const;
+export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'storage_entries', 'networks'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -137,6 +137,12 @@ export function project(db: Database, e: StoredEvent): void {
         ).run(scope, d.namespace, d.key, d.value);
       return;
     }
+    case 'NetworkCreated':
+      db.prepare('INSERT INTO networks (name, created_at, actor) VALUES (?, ?, ?)').run(e.data.name, e.at, e.actor);
+      return;
+    case 'NetworkDestroyed':
+      db.prepare('DELETE FROM networks WHERE name = ?').run(e.data.name);
+      return;
     case 'StorageEntryCreated':
       db.prepare('INSERT INTO storage_entries (name, path, app_id, chown, created_at, actor) VALUES (?, ?, ?, ?, ?, ?)').run(e.data.name, e.data.path, e.data.appId ?? null, e.data.chown, e.at, e.actor);
       return;
