@@ -30,6 +30,7 @@ const NAMESPACES: Record<string, string> = {
   help: 'Show help',
   letsencrypt: "Manage Let's Encrypt certificates",
   logs: 'Output app logs',
+  network: 'Manage the networks apps meet on (each app also has its own)',
   nginx: 'Manage the nginx proxy',
   ports: 'Manage ports for an app',
   proxy: 'Manage the proxy integration for an app',

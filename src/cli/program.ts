@@ -15,6 +15,7 @@ import { registerDockerOptions } from './docker-options.ts';
 import { registerCron } from './cron.ts';
 import { registerStorage } from './storage.ts';
 import { registerResource } from './resource.ts';
+import { registerNetwork } from './network.ts';
 import { registerStack } from './stack.ts';
 import { registerCerts } from './certs.ts';
 import { registerDomains } from './domains.ts';
@@ -54,6 +55,7 @@ export function buildProgram(ctx: Context): CAC {
   registerCron(cli, ctx);
   registerStorage(cli, ctx);
   registerResource(cli, ctx);
+  registerNetwork(cli, ctx);
   registerStack(cli, ctx);
   registerDomains(cli, ctx);
   registerPorts(cli, ctx);
