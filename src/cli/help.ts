@@ -100,6 +100,10 @@ const DIFFERENCES = [
   '    events              the audit log of every change (hash-chained, events:verify), not plugin-trigger logging',
   '    ssh-keys, acl       a key is an admin (--admin) or may act only on the apps acl:add gave it',
   '    stack:build         the buildpack base image is built on the host from Debian packages, never pulled',
+  '    network             every app runs on a network of its own; apps meet only on networks an admin made',
+  '    docker-options      parsed by dokku (unknown flags refused when added), never passed to a shell or docker',
+  '    resource            a change on a deployed app is released and deployed at once (--no-restart: later)',
+  '    storage, resource…  mounts, limits, docker options and networks are recorded on each release',
 ];
 
 /** `apps:help` is `help apps`, unless a namespace registers a command by that name. */
