@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Docker from 'dockerode';
-import { ensureTestImage } from '../test/helpers/test-image.ts';
+import { commitAppImage } from '../test/helpers/test-image.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DOKKU = process.env.DOKKU_BIN ?? join(REPO, 'dist/dokku');
@@ -36,19 +36,7 @@ function dokku(...words: string[]): { ms: number; stdout: string } {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-async function makeImage(): Promise<string> {
-  const base = await ensureTestImage(docker);
-  const tag = `dokku-test/bench-rs:${Math.random().toString(36).slice(2, 8)}`;
-  const c = await docker.createContainer({ Image: base, Cmd: ['/bin/sh', '-c', 'mkdir -p /www /app && echo ok > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile'] });
-  await c.start();
-  await c.wait();
-  const [repo, t] = tag.split(':');
-  await c.commit({ _query: { container: c.id, repo, tag: t, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/app', Env: ['PATH=/bin'] } } as never);
-  await c.remove({ force: true });
-  return tag;
-}
-
-const image = await makeImage();
+const image = await commitAppImage(docker, `dokku-test/bench-rs:${Math.random().toString(36).slice(2, 8)}`, 'mkdir -p /www /app && echo ok > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile');
 try {
   dokku('apps:create', app);
   dokku('checks:disable', app);

@@ -108,3 +108,21 @@ export function ensureTestImage(docker: Docker): Promise<string> {
   }
   return p;
 }
+
+/**
+ * An app image on top of the test image: `script` runs once in it (writing /www, /app/Procfile,
+ * /app/app.json…), and the result is committed as `tag` with /app as its working directory.
+ */
+export async function commitAppImage(docker: Docker, tag: string, script: string, env: string[] = []): Promise<string> {
+  const base = await ensureTestImage(docker);
+  const c = await docker.createContainer({ Image: base, Cmd: ['/bin/sh', '-c', script], Env: env });
+  try {
+    await c.start();
+    await c.wait();
+    const [repo, version] = tag.split(':');
+    await c.commit({ _query: { container: c.id, repo, tag: version, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/app', Env: ['PATH=/bin'] } } as never);
+  } finally {
+    await c.remove({ force: true });
+  }
+  return tag;
+}

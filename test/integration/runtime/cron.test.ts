@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, eventRows, makeRoot, removeRoots, requireDist, run as runCli, withDb } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
-import { ensureTestImage } from '../../helpers/test-image.ts';
+import { commitAppImage } from '../../helpers/test-image.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const root = makeRoot('dokku-cron-');
@@ -36,21 +36,13 @@ beforeAll(async () => {
     if (!cronRuns()) throw new Error('The cron daemon is not running (apt-get install cron; cron)');
   }
   docker = await connectDocker();
-  const base = await ensureTestImage(docker);
   const appJson = JSON.stringify({ cron: [{ command: 'echo "tick from $DYNO"', schedule: '* * * * *' }, { command: 'false', schedule: '@daily' }] });
-  const c = await docker.createContainer({
-    Image: base,
-    Cmd: ['/bin/sh', '-c', 'mkdir -p /app /www && echo ok > /www/index.html && printf "%s" "$APPJSON" > /app/app.json && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile'],
-    Env: [`APPJSON=${appJson}`],
-  });
-  try {
-    await c.start();
-    await c.wait();
-    const [repo, tag] = image.split(':');
-    await c.commit({ _query: { container: c.id, repo, tag, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/app', Env: ['PATH=/bin'] } } as never);
-  } finally {
-    await c.remove({ force: true });
-  }
+  await commitAppImage(
+    docker,
+    image,
+    'mkdir -p /app /www && echo ok > /www/index.html && printf "%s" "$APPJSON" > /app/app.json && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile',
+    [`APPJSON=${appJson}`],
+  );
   expectOk(await dokku('apps:create', app), 'apps:create');
   expectOk(await dokku('checks:disable', app), 'checks:disable');
   expectOk(await dokku('git:from-image', app, image), 'git:from-image');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
-import { ensureTestImage } from '../../helpers/test-image.ts';
+import { commitAppImage } from '../../helpers/test-image.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const root = makeRoot('dokku-net-');
@@ -26,16 +26,7 @@ const fetchFromB = (url: string) => dokku('run', b, 'timeout', '5', 'wget', '-q'
 beforeAll(async () => {
   requireDist();
   docker = await connectDocker();
-  const base = await ensureTestImage(docker);
-  const c = await docker.createContainer({ Image: base, Cmd: ['/bin/sh', '-c', 'mkdir -p /www /app && echo "hello from $0" > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile'] });
-  try {
-    await c.start();
-    await c.wait();
-    const [repo, tag] = image.split(':');
-    await c.commit({ _query: { container: c.id, repo, tag, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/app', Env: ['PATH=/bin'] } } as never);
-  } finally {
-    await c.remove({ force: true });
-  }
+  await commitAppImage(docker, image, 'mkdir -p /www /app && echo "hello from $0" > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile');
   for (const app of [a, b]) {
     expectOk(await dokku('apps:create', app), 'apps:create');
     expectOk(await dokku('checks:disable', app), 'checks:disable');

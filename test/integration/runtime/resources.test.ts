@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
-import { ensureTestImage } from '../../helpers/test-image.ts';
+import { commitAppImage } from '../../helpers/test-image.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const root = makeRoot('dokku-resource-');
@@ -24,18 +24,8 @@ const version = async () => Math.max(...(JSON.parse((await dokku('releases', app
 beforeAll(async () => {
   requireDist();
   docker = await connectDocker();
-  const base = await ensureTestImage(docker);
-  // `hog` reads zeros into one line that never ends: tail keeps it all in memory until the kernel steps in.
   const procfile = ['web: httpd -f -p $PORT -h /www', 'hog: sleep 1; head -c 400000000 /dev/zero | tail -c 300000000 >/dev/null'].join('\n');
-  const c = await docker.createContainer({ Image: base, Cmd: ['/bin/sh', '-c', 'mkdir -p /www /app && echo ok > /www/index.html && printf "%s\\n" "$PROCFILE" > /app/Procfile'], Env: [`PROCFILE=${procfile}`] });
-  try {
-    await c.start();
-    await c.wait();
-    const [repo, tag] = image.split(':');
-    await c.commit({ _query: { container: c.id, repo, tag, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/app', Env: ['PATH=/bin'] } } as never);
-  } finally {
-    await c.remove({ force: true });
-  }
+  await commitAppImage(docker, image, 'mkdir -p /www /app && echo ok > /www/index.html && printf "%s\\n" "$PROCFILE" > /app/Procfile', [`PROCFILE=${procfile}`]);
   expectOk(await dokku('apps:create', app), 'apps:create');
   expectOk(await dokku('checks:disable', app), 'checks:disable');
   expectOk(await dokku('ps:set', app, 'restart-policy', 'no'), 'ps:set restart-policy');

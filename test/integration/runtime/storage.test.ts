@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
-import { ensureTestImage } from '../../helpers/test-image.ts';
+import { commitAppImage } from '../../helpers/test-image.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const root = makeRoot('dokku-storage-');
@@ -25,16 +25,7 @@ const web = () => docker.getContainer(`${app}.web.1`).inspect();
 beforeAll(async () => {
   requireDist();
   docker = await connectDocker();
-  const base = await ensureTestImage(docker);
-  const c = await docker.createContainer({ Image: base, Cmd: ['/bin/sh', '-c', 'mkdir -p /www /app && echo ok > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile'] });
-  try {
-    await c.start();
-    await c.wait();
-    const [repo, tag] = image.split(':');
-    await c.commit({ _query: { container: c.id, repo, tag, pause: false }, _body: { Cmd: ['/bin/sh'], WorkingDir: '/app', Env: ['PATH=/bin'] } } as never);
-  } finally {
-    await c.remove({ force: true });
-  }
+  await commitAppImage(docker, image, 'mkdir -p /www /app && echo ok > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile');
   expectOk(await dokku('apps:create', app), 'apps:create');
   expectOk(await dokku('checks:disable', app), 'checks:disable');
   expectOk(await dokku('git:from-image', app, image), 'git:from-image');
