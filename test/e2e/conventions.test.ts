@@ -119,6 +119,7 @@ describe('reports as Dokku prints them', () => {
       '       Ps computed stop timeout seconds: 30',
       '       Ps global procfile path:          Procfile',
       '       Ps global stop timeout seconds:   30',
+      '       Ps oom killed:',
       '       Ps procfile path:',
       '       Ps restart policy:                on-failure:10',
       '       Ps stop timeout seconds:',

@@ -116,7 +116,7 @@ describe('oneOffSpec', () => {
   it('a detached one-off attaches nothing and is removed by Docker when it exits', () => {
     const spec = oneOffSpec(release, { processType: 'run', command: ['sleep', '9'], id: 'd1', detached: true, interactive: true, tty: false });
     expect(spec.name).toBe('shop.run.d1');
-    expect(spec.HostConfig).toEqual({ Init: true, AutoRemove: true, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } } });
+    expect(spec.HostConfig).toEqual({ Init: true, AutoRemove: true, LogConfig: { Type: 'json-file', Config: { 'max-size': '10m' } }, NetworkMode: 'dokku.app.shop' });
     expect([spec.OpenStdin, spec.AttachStdin, spec.AttachStdout, spec.AttachStderr]).toEqual([false, false, false, false]);
     expect(spec.Labels?.[LABEL.oneOff]).toBe('true');
   });
