@@ -22,14 +22,33 @@ export async function networkExists(docker: Docker, name: string): Promise<boole
   }
 }
 
-/** Makes the bridge network if it is not there (another process may be making it too). */
-export async function ensureNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
-  if (await networkExists(docker, name)) return;
-  try {
-    await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [LABEL.network]: name, ...labels } });
-  } catch (err) {
-    if (status(err) !== 409) throw err;
-  }
+/** Networks this process is making now: the containers of one deploy start side by side. */
+const making = new Map<string, Promise<void>>();
+
+/**
+ * Makes the bridge network if it is not there. Docker lets two networks share a name (and then
+ * refuses the name as ambiguous), so creations in this process go one at a time, and a racing
+ * process's twin is removed again: every racer keeps the same one, the lowest id.
+ */
+export function ensureNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<void> {
+  const pending = making.get(name);
+  if (pending) return pending;
+  const made = (async () => {
+    if (await networkExists(docker, name).catch((err) => (/ambiguous/.test(String((err as Error).message)) ? true : Promise.reject(err)))) return dedupe(docker, name);
+    try {
+      await docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [LABEL.network]: name, ...labels } });
+    } catch (err) {
+      if (status(err) !== 409) throw err;
+    }
+    await dedupe(docker, name);
+  })().finally(() => making.delete(name));
+  making.set(name, made);
+  return made;
+}
+
+async function dedupe(docker: Docker, name: string): Promise<void> {
+  const same = (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name).sort((a, b) => a.Id.localeCompare(b.Id));
+  for (const extra of same.slice(1)) await docker.getNetwork(extra.Id).remove().catch(() => undefined);
 }
 
 /** Removes a network dokku made; a network Docker or someone else made is left alone. */
