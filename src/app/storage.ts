@@ -1,5 +1,5 @@
 import { chownSync, existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UserError } from '../lib/errors.ts';
 import type { Mount, RunSettings } from '../lib/run-settings.ts';
 import { absolutePathProblem, CHOWN, containerPathProblem, mountOptionsProblem, mountText, parseMountSpec, storageNameProblem, trimSlash } from '../lib/storage.ts';
@@ -36,10 +36,19 @@ function prepareDirectory(path: string, chown: string, say: (line: string) => vo
   }
 }
 
+/** A name under the storage root must stay there: a symlink put in its place is not followed out. */
+function underStorageRoot(ctx: Context, name: string): string {
+  const root = ctx.settings.storageRoot;
+  const path = join(root, name);
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  if (existsSync(path) && dirname(realpathSync(path)) !== realpathSync(root)) throw new UserError(`${path} leads out of the storage root ${root}: remove it first`);
+  return path;
+}
+
 /** `storage:ensure-directory`: a directory under the storage root, owned for the app's user. */
 export function ensureDirectory(ctx: Context, name: string, chown: string): string {
   check(storageNameProblem(name));
-  const path = join(ctx.settings.storageRoot, name);
+  const path = underStorageRoot(ctx, name);
   prepareDirectory(path, chown, ctx.io.err);
   return path;
 }
@@ -53,7 +62,7 @@ export async function createEntry(ctx: Context, name: string, path: string | und
     await forbidTenant(ctx, 'storage:create', 'a path on the server', app?.name);
     check(absolutePathProblem(path, 'host path'));
   }
-  const dir = trimSlash(path ?? join(ctx.settings.storageRoot, name));
+  const dir = trimSlash(path ?? underStorageRoot(ctx, name));
   if (getStorageEntry(store.db, name)) throw new UserError(`Storage entry ${name} already exists`);
   prepareDirectory(dir, chown, ctx.io.err);
   execute(

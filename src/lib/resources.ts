@@ -1,4 +1,4 @@
-import { DEFAULT_PROCESS_TYPE, resourcesFor, type ResourceKey, type ResourceValues, type RunSettings } from './run-settings.ts';
+import { resourcesFor, type ResourceKey, type ResourceValues, type RunSettings } from './run-settings.ts';
 import { printable } from './validate.ts';
 
 /**
@@ -76,4 +76,3 @@ export function resourceHostConfig(run: Pick<RunSettings, 'limits' | 'reservatio
   return out;
 }
 
-export { DEFAULT_PROCESS_TYPE };

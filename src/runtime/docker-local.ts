@@ -8,7 +8,8 @@ import { isGone, listContainers, removeContainer, stopContainer, upstreamsFrom }
 import { describeFormation, desiredProcesses, planScale, RELEASE_PHASE, slotsFor } from './formation.ts';
 import { appLogs, dynoName, logTail } from './logs.ts';
 import { execIn, runOneOff, startOneOff } from './one-off.ts';
-import { appNetworkName, attachPostDeploy, removeNetwork } from './networks.ts';
+import { attachPostDeploy, removeNetwork } from './networks.ts';
+import { appNetworkName } from '../lib/networks.ts';
 import { dockerProbe, sleep } from './probes.ts';
 import { runReleasePhase } from './release-phase.ts';
 import { startSlots, toUpstreams, type Started } from './start.ts';

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { ContainerCreateOptions } from 'dockerode';
 import { LABEL } from '../lib/labels.ts';
-import { appNetworkName, containerAliases, isAppNetwork } from '../lib/networks.ts';
+import { containerAliases, isAppNetwork } from '../lib/networks.ts';
 import type { ReleaseSpec } from '../lib/types.ts';
 
 /**
@@ -115,4 +115,3 @@ export async function attachPostDeploy(docker: Docker, release: ReleaseSpec, sta
   for (const s of started) await connect(docker, s.id, nets, containerAliases(release.app, s.processType, s.index, net?.tld ?? ''));
 }
 
-export { appNetworkName };

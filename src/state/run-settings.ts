@@ -1,4 +1,4 @@
-import { DOCKER_PHASES, DEFAULT_PROCESS_TYPE, normalizeRunSettings, type RunSettings } from '../lib/run-settings.ts';
+import { normalizeRunSettings, type RunSettings } from '../lib/run-settings.ts';
 import type { Database } from './db.ts';
 import type { DomainEvent } from './events.ts';
 
@@ -77,4 +77,3 @@ export function projectRunSettings(db: Database, scope: string, e: DomainEvent):
   db.prepare('INSERT INTO run_settings (app_id, doc) VALUES (?, ?) ON CONFLICT(app_id) DO UPDATE SET doc = excluded.doc').run(scope, JSON.stringify(doc));
 }
 
-export { DOCKER_PHASES, DEFAULT_PROCESS_TYPE };
