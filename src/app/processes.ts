@@ -56,11 +56,10 @@ function currentVersion(p: Pipeline, app: AppRow): number {
 /** Records that the app runs again and deploys its current release. */
 export async function startApp(p: Pipeline, app: AppRow): Promise<void> {
   await withAppLock(p, app, async () => {
-    const version = currentVersion(p, app);
+    currentVersion(p, app); // refuses an app never deployed before anything is recorded
     p.onLine(step(`Starting ${app.name}`));
     recordProcesses(p, app, { type: 'ps:start' });
-    const created = recordProcesses(p, app, { type: 'release:run-settings' }).find((e) => e.type === 'ReleaseCreated');
-    await deployRelease(p, app, created?.type === 'ReleaseCreated' ? created.data.version : version);
+    await applyRunSettings(p, app, true);
   });
 }
 
@@ -78,7 +77,7 @@ export async function stopApp(p: Pipeline, app: AppRow): Promise<void> {
  * (a mount, a limit) first make a new release of it, so what runs is what the release records.
  */
 export async function restartApp(p: Pipeline, app: AppRow): Promise<void> {
-  await withAppLock(p, app, () => applyRunSettings(p, app, true));
+  await applyRunSettings(p, app, true);
 }
 
 /** Records a release with the app's run settings as they are now, if they changed, and deploys it (or, with `always`, the current one). */
