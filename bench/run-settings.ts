@@ -2,7 +2,7 @@
  * Run settings benchmark, on the real Docker engine with the compiled `dist/dokku` and a temporary
  * DOKKU_ROOT. It prints:
  *   - the time a deploy (`ps:restart`, a new container each time) takes with 0, 5 and 20 storage
- *     mounts and 0, 5 and 20 attached networks: it should stay flat;
+ *     mounts, then with 0, 5 and 20 attached networks: it should stay flat;
  *   - the time from `resource:limit --memory` to the limit in force in `docker inspect` (the command
  *     releases and deploys).
  *
@@ -41,23 +41,35 @@ try {
   dokku('apps:create', app);
   dokku('checks:disable', app);
   dokku('git:from-image', app, image);
-  console.log(`── deploy (ps:restart) with N mounts and N networks, median of ${RUNS}`);
+  const deployTime = () => {
+    dokku('ps:restart', app); // releases the new settings
+    return median(Array.from({ length: RUNS }, () => dokku('ps:restart', app).ms));
+  };
+  const shape = async () => {
+    const info = await docker.getContainer(`${app}.web.1`).inspect();
+    return `${info.HostConfig.Binds?.length ?? 0} binds, ${Object.keys(info.NetworkSettings.Networks ?? {}).length - 1} extra networks`;
+  };
+  console.log(`── deploy (ps:restart) with N storage mounts, median of ${RUNS}`);
   let mounted = 0;
   for (const n of COUNTS) {
     for (; mounted < n; mounted++) {
       dokku('storage:create', `${app}-m${mounted}`, '--app', app, '--chown', 'false');
       dokku('storage:mount', app, `${app}-m${mounted}`, '--container-dir', `/data/m${mounted}`);
-      const net = `${app}-n${mounted}`;
+    }
+    const t = deployTime();
+    console.log(`   ${String(n).padStart(2)} mounts:   ${(t / 1000).toFixed(2)} s   (${await shape()})`);
+  }
+  for (let i = 0; i < mounted; i++) dokku('storage:unmount', app, `${app}-m${i}`);
+  console.log(`── deploy (ps:restart) with N attached networks (attach-post-create), median of ${RUNS}`);
+  for (const n of COUNTS) {
+    while (networks.length < n) {
+      const net = `${app}-n${networks.length}`;
       dokku('network:create', net);
       networks.push(net);
     }
-    dokku('network:set', app, 'attach-post-create', ...networks);
-    dokku('ps:restart', app); // releases the new settings
-    const times = Array.from({ length: RUNS }, () => dokku('ps:restart', app).ms);
-    const info = await docker.getContainer(`${app}.web.1`).inspect();
-    const binds = info.HostConfig.Binds?.length ?? 0;
-    const nets = Object.keys(info.NetworkSettings.Networks ?? {}).length - 1;
-    console.log(`   ${String(n).padStart(2)} mounts, ${String(n).padStart(2)} networks: ${(median(times) / 1000).toFixed(2)} s   (container has ${binds} binds, ${nets} extra networks)`);
+    dokku('network:set', app, 'attach-post-create', ...networks.slice(0, n));
+    const t = deployTime();
+    console.log(`   ${String(n).padStart(2)} networks: ${(t / 1000).toFixed(2)} s   (${await shape()})`);
   }
 
   console.log(`── resource:limit --memory to the limit in force, median of ${RUNS}`);
