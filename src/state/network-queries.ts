@@ -1,5 +1,5 @@
 import type { Database } from './db.ts';
-import { getRunSettings } from './run-settings.ts';
+import { appRunSettings } from './run-settings.ts';
 
 export interface NetworkRow {
   name: string;
@@ -17,10 +17,7 @@ export function getNetwork(db: Database, name: string): NetworkRow | undefined {
 
 /** The apps whose run settings name the network (attach-post-create, attach-post-deploy, initial-network), by id. */
 export function appsOnNetwork(db: Database, name: string): string[] {
-  const ids: string[] = [];
-  for (const { app_id } of db.prepare("SELECT app_id FROM run_settings WHERE app_id != ''").all<{ app_id: string }>()) {
-    const n = getRunSettings(db, app_id).network;
-    if (n['attach-post-create'].includes(name) || n['attach-post-deploy'].includes(name) || n['initial-network'] === name) ids.push(app_id);
-  }
-  return ids;
+  return appRunSettings(db)
+    .filter(({ run: { network: n } }) => n['attach-post-create'].includes(name) || n['attach-post-deploy'].includes(name) || n['initial-network'] === name)
+    .map((a) => a.appId);
 }

@@ -71,6 +71,14 @@ export function getRunSettings(db: Database, scope: string): RunSettings {
   return normalizeRunSettings(row ? (JSON.parse(row.doc) as Partial<RunSettings>) : undefined);
 }
 
+/** Every app's own document, by app id (the global one left out). */
+export function appRunSettings(db: Database): Array<{ appId: string; run: RunSettings }> {
+  return db
+    .prepare("SELECT app_id, doc FROM run_settings WHERE app_id != '' ORDER BY app_id")
+    .all<{ app_id: string; doc: string }>()
+    .map((r) => ({ appId: r.app_id, run: normalizeRunSettings(JSON.parse(r.doc) as Partial<RunSettings>) }));
+}
+
 /** The projection's write: called by projections.ts inside the append. */
 export function projectRunSettings(db: Database, scope: string, e: DomainEvent): void {
   const doc = evolveRunSettings(getRunSettings(db, scope), e);

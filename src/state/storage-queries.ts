@@ -1,6 +1,6 @@
 import type { Mount } from '../lib/run-settings.ts';
 import type { Database } from './db.ts';
-import { getRunSettings } from './run-settings.ts';
+import { appRunSettings } from './run-settings.ts';
 
 export interface StorageEntry {
   name: string;
@@ -26,8 +26,8 @@ export function listStorageEntries(db: Database): StorageEntry[] {
 /** Every app's mounts of the entry (by name or by its path), as app id → mounts. */
 export function entryMounts(db: Database, entry: Pick<StorageEntry, 'name' | 'path'>): Array<{ appId: string; mount: Mount }> {
   const out: Array<{ appId: string; mount: Mount }> = [];
-  for (const { app_id } of db.prepare("SELECT app_id FROM run_settings WHERE app_id != ''").all<{ app_id: string }>()) {
-    for (const m of getRunSettings(db, app_id).mounts) if (m.entry === entry.name || m.host === entry.path) out.push({ appId: app_id, mount: m });
+  for (const { appId, run } of appRunSettings(db)) {
+    for (const m of run.mounts) if (m.entry === entry.name || m.host === entry.path) out.push({ appId, mount: m });
   }
   return out;
 }
