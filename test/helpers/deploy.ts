@@ -29,3 +29,10 @@ export function upstreamOf(root: string, app: string): string | undefined {
 export function expectOk(r: RunResult, what: string): void {
   if (r.code !== 0) throw new Error(`${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
 }
+
+/** What most runtime tests start with: the app made, checks off, the image deployed. */
+export async function deployImageApp(dokku: (...words: string[]) => Promise<RunResult>, app: string, image: string): Promise<void> {
+  expectOk(await dokku('apps:create', app), 'apps:create');
+  expectOk(await dokku('checks:disable', app), 'checks:disable');
+  expectOk(await dokku('git:from-image', app, image), 'git:from-image');
+}

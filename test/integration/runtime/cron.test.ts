@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, eventRows, makeRoot, removeRoots, requireDist, run as runCli, withDb } from '../../helpers/cli.ts';
-import { expectOk } from '../../helpers/deploy.ts';
+import { deployImageApp, expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { commitAppImage } from '../../helpers/test-image.ts';
 
@@ -43,9 +43,7 @@ beforeAll(async () => {
     'mkdir -p /app /www && echo ok > /www/index.html && printf "%s" "$APPJSON" > /app/app.json && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile',
     [`APPJSON=${appJson}`],
   );
-  expectOk(await dokku('apps:create', app), 'apps:create');
-  expectOk(await dokku('checks:disable', app), 'checks:disable');
-  expectOk(await dokku('git:from-image', app, image), 'git:from-image');
+  await deployImageApp(dokku, app, image);
   const list = await dokku('cron:list', app, '--format', 'json');
   expectOk(list, 'cron:list');
   id = (JSON.parse(list.stdout) as Array<{ id: string; schedule: string }>).find((t) => t.schedule === '* * * * *')!.id;

@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
-import { expectOk } from '../../helpers/deploy.ts';
+import { deployImageApp, expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { commitAppImage } from '../../helpers/test-image.ts';
 
@@ -28,9 +28,7 @@ beforeAll(async () => {
   docker = await connectDocker();
   await commitAppImage(docker, image, 'mkdir -p /www /app && echo "hello from $0" > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile');
   for (const app of [a, b]) {
-    expectOk(await dokku('apps:create', app), 'apps:create');
-    expectOk(await dokku('checks:disable', app), 'checks:disable');
-    expectOk(await dokku('git:from-image', app, image), 'git:from-image');
+    await deployImageApp(dokku, app, image);
   }
 }, 600_000);
 

@@ -7,7 +7,7 @@
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
-import { expectOk } from '../../helpers/deploy.ts';
+import { deployImageApp, expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { ensureTestImage } from '../../helpers/test-image.ts';
 
@@ -54,9 +54,7 @@ beforeAll(async () => {
   requireDist();
   docker = await connectDocker();
   await makeImage();
-  expectOk(await dokku('apps:create', app), 'apps:create');
-  expectOk(await dokku('checks:disable', app), 'checks:disable');
-  expectOk(await dokku('git:from-image', app, image), 'git:from-image');
+  await deployImageApp(dokku, app, image);
 }, 600_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
-import { expectOk } from '../../helpers/deploy.ts';
+import { deployImageApp, expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { commitAppImage } from '../../helpers/test-image.ts';
 
@@ -26,9 +26,7 @@ beforeAll(async () => {
   requireDist();
   docker = await connectDocker();
   await commitAppImage(docker, image, 'mkdir -p /www /app && echo ok > /www/index.html && echo "web: httpd -f -p \\$PORT -h /www" > /app/Procfile');
-  expectOk(await dokku('apps:create', app), 'apps:create');
-  expectOk(await dokku('checks:disable', app), 'checks:disable');
-  expectOk(await dokku('git:from-image', app, image), 'git:from-image');
+  await deployImageApp(dokku, app, image);
 }, 600_000);
 
 afterAll(async () => {
