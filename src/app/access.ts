@@ -5,6 +5,7 @@ import { ACCESS_STREAM } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
 import type { EventStore } from '../state/store.ts';
 import { findApp } from '../state/queries.ts';
+import { findService, hasServiceGrant } from '../state/service-queries.ts';
 import { denialMessage, judge, type Caller, type KeyAccess, type Requirement } from '../ssh/access.ts';
 
 /**
@@ -16,11 +17,20 @@ export async function checkAccess(ctx: Context, caller: Caller, command: string,
   const store = await ctx.store();
   const { db } = store;
   const key = findKeyByFingerprint(db, caller.fingerprint);
-  const verdict = judge(key, command, requirement, (app) => {
-    const row = findApp(db, app);
-    return row !== undefined && key !== undefined && hasGrant(db, key.name, row.id);
-  });
-  if (!verdict.allowed) refuse(store, caller, command, verdict.reason, requirement.kind === 'app' ? requirement.app : undefined);
+  const verdict = judge(
+    key,
+    command,
+    requirement,
+    (app) => {
+      const row = findApp(db, app);
+      return row !== undefined && key !== undefined && hasGrant(db, key.name, row.id);
+    },
+    (kind, name) => {
+      const row = findService(db, kind, name);
+      return row !== undefined && key !== undefined && hasServiceGrant(db, key.name, row.id);
+    },
+  );
+  if (!verdict.allowed) refuse(store, caller, command, verdict.reason, requirement.kind === 'app' || requirement.kind === 'service' ? requirement.app : undefined);
   if (key && !key.admin) {
     ctx.visibleApps = grantedAppIds(db, key.name);
     ctx.tenant = { key: caller.name, refuse: async (cmd, reason, app) => refuse(store, caller, cmd, reason, app) };

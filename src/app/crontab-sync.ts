@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderCrontabBlock, type CrontabInput } from '../lib/crontab.ts';
+import { renderCrontabBlock, serviceBackupLine as renderServiceBackupLine, type CrontabInput, type ServiceBackupEntry } from '../lib/crontab.ts';
+import { listServices, type ServiceRow } from '../state/service-queries.ts';
 import { selfCommand } from '../lib/self.ts';
 import type { Settings } from '../lib/settings.ts';
 import { installCrontabBlock } from '../runtime/crontab.ts';
@@ -38,7 +39,22 @@ export function crontabInput(store: EventStore, settings: Settings, env: NodeJS.
         .filter((t) => !t.suspended)
         .map((t) => ({ app: app.name, id: t.id, schedule: t.schedule })),
     })),
+    services: listServices(db)
+      .filter((s) => s.backupSchedule)
+      .map((s) => serviceBackupEntry(settings, s)),
   };
+}
+
+const serviceBackupEntry = (settings: Settings, s: ServiceRow): ServiceBackupEntry => ({
+  kind: s.kind,
+  name: s.name,
+  schedule: s.backupSchedule!,
+  logFile: join(settings.root, '.cron', `service-${s.id}.log`),
+});
+
+/** `<kind>:backup-schedule-cat`: the line the crontab holds for the service's backups. */
+export function serviceBackupLine(settings: Settings, s: ServiceRow): string {
+  return renderServiceBackupLine(selfCommand(), serviceBackupEntry(settings, s));
 }
 
 /** Writes the crontab from state; a no-op when it already says that. */

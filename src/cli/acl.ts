@@ -7,6 +7,9 @@ import { parseFormat, toJson } from './common.ts';
 import type { Context } from '../app/context.ts';
 import { header, step } from '../lib/output.ts';
 import { runAccessCommand } from '../app/keys.ts';
+import { requireService } from '../app/services.ts';
+import { serviceKind } from '../lib/services/index.ts';
+import { serviceGrantKeys } from '../state/service-queries.ts';
 
 /** Which non-admin keys may act on which apps. Admin keys need no entry: they may use every app. */
 export function registerAcl(cli: CAC, ctx: Context): void {
@@ -23,6 +26,34 @@ export function registerAcl(cli: CAC, ctx: Context): void {
     await runAccessCommand(ctx, { type: 'acl:remove', key, app: app.name, appId: app.id });
     io.out(step(`Key ${key} may no longer use ${app.name}`));
   });
+
+  const service = async (type: string, name: string) => {
+    const kind = serviceKind(type);
+    return { kind, row: requireService(await ctx.store(), kind, name) };
+  };
+  cli.command('acl:add-service <type> <service> <key>', 'Let a (non-admin) key use a service (postgres, redis): info, link to its own apps, connect, export, import, backup').action(async (type: string, name: string, key: string) => {
+    const { kind, row } = await service(type, name);
+    const events = await runAccessCommand(ctx, { type: 'acl:add-service', key, kind: kind.name, name: row.name, serviceId: row.id });
+    io.out(step(events.length ? `Key ${key} may now use ${kind.name} service ${row.name}` : `Key ${key} could already use ${kind.name} service ${row.name}`));
+  });
+
+  cli.command('acl:remove-service <type> <service> <key>', "Take a key's access to a service away").action(async (type: string, name: string, key: string) => {
+    const { kind, row } = await service(type, name);
+    await runAccessCommand(ctx, { type: 'acl:remove-service', key, kind: kind.name, name: row.name, serviceId: row.id });
+    io.out(step(`Key ${key} may no longer use ${kind.name} service ${row.name}`));
+  });
+
+  cli
+    .command('acl:list-service <type> <service>', 'List the keys that may use a service (admin keys may use all)')
+    .option('--format <format>', 'text or json')
+    .action(async (type: string, name: string, opts: { format?: string }) => {
+      const format = parseFormat(opts.format);
+      const { kind, row } = await service(type, name);
+      const keys = serviceGrantKeys((await ctx.store()).db, row.id);
+      if (format === 'json') return void io.out(toJson(keys));
+      header(io, `${kind.name} service ${row.name} access`);
+      for (const k of keys) io.out(k);
+    });
 
   cli
     .command('acl:set <key> <property> [value]', 'Limit the domains a non-admin key may add to names under suffixes: acl:set KEY domains example.org[,example.net]; no value clears')

@@ -17,6 +17,7 @@ import { registerStorage } from './storage.ts';
 import { registerResource } from './resource.ts';
 import { registerNetwork } from './network.ts';
 import { registerStack } from './stack.ts';
+import { registerServices } from './services.ts';
 import { registerCerts } from './certs.ts';
 import { registerDomains } from './domains.ts';
 import { registerLetsencrypt } from './letsencrypt.ts';
@@ -57,6 +58,7 @@ export function buildProgram(ctx: Context): CAC {
   registerResource(cli, ctx);
   registerNetwork(cli, ctx);
   registerStack(cli, ctx);
+  registerServices(cli, ctx);
   registerDomains(cli, ctx);
   registerPorts(cli, ctx);
   registerProxy(cli, ctx);

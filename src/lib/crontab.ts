@@ -23,6 +23,21 @@ export interface CrontabInput {
   /** `cron:set --global mailto`, and per app. */
   mailto: string;
   apps: Array<{ app: string; mailto: string; logFile: string; entries: CrontabEntry[] }>;
+  /** Services' scheduled backups (`postgres:backup-schedule`). */
+  services?: ServiceBackupEntry[];
+}
+
+export interface ServiceBackupEntry {
+  kind: string;
+  name: string;
+  schedule: string;
+  logFile: string;
+}
+
+/** One service's backup line: `<schedule> <self> <kind>:backup <name>`, its output appended to its log. */
+export function serviceBackupLine(self: string[], e: ServiceBackupEntry): string {
+  if (!/^[a-z][a-z0-9]*$/.test(e.kind) || !/^[a-z0-9-]+$/.test(e.name) || /[\n\r%'\0]/.test(e.schedule)) throw new UserError(`The crontab cannot hold the backup of ${e.kind} service ${e.name}`);
+  return `${e.schedule} ${self.map((w) => quote(w, 'the path')).join(' ')} ${e.kind}:backup ${quote(e.name, 'the service')} >> ${quote(e.logFile, 'the log file')} 2>&1`;
 }
 
 const quote = (word: string, what: string): string => {
@@ -41,7 +56,8 @@ export const blockEnd = (root: string) => `# END dokku ${root}`;
 /** The root's block, or '' when it schedules nothing. */
 export function renderCrontabBlock(input: CrontabInput): string {
   const apps = input.apps.filter((a) => a.entries.length > 0);
-  if (apps.length === 0) return '';
+  const services = input.services ?? [];
+  if (apps.length === 0 && services.length === 0) return '';
   const lines = [blockStart(input.root), '# Written by dokku from app.json cron tasks (cron:list); edits inside this block are replaced.'];
   for (const [k, v] of Object.entries(input.env).sort(([a], [b]) => a.localeCompare(b))) lines.push(envLine(k, v));
   lines.push(envLine('SHELL', '/bin/sh'), envLine('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'));
@@ -53,6 +69,8 @@ export function renderCrontabBlock(input: CrontabInput): string {
       lines.push(`${e.schedule} ${self} cron:run ${quote(a.app, 'the app')} ${e.id} >> ${quote(a.logFile, 'the log file')} 2>&1`);
     }
   }
+  if (services.length) lines.push(envLine('MAILTO', input.mailto));
+  for (const e of services) lines.push(serviceBackupLine(input.self, e));
   lines.push(blockEnd(input.root));
   return `${lines.join('\n')}\n`;
 }

@@ -19,4 +19,8 @@ export const LABEL = {
   network: 'com.dokku.network',
   /** On the stack image this host builds. */
   stack: 'com.dokku.stack',
+  /** On service containers and the images dokku builds for them: the kind (`postgres`), and the service's name and id. */
+  service: 'com.dokku.service',
+  serviceName: 'com.dokku.service-name',
+  serviceId: 'com.dokku.service-id',
 } as const;

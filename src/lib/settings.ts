@@ -31,6 +31,10 @@ export interface Settings {
   maxArchiveBytes: number;
   /** Where storage entries live by default (`$DOKKU_LIB_ROOT/data/storage`, as Dokku's). */
   storageRoot: string;
+  /** Each service's data and config directories (`$DOKKU_LIB_ROOT/services/<kind>/<name>`, as Dokku's plugins keep them). */
+  servicesRoot: string;
+  /** Service backups (`$DOKKU_LIB_ROOT/data/backups/<kind>/<name>/<time>`). */
+  backupsRoot: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -54,6 +58,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     authorizedKeys: env.DOKKU_AUTHORIZED_KEYS || join(root, '.ssh', 'authorized_keys'),
     maxArchiveBytes: positiveInteger(env.DOKKU_MAX_ARCHIVE_BYTES) ?? 2 * 1024 ** 3,
     storageRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'data', 'storage'),
+    servicesRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'services'),
+    backupsRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'data', 'backups'),
   };
 }
 
@@ -95,4 +101,13 @@ export function acmeDir(settings: Settings): string {
 /** The app's bare git repository, made on its first push. */
 export function gitRepoPath(settings: Settings, app: string): string {
   return join(settings.root, `${app}.git`);
+}
+
+/** A service's directory on the host: `data/` (mounted as the server's data) and `config/`. */
+export function serviceDir(settings: Settings, kind: string, name: string): string {
+  return join(settings.servicesRoot, kind, name);
+}
+
+export function serviceBackupDir(settings: Settings, kind: string, name: string): string {
+  return join(settings.backupsRoot, kind, name);
 }

@@ -19,14 +19,20 @@ export async function logTail(docker: Docker, id: string, n: number): Promise<st
   }
 }
 
-async function pastLines(docker: Docker, c: ContainerStatus, tail: number | undefined): Promise<LogLine[]> {
+/** A container whose log lines are labelled `dyno`. */
+export interface LogSource {
+  id: string;
+  dyno: string;
+}
+
+export async function pastLines(docker: Docker, c: LogSource, tail: number | undefined): Promise<LogLine[]> {
   const buffer = (await docker.getContainer(c.id).logs({
     stdout: true, stderr: true, follow: false, timestamps: true, ...(tail !== undefined ? { tail } : {}),
   })) as unknown as Buffer;
-  return demuxBufferLines(buffer).map(({ stream, line }) => ({ dyno: dynoName(c), stream, ...splitTimestamp(line) }));
+  return demuxBufferLines(buffer).map(({ stream, line }) => ({ dyno: c.dyno, stream, ...splitTimestamp(line) }));
 }
 
-function followLines(docker: Docker, c: ContainerStatus, tail: number | undefined, signal: AbortSignal | undefined, onLine: (l: LogLine) => void): Promise<void> {
+export function followLines(docker: Docker, c: LogSource, tail: number | undefined, signal: AbortSignal | undefined, onLine: (l: LogLine) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     docker.getContainer(c.id).logs(
       { stdout: true, stderr: true, follow: true, timestamps: true, ...(tail !== undefined ? { tail } : {}) },
@@ -34,7 +40,7 @@ function followLines(docker: Docker, c: ContainerStatus, tail: number | undefine
         if (err || !stream) return reject(err);
         const demux = new DemuxedLines();
         const emit = (lines: DemuxedLine[]) =>
-          lines.forEach(({ stream: s, line }) => onLine({ dyno: dynoName(c), stream: s, ...splitTimestamp(line) }));
+          lines.forEach(({ stream: s, line }) => onLine({ dyno: c.dyno, stream: s, ...splitTimestamp(line) }));
         const stop = () => (stream as unknown as { destroy(): void }).destroy();
         signal?.addEventListener('abort', stop, { once: true });
         if (signal?.aborted) stop();
@@ -62,7 +68,7 @@ function followLines(docker: Docker, c: ContainerStatus, tail: number | undefine
 export async function appLogs(docker: Docker, app: string, opts: LogsOptions, onLine: (line: LogLine) => void): Promise<void> {
   const wanted = (c: ContainerStatus) =>
     opts.oneOffs ? c.oneOff && (opts.oneOffs.container === undefined || c.name === opts.oneOffs.container) : !opts.processType || c.processType === opts.processType;
-  const containers = (await listContainers(docker, app, { oneOffs: Boolean(opts.oneOffs) })).filter(wanted);
+  const containers = (await listContainers(docker, app, { oneOffs: Boolean(opts.oneOffs) })).filter(wanted).map((c) => ({ id: c.id, dyno: dynoName(c) }));
   if (!opts.follow) {
     const lines = (await Promise.all(containers.map((c) => pastLines(docker, c, opts.tail)))).flat();
     // Stable sort: lines of one container with equal times keep their order.

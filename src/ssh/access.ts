@@ -5,6 +5,7 @@
  * is refused to non-admin keys until it says which app it acts on.
  */
 import { checkDockerOption, parsePhases } from '../lib/docker-options.ts';
+import { isServiceKind } from '../lib/services/index.ts';
 
 export type Caller = { kind: 'local' } | { kind: 'key'; name: string; fingerprint: string };
 
@@ -32,7 +33,12 @@ export interface Call {
   options?: Readonly<Record<string, unknown>>;
 }
 
-export type Requirement = { kind: 'open' } | { kind: 'admin'; reason: string } | { kind: 'app'; app: string };
+export type Requirement =
+  | { kind: 'open' }
+  | { kind: 'admin'; reason: string }
+  | { kind: 'app'; app: string }
+  /** A service the key must have been given (`acl:add-service`), and for a link also the app. */
+  | { kind: 'service'; serviceKind: string; service: string; app?: string };
 
 /** Harmless for anyone: help, the version, and the list of the key's own apps. */
 const OPEN = new Set(['help', 'version', 'apps:list']);
@@ -77,9 +83,27 @@ const APP_OPTION: Readonly<Record<string, (call: Call) => string | undefined>> =
   'storage:create': (call) => (call.args.length === 1 && typeof call.options?.app === 'string' && call.options.app !== '' ? call.options.app : undefined),
 };
 
+/**
+ * What a key given a service may do with it. Everything else of a service namespace is for admins:
+ * making and removing services, choosing images, publishing host ports, writing the crontab.
+ */
+const SERVICE_TENANT_COMMANDS = new Set(['info', 'exists', 'link', 'unlink', 'linked', 'links', 'promote', 'connect', 'enter', 'logs', 'start', 'stop', 'restart', 'export', 'import', 'backup', 'backup-schedule-cat']);
+/** Of those, the ones whose second argument is an app the key must also hold. */
+const SERVICE_APP_SECOND = new Set(['link', 'unlink', 'linked', 'promote']);
+
+function serviceRequirement(call: Call, namespace: string): Requirement {
+  const sub = call.command.slice(namespace.length + 1);
+  if (sub === 'app-links') return call.args[0] ? { kind: 'app', app: call.args[0] } : { kind: 'admin', reason: 'not tied to one app' };
+  const [service, second] = call.args;
+  if (!SERVICE_TENANT_COMMANDS.has(sub) || !service || call.global) return { kind: 'admin', reason: 'an admin command' };
+  if (SERVICE_APP_SECOND.has(sub)) return second ? { kind: 'service', serviceKind: namespace, service, app: second } : { kind: 'admin', reason: 'not tied to one app' };
+  return { kind: 'service', serviceKind: namespace, service };
+}
+
 export function requirementOf(call: Call): Requirement {
   const namespace = call.command.split(':')[0]!;
   if (OPEN.has(call.command)) return { kind: 'open' };
+  if (isServiceKind(namespace)) return serviceRequirement(call, namespace);
   const escape = Object.hasOwn(ESCAPES, call.command) ? ESCAPES[call.command]!(call.args, call.rest ?? []) : undefined;
   if (escape) return { kind: 'admin', reason: escape };
   const byOption = Object.hasOwn(APP_OPTION, call.command) ? APP_OPTION[call.command]!(call) : undefined;
@@ -112,10 +136,21 @@ export type Verdict = { allowed: true } | { allowed: false; reason: string };
  * The decision for one call. `hasGrant` answers whether the key was given the (existing) app;
  * an app that does not exist is not the key's.
  */
-export function judge(key: KeyAccess | undefined, command: string, req: Requirement, hasGrant: (app: string) => boolean): Verdict {
+export function judge(
+  key: KeyAccess | undefined,
+  command: string,
+  req: Requirement,
+  hasGrant: (app: string) => boolean,
+  hasServiceGrant: (kind: string, service: string) => boolean = () => false,
+): Verdict {
   if (!key) return { allowed: false, reason: 'this key is no longer registered' };
   if (key.admin || req.kind === 'open') return { allowed: true };
   if (req.kind === 'admin') return { allowed: false, reason: `${command} is ${req.reason}, for admin keys only` };
+  if (req.kind === 'service') {
+    if (!hasServiceGrant(req.serviceKind, req.service)) return { allowed: false, reason: `no access to ${req.serviceKind} service ${req.service}` };
+    if (req.app !== undefined && !hasGrant(req.app)) return { allowed: false, reason: `no access to app ${req.app}` };
+    return { allowed: true };
+  }
   return hasGrant(req.app) ? { allowed: true } : { allowed: false, reason: `no access to app ${req.app}` };
 }
 

@@ -30,6 +30,8 @@ export interface AccessState {
   keys: KeyRecord[];
   /** Grants as `key` → app ids. */
   grants: Record<string, string[]>;
+  /** Service grants as `key` → service ids. */
+  serviceGrants: Record<string, string[]>;
 }
 
 export interface ParsedKey {
@@ -44,7 +46,8 @@ export type AccessCommand =
   | { type: 'ssh-keys:remove'; name?: string; fingerprint?: string }
   | { type: 'acl:add'; key: string; app: string; appId: string }
   | { type: 'acl:remove'; key: string; app: string; appId: string }
-  | { type: 'acl:set'; key: string; property: string; value: string | undefined; current: string[] };
+  | { type: 'acl:set'; key: string; property: string; value: string | undefined; current: string[] }
+  | { type: 'acl:add-service' | 'acl:remove-service'; key: string; kind: string; name: string; serviceId: string };
 
 /** `example.org,example.net` → validated, distinct suffixes (hostnames, no wildcards); '' → []. */
 export function parseDomainGrant(value: string | undefined): string[] {
@@ -89,6 +92,17 @@ export function decideAccess(command: AccessCommand, state: AccessState): Domain
       const domains = parseDomainGrant(command.value);
       const same = domains.length === command.current.length && domains.every((d) => command.current.includes(d));
       return same ? [] : [{ type: 'KeyDomainsSet', data: { key: key.name, domains } }];
+    }
+    case 'acl:add-service': {
+      const key = requireKey(state, command.key);
+      if (key.admin) throw new UserError(`Key ${key.name} is an admin key: it may already use every service`);
+      if (state.serviceGrants[key.name]?.includes(command.serviceId)) return [];
+      return [{ type: 'ServiceAccessGranted', data: { key: key.name, kind: command.kind, name: command.name, serviceId: command.serviceId } }];
+    }
+    case 'acl:remove-service': {
+      const key = requireKey(state, command.key);
+      if (!state.serviceGrants[key.name]?.includes(command.serviceId)) throw new UserError(`Key ${key.name} has no access to ${command.kind} service ${command.name}`);
+      return [{ type: 'ServiceAccessRevoked', data: { key: key.name, kind: command.kind, name: command.name, serviceId: command.serviceId } }];
     }
     case 'acl:remove': {
       const key = requireKey(state, command.key);

@@ -61,7 +61,11 @@ export function loadAccessState(db: Database): AccessState {
   for (const r of db.prepare('SELECT key_name, app_id FROM acl ORDER BY key_name, app_id').all<{ key_name: string; app_id: string }>()) {
     (grants[r.key_name] ??= []).push(r.app_id);
   }
-  return { keys: keys.map((k) => ({ name: k.name, fingerprint: k.fingerprint, admin: k.admin === 1 })), grants };
+  const serviceGrants: Record<string, string[]> = {};
+  for (const r of db.prepare('SELECT key_name, service_id FROM service_grants ORDER BY key_name, service_id').all<{ key_name: string; service_id: string }>()) {
+    (serviceGrants[r.key_name] ??= []).push(r.service_id);
+  }
+  return { keys: keys.map((k) => ({ name: k.name, fingerprint: k.fingerprint, admin: k.admin === 1 })), grants, serviceGrants };
 }
 
 /**

@@ -27,6 +27,17 @@ export interface ReleaseData {
   run?: RunSettings;
   /** What the containers ran with: the global run settings merged with the app's. */
   runWith?: RunSettings;
+  /** The services linked to the app at this release: `releases:diff` shows a link, a rollback restores them. */
+  links?: ServiceLinkRef[];
+}
+
+/** One link of a service to an app: its URL is in the app's config as `<alias>_URL` (and `DOKKU_<KIND>_<NAME>_URL`). */
+export interface ServiceLinkRef {
+  serviceId: string;
+  kind: string;
+  name: string;
+  /** '' when only the `DOKKU_…_URL` variable carries it (after another service was promoted). */
+  alias: string;
 }
 
 /** A certificate as the log records it: what it says, never the key (that stays in a 0600 file). */
@@ -116,6 +127,26 @@ export type DomainEvent =
   | { type: 'CronRunFinished'; data: { id: string; exitCode: number; seconds: number } }
   /** A rollback puts back the run settings the release it copies ran with. */
   | { type: 'RunSettingsRestored'; data: { run: RunSettings } }
+  /** A built-in service (stream `service/<id>`); the password stays in the log as config values do, masked in audit output. */
+  | { type: 'ServiceCreated'; data: { kind: string; name: string; image: string; password: string; memory?: string; shmSize?: string; clonedFrom?: string } }
+  | { type: 'ServiceDestroyed'; data: { kind: string; name: string; dataRemoved: boolean } }
+  | { type: 'ServiceStopped'; data: Record<string, never> }
+  | { type: 'ServiceStarted'; data: Record<string, never> }
+  | { type: 'ServiceRestarted'; data: Record<string, never> }
+  | { type: 'ServiceExposed'; data: { ports: number[] } }
+  | { type: 'ServiceUnexposed'; data: Record<string, never> }
+  | { type: 'ServiceUpgraded'; data: { from: string; image: string } }
+  /** A dump went in (`import`, `clone`) or out (`export`, `backup`): what, how big, its sha256. */
+  | { type: 'ServiceImported'; data: { bytes: number; sha256: string } }
+  | { type: 'ServiceExported'; data: { bytes: number; sha256: string; file?: string } }
+  | { type: 'ServiceBackupScheduled'; data: { schedule: string; keep: number } }
+  | { type: 'ServiceBackupUnscheduled'; data: Record<string, never> }
+  /** On the app's stream, with the ConfigSet of its URL in the same append (a second link of the same service updates the alias). */
+  | { type: 'ServiceLinked'; data: ServiceLinkRef }
+  | { type: 'ServiceUnlinked'; data: { serviceId: string; kind: string; name: string } }
+  /** `acl:add-service TYPE NAME KEY` (access stream). */
+  | { type: 'ServiceAccessGranted'; data: { key: string; kind: string; name: string; serviceId: string } }
+  | { type: 'ServiceAccessRevoked'; data: { key: string; kind: string; name: string; serviceId: string } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];
@@ -145,3 +176,5 @@ export const ACCESS_STREAM = 'access';
 export const appStream = (id: string): string => `app/${id}`;
 export const appIdOf = (stream: string): string | undefined =>
   stream.startsWith('app/') ? stream.slice(4) : undefined;
+export const serviceStream = (id: string): string => `service/${id}`;
+export const serviceIdOf = (stream: string): string | undefined => (stream.startsWith('service/') ? stream.slice(8) : undefined);

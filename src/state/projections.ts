@@ -1,9 +1,10 @@
 import type { Database } from './db.ts';
 import { appIdOf, type StoredEvent } from './events.ts';
 import { isRunSettingEvent, projectRunSettings } from './run-settings.ts';
+import { isServiceEvent, projectService } from './service-projection.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'storage_entries', 'networks'] as const;
+export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'storage_entries', 'networks', 'services', 'service_links', 'service_grants'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -14,6 +15,7 @@ export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
  */
 export function project(db: Database, e: StoredEvent): void {
   if (isRunSettingEvent(e)) return projectRunSettings(db, scopeOf(e.stream), e);
+  if (isServiceEvent(e)) return projectService(db, e);
   switch (e.type) {
     case 'AppCreated': {
       const d = e.data;
@@ -36,7 +38,7 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('DELETE FROM settings WHERE scope = ?').run(id);
       db.prepare('DELETE FROM domains WHERE scope = ?').run(id);
       for (const t of ['ports', 'certs']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
-      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl', 'run_settings', 'cron_suspended', 'cron_runs']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
+      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'service_links']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       return;
     }
     case 'AppLocked':
@@ -82,11 +84,11 @@ export function project(db: Database, e: StoredEvent): void {
       const d = e.data;
       db.prepare(
         `INSERT INTO releases (app_id, version, image, image_tag, config, env, process_types, web_port, app_json, description,
-           source_sha, build, rollback_of, actor, created_at, status, nginx_template, exposed_ports, run, run_with)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?)`,
+           source_sha, build, rollback_of, actor, created_at, status, nginx_template, exposed_ports, run, run_with, links)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'created', ?, ?, ?, ?, ?)`,
       ).run(appIdOf(e.stream)!, d.version, d.image, d.imageTag, JSON.stringify(d.config), JSON.stringify(d.env), JSON.stringify(d.processTypes),
         d.webPort, JSON.stringify(d.appJson), d.description, d.sourceSha ?? null, d.build ?? null, d.rollbackOf ?? null, e.actor, e.at,
-        d.nginxTemplate ?? null, JSON.stringify(d.exposedPorts ?? []), JSON.stringify(d.run ?? {}), JSON.stringify(d.runWith ?? {}));
+        d.nginxTemplate ?? null, JSON.stringify(d.exposedPorts ?? []), JSON.stringify(d.run ?? {}), JSON.stringify(d.runWith ?? {}), JSON.stringify(d.links ?? []));
       return;
     }
     case 'DeployStarted':
@@ -176,6 +178,7 @@ export function project(db: Database, e: StoredEvent): void {
       const d = e.data;
       db.prepare('DELETE FROM ssh_keys WHERE name = ?').run(d.name);
       db.prepare('DELETE FROM acl WHERE key_name = ?').run(d.name);
+      db.prepare('DELETE FROM service_grants WHERE key_name = ?').run(d.name);
       return;
     }
     case 'AccessGranted':

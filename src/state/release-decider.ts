@@ -1,7 +1,8 @@
 import { UserError } from '../lib/errors.ts';
 import type { AppJson, BuildResult, Formation } from '../lib/types.ts';
 import { decideConfig, evolveConfig, type ConfigCommand, type ConfigVars } from './deciders.ts';
-import type { BuildSource, DomainEvent, ReleaseData } from './events.ts';
+import type { BuildSource, DomainEvent, ReleaseData, ServiceLinkRef } from './events.ts';
+import { linkVar } from '../lib/services/kind.ts';
 import { effectiveRunSettings, sameRunSettings, type RunSettings } from '../lib/run-settings.ts';
 
 /**
@@ -21,6 +22,8 @@ export interface ReleaseState {
   config: ConfigVars;
   /** The app's own run settings now (mounts, resources, docker options, networks). */
   run: RunSettings;
+  /** The services linked to it now. */
+  links: ServiceLinkRef[];
 }
 
 export interface ReleaseRecord extends ReleaseData {
@@ -34,6 +37,8 @@ export interface ReleaseContext {
   release(version: number): ReleaseRecord | undefined;
   globalConfig: ConfigVars;
   globalRun: RunSettings;
+  /** A rollback links again only services that still exist. */
+  serviceExists(id: string): boolean;
 }
 
 /** Heroku's default formation: one web process if there is one, nothing else until scaled. */
@@ -55,6 +60,11 @@ export type ReleaseCommand =
   | { type: 'config:change'; command: ConfigCommand; restart: boolean }
   /** A new release of the current one when its config or run settings changed since it was made (ps:restart, ps:start, a setting's restart). */
   | { type: 'release:run-settings' }
+  /** A service's URL goes into the app's config (`vars`) with the link; a deployed app gets a release unless `restart` is false. */
+  | { type: 'service:link'; link: ServiceLinkRef; vars: ConfigVars; restart: boolean }
+  | { type: 'service:unlink'; serviceId: string; restart: boolean }
+  /** `promote`: the service's URL becomes `<kind alias>_URL`; the service that had that alias keeps only its DOKKU_ variable. */
+  | { type: 'service:promote'; link: ServiceLinkRef; vars: ConfigVars }
   | { type: 'ps:scale'; formation: Formation }
   | { type: 'ps:stop' }
   | { type: 'ps:start' };
@@ -112,6 +122,7 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
         build: command.build,
         ...(command.sha ? { sourceSha: command.sha } : {}),
         ...runSettingsOf(state, ctx),
+        links: state.links,
       };
       // app.json's defaults are config like any other: recorded, so releases:diff shows them.
       const defaulted: DomainEvent[] = Object.keys(defaults).length ? [{ type: 'ConfigSet', data: { vars: defaults } }] : [];
@@ -142,6 +153,10 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
       const what = [configChanged ? 'config' : '', runChanged ? 'run settings' : ''].filter(Boolean).join(' and ');
       return [{ type: 'ReleaseCreated', data: { ...next, description: `Apply ${what}` } }];
     }
+    case 'service:link':
+    case 'service:unlink':
+    case 'service:promote':
+      return decideLink(command, state, ctx);
     case 'ps:scale': {
       const changed: Formation = {};
       for (const [type, n] of Object.entries(command.formation)) {
@@ -167,11 +182,64 @@ export function decideRelease(command: ReleaseCommand, state: ReleaseState, ctx:
 }
 
 /** A new version of an existing release with other config (a config change, or a rollback's copy). */
-function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext, config: ConfigVars, description: string): ReleaseData {
+function nextRelease(base: ReleaseData, state: ReleaseState, ctx: ReleaseContext, config: ConfigVars, description: string, links = state.links): ReleaseData {
   const { rollbackOf: _drop, ...rest } = base;
   // A release recorded before GIT_REV was a config var still hands its commit to the app.
   const gitRev: Record<string, string> = rest.sourceSha && !('GIT_REV' in rest.config) ? { GIT_REV: rest.sourceSha } : {};
-  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...gitRev, ...config }, description, ...runSettingsOf(state, ctx) };
+  return { ...rest, version: state.lastVersion + 1, config, env: { ...ctx.globalConfig, ...gitRev, ...config }, description, ...runSettingsOf(state, ctx), links };
+}
+
+const linkName = (l: { kind: string; name: string }): string => `${l.kind} ${l.name}`;
+
+/**
+ * Links change the app's config (the service's URL) and its list of links, in one append; a
+ * deployed app gets a release with both, like a config change.
+ */
+function decideLink(command: Extract<ReleaseCommand, { type: 'service:link' | 'service:unlink' | 'service:promote' }>, state: ReleaseState, ctx: ReleaseContext): DomainEvent[] {
+  const events: DomainEvent[] = [];
+  let links: ServiceLinkRef[];
+  let what: string;
+  let configCommand: ConfigCommand | undefined;
+  if (command.type === 'service:link') {
+    const l = command.link;
+    if (state.links.some((x) => x.serviceId === l.serviceId)) throw new UserError(`${linkName(l)} is already linked to this app`);
+    const taken = Object.keys(command.vars).filter((k) => Object.hasOwn(state.config, k));
+    if (taken.length) throw new UserError(`${taken.join(', ')} ${taken.length > 1 ? 'are' : 'is'} already set on the app: link with --alias NAME, or config:unset it first`);
+    events.push({ type: 'ServiceLinked', data: l });
+    links = [...state.links, l];
+    configCommand = { type: 'config:set', vars: command.vars };
+    what = `Link ${linkName(l)}`;
+  } else if (command.type === 'service:unlink') {
+    const l = state.links.find((x) => x.serviceId === command.serviceId);
+    if (!l) throw new UserError('That service is not linked to this app');
+    events.push({ type: 'ServiceUnlinked', data: { serviceId: l.serviceId, kind: l.kind, name: l.name } });
+    links = state.links.filter((x) => x.serviceId !== l.serviceId);
+    const keys = linkVars(l).filter((k) => Object.hasOwn(state.config, k));
+    if (keys.length) configCommand = { type: 'config:unset', keys };
+    what = `Unlink ${linkName(l)}`;
+  } else {
+    const l = command.link;
+    if (!state.links.some((x) => x.serviceId === l.serviceId)) throw new UserError(`${linkName(l)} is not linked to this app (link it first)`);
+    const demoted = state.links.filter((x) => x.serviceId !== l.serviceId && x.alias === l.alias).map((x) => ({ ...x, alias: '' }));
+    for (const d of demoted) events.push({ type: 'ServiceLinked', data: d });
+    events.push({ type: 'ServiceLinked', data: l });
+    links = state.links.map((x) => (x.serviceId === l.serviceId ? l : (demoted.find((d) => d.serviceId === x.serviceId) ?? x)));
+    configCommand = { type: 'config:set', vars: command.vars };
+    what = `Promote ${linkName(l)}`;
+  }
+  const configEvents = configCommand ? decideConfig(configCommand, state.config) : [];
+  events.push(...configEvents);
+  const restart = command.type === 'service:promote' ? true : command.restart;
+  if (!restart || state.current === undefined) return events;
+  const current = ctx.release(state.current);
+  if (!current) return events;
+  const config = configEvents.reduce(evolveConfig, state.config);
+  return [...events, { type: 'ReleaseCreated', data: nextRelease(current, state, ctx, config, what, links) }];
+}
+
+/** The config vars a link set: its alias's and the one every link of that service sets. */
+export function linkVars(l: ServiceLinkRef): string[] {
+  return l.alias ? [`${l.alias}_URL`, linkVar(l.kind, l.name)] : [linkVar(l.kind, l.name)];
 }
 
 const sameVars = (a: ConfigVars, b: ConfigVars): boolean => {
@@ -241,8 +309,15 @@ function decideRollback(target: number | undefined, state: ReleaseState, ctx: Re
   // The run settings it ran with come back too (mounts, limits, docker options, networks).
   const run = release.run ?? state.run;
   if (!sameRunSettings(run, state.run)) events.push({ type: 'RunSettingsRestored', data: { run } });
+  // Links come back as the release had them (the services themselves stay); a service destroyed since is left out.
+  const links = (release.links ?? state.links).filter((l) => ctx.serviceExists(l.serviceId));
+  for (const l of state.links) if (!links.some((x) => x.serviceId === l.serviceId)) events.push({ type: 'ServiceUnlinked', data: { serviceId: l.serviceId, kind: l.kind, name: l.name } });
+  for (const l of links) {
+    const now = state.links.find((x) => x.serviceId === l.serviceId);
+    if (!now || now.alias !== l.alias) events.push({ type: 'ServiceLinked', data: l });
+  }
   const data: ReleaseData = {
-    ...nextRelease(release, state, ctx, release.config, `Rollback to v${version}`),
+    ...nextRelease(release, state, ctx, release.config, `Rollback to v${version}`, links),
     env: release.env,
     run,
     runWith: release.runWith ?? effectiveRunSettings(ctx.globalRun, run),

@@ -1,6 +1,7 @@
 import type { Formation, Upstream } from '../lib/types.ts';
 import type { Database } from './db.ts';
-import { appStream } from './events.ts';
+import { appStream, type ServiceLinkRef } from './events.ts';
+import { appLinks, findServiceById } from './service-queries.ts';
 import type { ReleaseContext, ReleaseRecord, ReleaseState } from './release-decider.ts';
 import { getConfig } from './queries.ts';
 import { normalizeRunSettings } from '../lib/run-settings.ts';
@@ -30,6 +31,7 @@ interface RawRelease {
   nginx_template: string | null;
   run: string;
   run_with: string;
+  links: string;
 }
 
 const toRelease = (r: RawRelease): ReleaseRecord => ({
@@ -53,6 +55,7 @@ const toRelease = (r: RawRelease): ReleaseRecord => ({
   pruned: r.pruned === 1,
   run: normalizeRunSettings(JSON.parse(r.run)),
   runWith: normalizeRunSettings(JSON.parse(r.run_with)),
+  links: JSON.parse(r.links ?? '[]') as ServiceLinkRef[],
 });
 
 export function getRelease(db: Database, appId: string, version: number): ReleaseRecord | undefined {
@@ -105,11 +108,17 @@ export function loadReleaseState(db: Database, appId: string): ReleaseState {
     formation: getFormation(db, appId),
     config: getConfig(db, appId),
     run: getRunSettings(db, appId),
+    links: appLinks(db, appId),
   };
 }
 
 export function releaseContext(db: Database, appId: string): ReleaseContext {
-  return { release: (v) => getRelease(db, appId, v), globalConfig: getConfig(db, ''), globalRun: getRunSettings(db, '') };
+  return {
+    release: (v) => getRelease(db, appId, v),
+    globalConfig: getConfig(db, ''),
+    globalRun: getRunSettings(db, ''),
+    serviceExists: (id) => findServiceById(db, id) !== undefined,
+  };
 }
 
 export interface BuildRow {

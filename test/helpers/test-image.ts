@@ -126,3 +126,29 @@ export async function commitAppImage(docker: Docker, tag: string, script: string
   }
   return tag;
 }
+
+/**
+ * An app image on top of another image (a service's, for its client): the static busybox (httpd
+ * for a web process, sh for CGI scripts) and `files` added, committed as `tag` with /app as its
+ * working directory and no entrypoint of its own.
+ */
+export async function commitOnImage(docker: Docker, base: string, tag: string, files: Record<string, { text: string; mode?: number }>): Promise<string> {
+  const { writeTar, file, dir } = await import('../../src/lib/tar.ts');
+  const busybox = findBusybox();
+  const dirs = new Set<string>(['usr', 'usr/local', 'usr/local/bin']);
+  for (const path of Object.keys(files)) for (let p = path.slice(0, path.lastIndexOf('/')); p; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) dirs.add(p);
+  const tar = writeTar([
+    ...[...dirs].sort().map((d) => dir(d)),
+    file('usr/local/bin/busybox', busybox.binary, 0o755),
+    ...Object.entries(files).map(([path, f]) => file(path, f.text, f.mode ?? 0o644)),
+  ]);
+  const c = await docker.createContainer({ Image: base, Entrypoint: [], Cmd: ['/bin/true'] });
+  try {
+    await c.putArchive(tar, { path: '/' });
+    const [repo, version] = tag.split(':');
+    await c.commit({ _query: { container: c.id, repo, tag: version, pause: false }, _body: { Entrypoint: [], Cmd: ['/bin/sh'], WorkingDir: '/app' } } as never);
+  } finally {
+    await c.remove({ force: true });
+  }
+  return tag;
+}
