@@ -294,6 +294,16 @@ async function dumpTo(ctx: Context, docker: Docker, kind: ServiceKind, s: Servic
   return { bytes, sha256: hash.digest('hex') };
 }
 
+/** A dump of the service into `file` (mode 0600); what `backup` and the platform backup write. */
+export async function dumpServiceToFile(ctx: Context, kind: ServiceKind, s: ServiceRow, file: string): Promise<{ bytes: number; sha256: string }> {
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    return await dumpTo(ctx, await dockerOf(ctx), kind, s, (c) => writeSync(fd, c));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** `<kind>:export NAME`: the dump on stdout. */
 export async function exportService(ctx: Context, kind: ServiceKind, name: string, out: (chunk: Buffer) => void): Promise<{ bytes: number }> {
   const store = await ctx.store();
@@ -370,16 +380,13 @@ export async function backupService(ctx: Context, kind: ServiceKind, name: strin
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = join(dir, `${stamp}-${kind.dumpFile}`);
   const partial = `${file}.partial`;
-  const fd = openSync(partial, 'w', 0o600);
   let done;
   try {
-    done = await dumpTo(ctx, await dockerOf(ctx), kind, s, (c) => writeSync(fd, c));
+    done = await dumpServiceToFile(ctx, kind, s, partial);
   } catch (err) {
-    closeSync(fd);
     rmSync(partial, { force: true });
     throw err;
   }
-  closeSync(fd);
   renameSync(partial, file);
   record(ctx, store, s.id, { type: 'exported', ...done, file });
   const keep = s.backupKeep ?? DEFAULT_KEEP;
@@ -419,12 +426,7 @@ export async function cloneService(ctx: Context, kind: ServiceKind, name: string
   mkdirSync(spoolDir(ctx.settings), { recursive: true, mode: 0o700 });
   const file = join(spoolDir(ctx.settings), `clone-${randomBytes(6).toString('hex')}`);
   try {
-    const fd = openSync(file, 'w', 0o600);
-    try {
-      await dumpTo(ctx, docker, kind, s, (c) => writeSync(fd, c));
-    } finally {
-      closeSync(fd);
-    }
+    await dumpServiceToFile(ctx, kind, s, file);
     await importService(ctx, kind, newName, file, say);
   } catch (err) {
     await destroyService(ctx, kind, newName, { force: true }, () => {}).catch(() => undefined);
