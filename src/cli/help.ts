@@ -11,7 +11,7 @@ export const USAGE = 'Usage: dokku [--quiet|--trace|--force|--app APP] COMMAND <
 
 /** A namespace's line in `help`, worded as Dokku words it where Dokku has the namespace. */
 const NAMESPACES: Record<string, string> = {
-  acl: 'Manage which SSH keys may use an app',
+  acl: 'Manage which SSH keys may use an app or a service',
   'app-json': 'Manage app.json settings',
   apps: 'Manage apps',
   builder: 'Manage builder settings',
@@ -22,6 +22,8 @@ const NAMESPACES: Record<string, string> = {
   cleanup: 'Remove exited containers and dangling images of dokku\'s apps',
   config: 'Manage global and app-specific config vars',
   cron: 'Manage scheduled cron tasks (app.json cron) run by the host\'s cron daemon',
+  postgres: 'Manage PostgreSQL services (built in; the official dokku-postgres plugin\'s commands)',
+  redis: 'Manage Redis services (built in; the official dokku-redis plugin\'s commands)',
   'docker-options': 'Manage docker options for an app',
   domains: 'Manage domains used by the proxy',
   enter: 'Connect to a specific app container',
@@ -104,6 +106,7 @@ const DIFFERENCES = [
   '    docker-options      parsed by dokku (unknown flags refused when added), never passed to a shell or docker',
   '    resource            a change on a deployed app is released and deployed at once (--no-restart: later)',
   '    storage, resource…  mounts, limits, docker options and networks are recorded on each release',
+  '    postgres, redis     built in, images built on the host; links are recorded on releases; backups stay local',
 ];
 
 /** `apps:help` is `help apps`, unless a namespace registers a command by that name. */

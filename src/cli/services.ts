@@ -10,7 +10,6 @@ import { UserError } from '../lib/errors.ts';
 import { header, renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
 import { SERVICE_KINDS } from '../lib/services/index.ts';
 import { validateServiceName, type ServiceKind } from '../lib/services/kind.ts';
-import { serviceBackupDir } from '../lib/settings.ts';
 import { parsePositiveInt, validateAppName } from '../lib/validate.ts';
 import { appLinks, listServices, serviceLinks } from '../state/service-queries.ts';
 import { requireApp } from '../state/queries.ts';
@@ -220,7 +219,7 @@ function registerKind(cli: CAC, ctx: Context, kind: ServiceKind): void {
       say(step(`Service ${name} runs ${image}`));
     });
 
-  cli.command(`${k}:backup <service>`, `Write a dump into ${serviceBackupDir(ctx.settings, k, '<service>')} (oldest removed past the schedule's --keep)`).action(async (name: string) => {
+  cli.command(`${k}:backup <service>`, `Write a dump into $DOKKU_LIB_ROOT/data/backups/${k}/<service>/ (oldest removed past the schedule's --keep)`).action(async (name: string) => {
     await backupService(ctx, kind, named(name), say);
   });
 

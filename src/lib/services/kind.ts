@@ -103,6 +103,6 @@ export function imageVersionProblem(version: string): string | undefined {
 
 /** `--image`: a repository name, without a tag. */
 export function imageRepoProblem(repo: string): string | undefined {
-  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repo) || repo.length > 255) return `Invalid image name '${printable(repo)}' (give the tag with --image-version)`;
+  if (!/^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(repo) || repo.length > 255) return `Invalid image name '${printable(repo)}' (give the tag with --image-version)`;
   return undefined;
 }

@@ -137,6 +137,7 @@ describe('access projections', () => {
     expect(loadAccessState(db)).toEqual({
       keys: expect.arrayContaining([{ name: 'alice', fingerprint: 'SHA256:fp1', admin: true }, { name: 'bob', fingerprint: 'SHA256:fp2', admin: false }]),
       grants: { bob: ['id-web'] },
+      serviceGrants: {},
     });
     const dump = () => Object.fromEntries(PROJECTION_TABLES.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()]));
     const before = dump();
