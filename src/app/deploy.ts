@@ -11,6 +11,7 @@ import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
 import type { ContainerOptions } from '../lib/container-options.ts';
 import { buildOptionsPart } from '../lib/docker-options.ts';
+import { joinLinkedServices, leaveUnlinkedServices } from './services.ts';
 import { syncCrontab } from './crontab-sync.ts';
 import { getRunSettings } from '../state/run-settings.ts';
 import type { Database } from '../state/db.ts';
@@ -161,6 +162,7 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   onLine(`=====> Deploying ${app.name} v${version} (${release.description})`);
   let result: DeployResult;
   try {
+    await joinLinkedServices(p.settings, app.name, release.links ?? []);
     const scheduler = await p.scheduler();
     result = await scheduler.deploy({
       app: app.name,
@@ -175,6 +177,7 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     throw err;
   }
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
+  await leaveUnlinkedServices(p.settings, app.name, release.links ?? []);
   const scripts = [...(firstDeploy && release.appJson.firstPostdeploy ? [release.appJson.firstPostdeploy] : []), ...(release.appJson.postdeploy ? [release.appJson.postdeploy] : [])];
   for (const script of scripts) {
     onLine(`-----> Running postdeploy: ${script}`);

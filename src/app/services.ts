@@ -487,6 +487,24 @@ async function decideLink(ctx: Context, app: AppRow, command: Parameters<typeof 
   });
 }
 
+/**
+ * Before a release's containers start, the services it links are on the app's network (a rollback
+ * or a rename brings a link back to a network it was not on); once it serves, the others leave.
+ */
+export async function joinLinkedServices(settings: Settings, appName: string, links: readonly ServiceLinkRef[]): Promise<void> {
+  if (!links.length) return;
+  const { connectDocker } = await import('../lib/docker-client.ts');
+  const { serviceKind } = await import('../lib/services/index.ts');
+  const docker = await connectDocker(settings);
+  const rt = await runtime();
+  for (const l of links) await rt.joinAppNetwork(docker, serviceKind(l.kind), l.name, appNetworkName(appName), appName);
+}
+
+export async function leaveUnlinkedServices(settings: Settings, appName: string, links: readonly ServiceLinkRef[]): Promise<void> {
+  const { connectDocker } = await import('../lib/docker-client.ts');
+  await (await runtime()).servicesLeave(await connectDocker(settings), appNetworkName(appName), new Set(links.map((l) => l.serviceId)));
+}
+
 /** Every service's container back as the log says: made if missing, started unless stopped (`ps:restore`, `backup:import`). */
 export async function restoreServices(ctx: Context, services: ServiceRow[], say: Say): Promise<string[]> {
   const store = await ctx.store();
@@ -497,6 +515,12 @@ export async function restoreServices(ctx: Context, services: ServiceRow[], say:
     const { serviceKind } = await import('../lib/services/index.ts');
     const kind = serviceKind(s.kind);
     try {
+      const status = await rt.serviceStatus(docker, kind, s.name);
+      if (status?.running || (s.stopped && status)) {
+        say(step(`${kind.name} service ${s.name} is ${status.running ? 'running' : 'stopped'}`));
+        continue;
+      }
+      say(step(`Starting ${kind.name} service ${s.name}`));
       await ensureImage(ctx, docker, kind, s.image, say);
       await rt.startService(docker, kind, specOf(ctx.settings, s), { appNetworks: linkedNetworks(store, s) });
       if (s.stopped) await rt.stopService(docker, kind, s.name);

@@ -26,9 +26,18 @@ export interface ServiceImageOptions {
 
 /** The image `ref` exists afterwards: dokku's own kind image is built when missing, any other must be on the host. */
 export async function ensureServiceImage(docker: Docker, kind: ServiceKind, ref: string, opts: ServiceImageOptions): Promise<string> {
-  const existing = opts.force ? undefined : await imageId(docker, ref);
-  if (existing) return existing;
   const own = `${kind.image.repo}:${kind.image.version}`;
+  const { dockerfile, files } = kind.imageBuild(stackBaseTag(opts.stackImage));
+  // dokku's own image is made again when its definition changed since it was built.
+  const revision = createHash('sha256').update(dockerfile).update(JSON.stringify(files)).digest('hex').slice(0, 16);
+  const current = async () => {
+    const id = opts.force ? undefined : await imageId(docker, ref);
+    if (!id || ref !== own) return id;
+    const labels = (await docker.getImage(ref).inspect()).Config?.Labels ?? {};
+    return labels[LABEL.serviceBuild] === revision ? id : undefined;
+  };
+  const existing = await current();
+  if (existing) return existing;
   if (ref !== own) {
     if (ref.startsWith(`${kind.image.repo}:`)) throw new BuildError('service', `${ref} is not on this host: dokku builds ${own} from Debian's packages; load another version with docker load`);
     throw new BuildError('service', `Image ${ref} is not on this host (no registry is reachable: load it with docker load)`);
@@ -36,14 +45,13 @@ export async function ensureServiceImage(docker: Docker, kind: ServiceKind, ref:
   const lockName = `dokku-image-${createHash('sha256').update(ref).digest('hex').slice(0, 16)}.pid.lock`;
   const waiting = { actor: `a build of ${ref}`, onWait: () => opts.onLine(step(`Waiting for another build of ${ref} to finish`)) };
   return withLock(join(tmpdir(), lockName), waiting, async () => {
-    const again = opts.force ? undefined : await imageId(docker, ref);
+    const again = await current();
     if (again) return again;
     await ensureStack(docker, { image: opts.stackImage, onLine: opts.onLine, caBundle: opts.caBundle });
     const started = performance.now();
-    const { dockerfile, files } = kind.imageBuild(stackBaseTag(opts.stackImage));
     const context = writeTar([file('Dockerfile', dockerfile), ...Object.entries(files).map(([path, f]) => file(path, f.text, f.mode))]);
     opts.onLine(step(`Building ${ref} from Debian's packages`));
-    const response = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: ref, rm: true, forcerm: true, labels: { [LABEL.service]: kind.name } });
+    const response = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: ref, rm: true, forcerm: true, labels: { [LABEL.service]: kind.name, [LABEL.serviceBuild]: revision } });
     const error = await followBuildOutput(response, (l) => opts.onLine(detail(l)));
     if (error) throw new BuildError('service', `Building ${ref} failed: ${error}`);
     const id = await imageId(docker, ref);

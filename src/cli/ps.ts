@@ -1,4 +1,6 @@
 import type { CAC } from 'cac';
+import { restoreServices } from '../app/services.ts';
+import { listServices } from '../state/service-queries.ts';
 import { UsageError, UserError } from '../lib/errors.ts';
 import { deploySource } from '../app/deploy.ts';
 import { restartApp, scaleApp, startApp, stopApp, restoreApp, restorePlan } from '../app/processes.ts';
@@ -108,10 +110,12 @@ export function registerPs(cli: CAC, ctx: Context): void {
   });
 
   cli
-    .command('ps:restore', 'Converge every app to its recorded state (run at boot)')
+    .command('ps:restore', 'Converge every service and app to its recorded state (run at boot)')
     .action(async () => {
       const p = await makePipeline(ctx);
-      return forEachApp(io, listApps(p.store.db), (app) => app.name, async (app) => {
+      // Services first: apps' releases reach them when they start.
+      const failed = await restoreServices(ctx, listServices(p.store.db).filter((s) => !s.stopped), (l) => io.out(l));
+      const code = await forEachApp(io, listApps(p.store.db), (app) => app.name, async (app) => {
         const plan = await restorePlan(p, app);
         if (plan.kind === 'skip') return;
         if (plan.kind === 'running') {
@@ -121,6 +125,7 @@ export function registerPs(cli: CAC, ctx: Context): void {
         io.out(step(`Restoring ${app.name} v${plan.version}`));
         await restoreApp(p, app, plan.version);
       });
+      return failed.length ? 1 : code;
     });
 
   cli

@@ -26,8 +26,23 @@ export function diffReleases(a: ReleaseData, b: ReleaseData): ReleaseDiff {
     image: a.image === b.image ? null : { from: a.image, to: b.image },
     processes: diffMaps(a.processTypes, b.processTypes),
     ...templateChange(a.nginxTemplate, b.nginxTemplate),
-    run: diffRunSettings(a.runWith ?? emptyRunSettings(), b.runWith ?? emptyRunSettings()),
+    run: [...diffRunSettings(a.runWith ?? emptyRunSettings(), b.runWith ?? emptyRunSettings()), ...diffLinks(a, b)],
   };
+}
+
+/** Linked services: `+ link postgres db as DATABASE`, `- link …`, `~ link … as ALIAS` (after a promote). */
+function diffLinks(a: ReleaseData, b: ReleaseData): string[] {
+  const from = a.links ?? [];
+  const to = b.links ?? [];
+  const text = (l: { kind: string; name: string; alias: string }) => `link ${l.kind} ${l.name}${l.alias ? ` as ${l.alias}` : ''}`;
+  const out: string[] = [];
+  for (const l of to) {
+    const was = from.find((x) => x.serviceId === l.serviceId);
+    if (!was) out.push(`+ ${text(l)}`);
+    else if (was.alias !== l.alias) out.push(`~ ${text(l)}`);
+  }
+  for (const l of from) if (!to.some((x) => x.serviceId === l.serviceId)) out.push(`- ${text(l)}`);
+  return out;
 }
 
 const mountText = (m: Mount) => `${m.host}:${m.container}${m.options ? `:${m.options}` : ''}`;

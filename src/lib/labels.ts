@@ -23,4 +23,6 @@ export const LABEL = {
   service: 'com.dokku.service',
   serviceName: 'com.dokku.service-name',
   serviceId: 'com.dokku.service-id',
+  /** On the images dokku builds for a kind: a hash of the definition's Dockerfile and files. */
+  serviceBuild: 'com.dokku.service-build',
 } as const;

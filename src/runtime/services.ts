@@ -137,8 +137,11 @@ export async function leaveAppNetwork(docker: Docker, kind: ServiceKind, name: s
   }
 }
 
-/** Every service container on an app's network leaves it (before the network is removed with the app). */
-export async function servicesLeave(docker: Docker, network: string): Promise<void> {
+/**
+ * The service containers on an app's network leave it, but those of the `keep` service ids: after
+ * an unlink or a rollback past a link, and before the network is removed with the app.
+ */
+export async function servicesLeave(docker: Docker, network: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
   let info: { Containers?: Record<string, { Name: string }> };
   try {
     info = (await docker.getNetwork(network).inspect()) as typeof info;
@@ -147,8 +150,9 @@ export async function servicesLeave(docker: Docker, network: string): Promise<vo
     throw err;
   }
   for (const [id] of Object.entries(info.Containers ?? {})) {
-    const c = await docker.getContainer(id).inspect().catch(() => undefined);
-    if (c?.Config.Labels?.[LABEL.service]) await docker.getNetwork(network).disconnect({ Container: id, Force: true }).catch(() => undefined);
+    const labels = (await docker.getContainer(id).inspect().catch(() => undefined))?.Config.Labels ?? {};
+    // By the id label: an app image made FROM a service's image inherits the image's kind label.
+    if (labels[LABEL.serviceId] && !keep.has(labels[LABEL.serviceId])) await docker.getNetwork(network).disconnect({ Container: id, Force: true }).catch(() => undefined);
   }
 }
 

@@ -10,8 +10,9 @@ import type { ServiceKind } from './kind.ts';
 const MAJOR = '15';
 const database = (name: string): string => name.replace(/-/g, '_');
 
-// Runs as root only to own the data directory, then as postgres. Its words are fixed: the
-// database name and password come from the environment (both validated by dokku).
+// Runs as root only to own the data directory, then becomes postgres with setpriv, which execs
+// (runuser would stay as the parent and keep the stop signal from the server). Its words are
+// fixed: the database name and password come from the environment (both validated by dokku).
 const ENTRYPOINT = `#!/bin/sh
 set -eu
 if [ "\${1:-}" = postgres ]; then
@@ -22,15 +23,15 @@ if [ "\${1:-}" = postgres ]; then
     pwfile=$(mktemp)
     printf '%s\\n' "$POSTGRES_PASSWORD" > "$pwfile"
     chown postgres "$pwfile"
-    runuser -u postgres -- initdb -D "$PGDATA" -U postgres --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+    setpriv --reuid=postgres --regid=postgres --init-groups initdb -D "$PGDATA" -U postgres --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256 >/dev/null
     rm -f "$pwfile"
     echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
     if [ -n "\${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != postgres ]; then
-      echo "CREATE DATABASE \\"$POSTGRES_DB\\";" | runuser -u postgres -- postgres --single -D "$PGDATA" postgres >/dev/null
+      echo "CREATE DATABASE \\"$POSTGRES_DB\\";" | setpriv --reuid=postgres --regid=postgres --init-groups postgres --single -D "$PGDATA" postgres >/dev/null
     fi
   fi
   shift
-  exec runuser -u postgres -- postgres -c listen_addresses='*' "$@"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -c listen_addresses='*' "$@"
 fi
 exec "$@"
 `;

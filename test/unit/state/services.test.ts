@@ -31,7 +31,7 @@ const decideApp = (c: Parameters<typeof decideRelease>[0]) => {
 
 function deployedApp(): number {
   store.append(appStream(APP), 0, [{ type: 'AppCreated', data: { name: 'web' } }], 't');
-  const result = { imageId: 'sha256:1', imageTag: 'dokku/web:1', builder: 'dockerfile', processTypes: { web: 'x' }, exposedPorts: [5000], appJson: { healthchecks: {} }, seconds: 1 };
+  const result = { imageId: 'sha256:1', imageTag: 'dokku/web:1', builder: 'dockerfile' as const, processTypes: { web: 'x' }, exposedPorts: [5000], appJson: { healthchecks: {} }, seconds: 1 };
   decideApp({ type: 'build:start', source: 'archive' });
   decideApp({ type: 'build:succeed', build: 1, result });
   const [created] = decideApp({ type: 'release:from-build', build: 1, result }).filter((e) => e.type === 'ReleaseCreated');

@@ -1,0 +1,252 @@
+/**
+ * A PostgreSQL service end to end, on the compiled binary against the real engine and a real nginx:
+ * created from the image dokku builds from Debian's packages, linked to an app that writes rows
+ * through HTTP, read back with the real psql, exported and imported into a second service, killed
+ * and back, backed up by the real cron daemon, unlinked and rolled back.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, DIST_BIN, TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
+import { expectOk } from '../../helpers/deploy.ts';
+import { connectDocker, uniqueName } from '../../helpers/docker.ts';
+import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
+import { commitOnImage } from '../../helpers/test-image.ts';
+import { viaNginx } from '../proxy/helpers.ts';
+
+const compiled = TARGETS.find((t) => t.name === 'compiled')!;
+const nginxBin = requireNginx();
+const root = makeRoot('dokku-postgres-');
+const app = uniqueName('it-pg');
+const db = uniqueName('pgdb');
+const copy = uniqueName('pgcopy');
+const image = `dokku-test/it-pg:${Math.random().toString(36).slice(2, 8)}`;
+let docker: Docker;
+let nginx: TestNginx;
+const dokku = (...words: string[]) => runCli(compiled, root, words, { env: nginx.env });
+const ok = async (...words: string[]) => {
+  const r = await dokku(...words);
+  expectOk(r, words.join(' '));
+  return r;
+};
+/** The binary with bytes on stdin (an import). */
+const withInput = (input: Buffer, ...words: string[]) => {
+  const r = spawnSync(DIST_BIN, words, { env: childEnv(root, nginx.env), input, maxBuffer: 256 * 1024 * 1024 });
+  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+};
+/** The real psql on the host against the exposed service. */
+const psql = (port: number, password: string, database: string, sql: string) => {
+  const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-qAt', '-c', sql], { env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+  return r.stdout.trim();
+};
+const add = async (word: string) => (await eventually(() => viaNginx(nginx.httpPort, `${app}.test`, `/cgi-bin/add?${word}`))).body;
+/** Waits until the app reads `n` rows (after a restart the server takes a moment to answer). */
+const untilCount = (n: number) =>
+  eventually(async () => {
+    const body = (await viaNginx(nginx.httpPort, `${app}.test`, '/cgi-bin/count')).body;
+    if (body !== `${n}\n`) throw new Error(body);
+    return body;
+  }, 30_000);
+const info = async (name: string) => JSON.parse((await ok('postgres:info', name, '--format', 'json')).stdout) as Record<string, string>;
+
+// The app's CGI script uses psql with the DATABASE_URL the link gave it.
+const ADD = `#!/bin/sh
+echo "Content-Type: text/plain"
+echo
+psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE TABLE IF NOT EXISTS items (v text)" -c "INSERT INTO items VALUES ('$QUERY_STRING')" -c "SELECT count(*) FROM items" 2>&1
+`;
+const COUNT = `#!/bin/sh
+echo "Content-Type: text/plain"
+echo
+psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM items" 2>&1
+`;
+const ENV = '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "url=${DATABASE_URL:-none}"\n';
+
+beforeAll(async () => {
+  requireDist();
+  docker = await connectDocker();
+  nginx = await startNginx(nginxBin);
+  const created = await ok('postgres:create', db);
+  expect(created.stdout).toContain(`=====> Postgres container created: ${db}`);
+  await commitOnImage(docker, 'dokku/postgres:15', image, {
+    'app/Procfile': { text: 'web: busybox httpd -f -p $PORT -h /www\n' },
+    'www/index.html': { text: 'ok\n' },
+    'www/cgi-bin/add': { text: ADD, mode: 0o755 },
+    'www/cgi-bin/env': { text: ENV, mode: 0o755 },
+    'www/cgi-bin/count': { text: COUNT, mode: 0o755 },
+  });
+  await ok('apps:create', app);
+  await ok('domains:add', app, `${app}.test`);
+  await ok('checks:disable', app);
+  await ok('git:from-image', app, image);
+}, 900_000);
+
+afterAll(async () => {
+  await dokku('apps:destroy', app, '--force');
+  for (const s of [db, copy]) await dokku('postgres:destroy', s, '--force');
+  await docker?.getImage(image).remove({ force: true }).catch(() => undefined);
+  nginx?.stop();
+  removeRoots();
+}, 180_000);
+
+describe('a postgres service', () => {
+  it('is created running, on a network of its own, unpublished, with its data on the host', async () => {
+    const i = await info(db);
+    expect(i).toMatchObject({ status: 'running', links: '-', 'exposed-ports': '-', 'data-dir': join(root, 'lib', 'services', 'postgres', db, 'data') });
+    expect(i.dsn).toMatch(new RegExp(`^postgres://postgres:[0-9a-f]{32}@dokku-postgres-${db}:5432/${db.replace(/-/g, '_')}$`));
+    expect(i.version).toMatch(/^postgres \(PostgreSQL\) 15\./);
+    expect(existsSync(join(i['data-dir']!, 'PG_VERSION'))).toBe(true);
+    const c = await docker.getContainer(`dokku.postgres.${db}`).inspect();
+    expect(Object.keys(c.NetworkSettings.Networks)).toEqual([`dokku.postgres.${db}`]);
+    expect(c.HostConfig.PortBindings ?? {}).toEqual({});
+    expect((await ok('postgres:list')).stdout.split('\n')).toContain(db);
+    expect((await ok('postgres:info', db, '--status')).stdout).toBe('running\n');
+  });
+
+  it('link gives the app DATABASE_URL in a new release, and the app writes rows through nginx', async () => {
+    const linked = await ok('postgres:link', db, app);
+    expect(linked.stdout).toMatch(/Setting config vars[\s\S]*DATABASE_URL/);
+    expect((await ok('config:get', app, 'DATABASE_URL')).stdout.trim()).toBe((await info(db)).dsn);
+    expect((await ok('config:get', app, `DOKKU_POSTGRES_${db.toUpperCase().replace(/-/g, '_')}_URL`)).stdout.trim()).toBe((await info(db)).dsn);
+    const releases = JSON.parse((await ok('releases', app, '--format', 'json')).stdout) as Array<{ version: number; description: string }>;
+    expect(releases[0]!.description).toBe(`Link postgres ${db}`);
+    const diff = await ok('releases:diff', app, String(releases[1]!.version), String(releases[0]!.version));
+    expect(diff.stdout).toContain(`+ link postgres ${db} as DATABASE`);
+    expect(diff.stdout).toContain('+ config DATABASE_URL');
+    // The first request may reach the previous release while it retires: it has no DATABASE_URL.
+    await eventually(async () => {
+      const body = (await viaNginx(nginx.httpPort, `${app}.test`, '/cgi-bin/env')).body;
+      if (!body.startsWith('url=postgres://')) throw new Error(body);
+    }, 20_000);
+    expect(await add('apple')).toBe('1\n');
+    expect(await add('pear')).toBe('2\n');
+    expect((await ok('postgres:links', db)).stdout).toBe(`${app}\n`);
+    expect((await ok('postgres:app-links', app)).stdout).toBe(`${db}\n`);
+    expect((await dokku('postgres:linked', db, app)).code).toBe(0);
+    const twice = await dokku('postgres:link', db, app);
+    expect([twice.code, twice.stderr]).toEqual([1, ` !     postgres service ${db} is already linked to ${app}\n`]);
+  }, 120_000);
+
+  it('expose publishes it on a host port, where the real psql reads the rows', async () => {
+    const exposed = await ok('postgres:expose', db);
+    const port = Number(/exposed on port (\d+)/.exec(exposed.stdout)![1]);
+    const i = await info(db);
+    expect(i['exposed-ports']).toBe(String(port));
+    const password = /postgres:\/\/postgres:([^@]+)@/.exec(i.dsn!)![1]!;
+    expect(psql(port, password, db.replace(/-/g, '_'), 'SELECT v FROM items ORDER BY v')).toBe('apple\npear');
+    // The app still reaches it on its network after the container was made again.
+    expect(await add('plum')).toBe('3\n');
+    await ok('postgres:unexpose', db);
+    expect((await info(db))['exposed-ports']).toBe('-');
+  }, 120_000);
+
+  it('export, then import into a second service, gives the same rows; garbage is refused and changes nothing', async () => {
+    const r = spawnSync(DIST_BIN, ['postgres:export', db], { env: childEnv(root, nginx.env), maxBuffer: 64 * 1024 * 1024 });
+    expect(r.status, r.stderr.toString()).toBe(0);
+    expect(r.stdout.subarray(0, 5).toString()).toBe('PGDMP');
+    await ok('postgres:create', copy);
+    const imported = withInput(r.stdout, 'postgres:import', copy);
+    expect(imported.code, imported.stderr).toBe(0);
+    const rows = await ok('postgres:enter', copy, 'psql', '-U', 'postgres', '-qAt', '-d', copy.replace(/-/g, '_'), '-c', 'SELECT v FROM items ORDER BY v');
+    expect(rows.stdout).toBe('apple\npear\nplum\n');
+    const garbage = withInput(Buffer.from('not a dump at all\n'), 'postgres:import', copy);
+    expect([garbage.code, garbage.stderr]).toEqual([1, ' !     The input is not a postgres dump (it does not start with PGDMP): nothing was imported\n']);
+    expect((await ok('postgres:enter', copy, 'psql', '-U', 'postgres', '-qAt', '-d', copy.replace(/-/g, '_'), '-c', 'SELECT count(*) FROM items')).stdout).toBe('3\n');
+    // A dump cut short is refused by the restore itself, in one transaction: the rows stay.
+    const cut = withInput(r.stdout.subarray(0, Math.floor(r.stdout.length / 2)), 'postgres:import', copy);
+    expect(cut.code).toBe(1);
+    expect((await ok('postgres:enter', copy, 'psql', '-U', 'postgres', '-qAt', '-d', copy.replace(/-/g, '_'), '-c', 'SELECT count(*) FROM items')).stdout).toBe('3\n');
+  }, 180_000);
+
+  it('a server that dies is restarted by Docker with the app\'s data; after docker kill (a stop to Docker), ps:restore brings it back', async () => {
+    const container = docker.getContainer(`dokku.postgres.${db}`);
+    const before = await container.inspect();
+    // A crash: the server's process killed from the host. The restart policy brings it back.
+    process.kill(before.State.Pid, 'SIGKILL');
+    await eventually(async () => {
+      const c = await container.inspect();
+      if (!c.State.Running || c.RestartCount <= before.RestartCount) throw new Error('not back yet');
+    }, 30_000);
+    expect(await untilCount(3)).toBe('3\n');
+    expect(await add('fig')).toBe('4\n');
+    // Docker 20.10 treats `docker kill` as a manual stop and does not restart it; the boot-time converge does.
+    await container.kill();
+    await eventually(async () => {
+      if ((await container.inspect()).State.Running) throw new Error('still running');
+    });
+    const restored = await ok('ps:restore');
+    expect(restored.stdout).toContain(`Starting postgres service ${db}`);
+    expect((await container.inspect()).State.Running).toBe(true);
+    expect(await untilCount(4)).toBe('4\n');
+    expect(await add('date')).toBe('5\n');
+  }, 120_000);
+
+  it('export of a stopped service is refused; start brings it back', async () => {
+    await ok('postgres:stop', db);
+    expect((await info(db)).status).toBe('exited');
+    const r = await dokku('postgres:export', db);
+    expect([r.code, r.stderr]).toEqual([1, ` !     Postgres service ${db} is not running (postgres:start ${db} first)\n`]);
+    await ok('postgres:start', db);
+    expect((await info(db)).status).toBe('running');
+  }, 90_000);
+
+  it('backup-schedule puts a line in the crontab, and the real cron daemon writes a dump', async () => {
+    const crontab = () => spawnSync('crontab', ['-l'], { encoding: 'utf8' }).stdout;
+    await ok('postgres:backup-schedule', db, '* * * * *', '--keep', '2');
+    const line = (await ok('postgres:backup-schedule-cat', db)).stdout.trim();
+    expect(line).toMatch(new RegExp(`^\\* \\* \\* \\* \\* .* postgres:backup '${db}' >> `));
+    expect(crontab()).toContain(line);
+    const dir = join(root, 'lib', 'data', 'backups', 'postgres', db);
+    const dumps = await eventually(async () => {
+      const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.pgdump')) : [];
+      if (!files.length) throw new Error('no backup yet');
+      return files;
+    }, 125_000);
+    expect(readFileSync(join(dir, dumps[0]!)).subarray(0, 5).toString()).toBe('PGDMP');
+    // By hand too, and only the newest --keep stay.
+    for (let i = 0; i < 3; i++) await ok('postgres:backup', db);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.pgdump')).length).toBe(2);
+    await ok('postgres:backup-unschedule', db);
+    expect(crontab()).not.toContain(line);
+  }, 180_000);
+
+  it('destroy is refused while linked; unlink takes the URL out; a rollback to the link puts it back', async () => {
+    const refused = await dokku('postgres:destroy', db, '--force');
+    expect([refused.code, refused.stderr]).toEqual([1, ` !     Cannot destroy postgres service ${db}: it is linked to ${app} (unlink it first)\n`]);
+    const linkedRelease = (JSON.parse((await ok('releases', app, '--format', 'json')).stdout) as Array<{ version: number; description: string }>).find((r) => r.description.startsWith('Link'))!;
+    await ok('postgres:unlink', db, app);
+    expect((await dokku('config:get', app, 'DATABASE_URL')).code).toBe(1);
+    expect(await eventually(async () => {
+      const body = (await viaNginx(nginx.httpPort, `${app}.test`, '/cgi-bin/env')).body;
+      if (body !== 'url=none\n') throw new Error(body);
+      return body;
+    }, 20_000)).toBe('url=none\n');
+    expect((await dokku('postgres:linked', db, app)).code).toBe(1);
+    await ok('rollback', app, `v${linkedRelease.version}`);
+    expect((await ok('postgres:links', db)).stdout).toBe(`${app}\n`);
+    expect(await untilCount(5)).toBe('5\n');
+    expect(await add('kiwi')).toBe('6\n');
+    // Back to the release before the link: the URL is gone again, and the service stays.
+    await ok('rollback', app, `v${linkedRelease.version - 1}`);
+    expect((await ok('postgres:links', db)).stdout).toBe('');
+    expect((await info(db)).status).toBe('running');
+  }, 180_000);
+
+  it('destroy without --force keeps the data; with --force says what it removes and removes it', async () => {
+    const dir = join(root, 'lib', 'services', 'postgres', copy);
+    const kept = await ok('postgres:destroy', copy);
+    expect(kept.stdout).toContain(`Its data is kept in ${dir}/data`);
+    expect(existsSync(join(dir, 'data', 'PG_VERSION'))).toBe(true);
+    const again = await dokku('postgres:create', copy);
+    expect([again.code, again.stderr]).toEqual([1, ` !     ${dir}/data holds data of an earlier postgres service named ${copy}: move it away, or remove it, first\n`]);
+    await ok('postgres:create', uniqueName('tmp-pg')).then(async (r) => {
+      const name = /created: (\S+)/.exec(r.stdout)![1]!;
+      const gone = await ok('postgres:destroy', name, '--force');
+      expect(gone.stdout).toContain(`Removing its data in ${join(root, 'lib', 'services', 'postgres', name)}`);
+      expect(existsSync(join(root, 'lib', 'services', 'postgres', name))).toBe(false);
+    });
+  }, 180_000);
+});
