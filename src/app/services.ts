@@ -583,10 +583,6 @@ export async function enterService(ctx: Context, kind: ServiceKind, name: string
   const docker = await dockerOf(ctx);
   await requireRunning(docker, kind, s);
   const rt = await runtime();
-  if (command === 'client') {
-    // The client reads the password from the environment: the exec sets it, the caller never types it.
-    const env = Object.entries(kind.execEnv(s)).map(([k, v]) => `${k}=${v}`);
-    return rt.enterService(docker, kind, name, ['env', ...env, ...kind.connect(s)], terminal);
-  }
-  return rt.enterService(docker, kind, name, command.length ? command : ['/bin/sh'], terminal);
+  // The client reads the password from the environment the exec sets: nobody types it.
+  return rt.enterService(docker, kind, s, command === 'client' ? kind.connect(s) : command.length ? command : ['/bin/sh'], terminal);
 }

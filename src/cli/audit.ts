@@ -90,6 +90,38 @@ export function summarize(e: StoredEvent): string {
       return `Set network ${d.key} to ${Array.isArray(d.value) ? d.value.join(' ') : String(d.value)}`;
     case 'RunSettingsRestored':
       return 'Restored run settings';
+    case 'ServiceCreated':
+      return `Created ${d.kind} service ${d.name} (${d.image})${d.clonedFrom ? ' as a clone' : ''}`;
+    case 'ServiceDestroyed':
+      return `Destroyed ${d.kind} service ${d.name}${d.dataRemoved ? ' and its data' : ' (data kept)'}`;
+    case 'ServiceStopped':
+      return 'Stopped the service';
+    case 'ServiceStarted':
+      return 'Started the service';
+    case 'ServiceRestarted':
+      return 'Restarted the service';
+    case 'ServiceExposed':
+      return `Exposed the service on port ${d.ports.join(', ')}`;
+    case 'ServiceUnexposed':
+      return 'Unexposed the service';
+    case 'ServiceUpgraded':
+      return `Upgraded the service from ${d.from} to ${d.image}`;
+    case 'ServiceImported':
+      return `Imported a dump (${d.bytes} bytes, sha256 ${d.sha256.slice(0, 12)})`;
+    case 'ServiceExported':
+      return `${d.file ? `Backed up to ${d.file}` : 'Exported a dump'} (${d.bytes} bytes, sha256 ${d.sha256.slice(0, 12)})`;
+    case 'ServiceBackupScheduled':
+      return `Scheduled backups: ${d.schedule}, keeping ${d.keep}`;
+    case 'ServiceBackupUnscheduled':
+      return 'Unscheduled backups';
+    case 'ServiceLinked':
+      return `Linked ${d.kind} service ${d.name}${d.alias ? ` as ${d.alias}` : ''}`;
+    case 'ServiceUnlinked':
+      return `Unlinked ${d.kind} service ${d.name}`;
+    case 'ServiceAccessGranted':
+      return `Granted key ${d.key} ${d.kind} service ${d.name}`;
+    case 'ServiceAccessRevoked':
+      return `Revoked key ${d.key}'s access to ${d.kind} service ${d.name}`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:
@@ -114,6 +146,8 @@ export function maskedData(e: StoredEvent): unknown {
   }
   if (e.type === 'DockerOptionAdded' || e.type === 'DockerOptionRemoved') return { ...e.data, option: maskDockerOption(e.data.option) };
   if (e.type === 'RunSettingsRestored') return { run: maskRun(e.data.run) };
+  // A service's password is a secret like a config value.
+  if (e.type === 'ServiceCreated') return { ...e.data, password: '********' };
   return e.data;
 }
 

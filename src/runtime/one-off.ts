@@ -98,10 +98,11 @@ export async function startOneOff(docker: Docker, release: ReleaseSpec, command:
 }
 
 /** Runs `command` (default `/bin/sh`) inside a running container; resolves with its exit code. */
-export async function execIn(docker: Docker, containerId: string, command: string[], terminal: Terminal): Promise<number> {
+export async function execIn(docker: Docker, containerId: string, command: string[], terminal: Terminal, env: string[] = []): Promise<number> {
   const interactive = terminal.stdin !== undefined;
   const exec = await docker.getContainer(containerId).exec({
     Cmd: command.length ? command : ['/bin/sh'],
+    ...(env.length ? { Env: env } : {}),
     AttachStdin: interactive,
     AttachStdout: true,
     AttachStderr: true,

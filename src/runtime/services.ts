@@ -152,7 +152,7 @@ export async function servicesLeave(docker: Docker, network: string, keep: Reado
   for (const [id] of Object.entries(info.Containers ?? {})) {
     const labels = (await docker.getContainer(id).inspect().catch(() => undefined))?.Config.Labels ?? {};
     // By the id label: an app image made FROM a service's image inherits the image's kind label.
-    if (labels[LABEL.serviceId] && !keep.has(labels[LABEL.serviceId])) await docker.getNetwork(network).disconnect({ Container: id, Force: true }).catch(() => undefined);
+    if (labels[LABEL.serviceId] && !keep.has(labels[LABEL.serviceId]!)) await docker.getNetwork(network).disconnect({ Container: id, Force: true }).catch(() => undefined);
   }
 }
 
@@ -250,9 +250,10 @@ async function pump(stream: Duplex, io: ExecIo): Promise<string[]> {
   return errText.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-10);
 }
 
-/** The client or a shell in the service, on the caller's terminal. */
-export function enterService(docker: Docker, kind: ServiceKind, name: string, cmd: string[], terminal: Terminal): Promise<number> {
-  return execIn(docker, serviceContainerName(kind.name, name), cmd, terminal);
+/** The client or a shell in the service, on the caller's terminal, with the kind's environment (the client finds the password there). */
+export function enterService(docker: Docker, kind: ServiceKind, s: { name: string; password: string }, cmd: string[], terminal: Terminal): Promise<number> {
+  const env = Object.entries(kind.execEnv(s)).map(([k, v]) => `${k}=${v}`);
+  return execIn(docker, serviceContainerName(kind.name, s.name), cmd, terminal, env);
 }
 
 export async function serviceLogs(docker: Docker, kind: ServiceKind, name: string, opts: { tail?: number; follow?: boolean; signal?: AbortSignal }, onLine: (l: LogLine) => void): Promise<void> {
