@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../lib/errors.ts';
+import { printable } from '../lib/validate.ts';
 import { step, detail } from '../lib/lines.ts';
 import { appNetworkName } from '../lib/networks.ts';
 import { aliasProblem, imageRepoProblem, imageVersionProblem, linkVar, servicePasswordProblem, serviceHost, validateServiceName, type ServiceKind } from '../lib/services/kind.ts';
@@ -401,7 +402,7 @@ export const DEFAULT_KEEP = 7;
 /** `<kind>:backup-schedule NAME SCHEDULE [--keep N]`: a line in the dokku block of the crontab. */
 export async function scheduleBackup(ctx: Context, kind: ServiceKind, name: string, schedule: string, keep: number): Promise<void> {
   const problem = cronScheduleProblem(schedule);
-  if (problem) throw new UserError(problem);
+  if (problem) throw new UserError(`Invalid backup schedule '${printable(schedule)}': ${problem}`);
   const store = await ctx.store();
   const s = requireService(store, kind, name);
   record(ctx, store, s.id, { type: 'backup-schedule', schedule, keep });

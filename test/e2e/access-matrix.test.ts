@@ -14,9 +14,12 @@ import type { Context } from '../../src/app/context.ts';
 import { GIT_COMMANDS } from '../../src/entry/session.ts';
 import { bindCli, eventRows, makeRoot, projectionRows, removeRoots, requireDist, runSync, TARGETS, type RunResult } from '../helpers/cli.ts';
 import { makeKeyPair, type KeyPair } from '../helpers/sshd.ts';
+import { serviceStream } from '../../src/state/events.ts';
+import { openStateDatabase } from '../../src/state/open.ts';
+import { EventStore } from '../../src/state/store.ts';
 
-/** Who may run a row: everyone, the app's holders (and admins), admins only, or nobody over SSH. */
-type Access = 'open' | 'app' | 'admin' | 'internal';
+/** Who may run a row: everyone, the app's holders (and admins), the service's holders (bob, and admins), admins only, or nobody over SSH. */
+type Access = 'open' | 'app' | 'service' | 'admin' | 'internal';
 
 interface Row {
   command: string;
@@ -33,7 +36,48 @@ const row = (command: string, access: Access, rest = ''): Row => ({ command, acc
 const onApp = (command: string, rest = ''): Row => row(command, 'app', `${WEB} ${rest}`.trim());
 const admin = (command: string, rest = ''): Row => row(command, 'admin', rest);
 
+/** A service bob was given (acl:add-service) and carol was not. */
+const DB = 'matrix-db';
+const onService = (command: string, rest = ''): Row => row(command, 'service', `${DB} ${rest}`.trim());
+const serviceRows = (k: string): Row[] => [
+  admin(`${k}:create`, `${DB}-new`),
+  admin(`${k}:list`),
+  onService(`${k}:info`),
+  onService(`${k}:info`, '--dsn'),
+  onService(`${k}:exists`),
+  onService(`${k}:link`, WEB),
+  // bob holds the service but not OTHER: a link names an app the key must hold too.
+  admin(`${k}:link`, `${DB} ${OTHER}`),
+  onService(`${k}:unlink`, WEB),
+  onService(`${k}:linked`, WEB),
+  onService(`${k}:links`),
+  onApp(`${k}:app-links`),
+  onService(`${k}:promote`, WEB),
+  onService(`${k}:connect`),
+  onService(`${k}:enter`, 'ls /'),
+  onService(`${k}:logs`, '-t'),
+  onService(`${k}:start`),
+  onService(`${k}:stop`),
+  onService(`${k}:restart`),
+  onService(`${k}:export`),
+  onService(`${k}:import`),
+  onService(`${k}:backup`),
+  onService(`${k}:backup-schedule-cat`),
+  admin(`${k}:backup-schedule`, `${DB} '0 3 * * *'`),
+  admin(`${k}:backup-unschedule`, DB),
+  admin(`${k}:expose`, `${DB} 15432`),
+  admin(`${k}:unexpose`, DB),
+  admin(`${k}:clone`, `${DB} ${DB}-copy`),
+  admin(`${k}:upgrade`, `${DB} --image-version 16`),
+  admin(`${k}:destroy`, `${DB} --force`),
+];
+
 const ROWS: Row[] = [
+  ...serviceRows('postgres'),
+  ...serviceRows('redis'),
+  admin('acl:add-service', `postgres ${DB} matrix-nobody`),
+  admin('acl:remove-service', `postgres ${DB} matrix-nobody`),
+  admin('acl:list-service', `postgres ${DB}`),
   admin('apps:create', GHOST),
   row('apps:list', 'open'),
   onApp('apps:exists'),
@@ -331,7 +375,7 @@ function asKey(key: 'alice' | 'bob' | 'carol', words: string): RunResult {
   return runSync(compiled, root, [], { env: { ...ENV, NAME: key, FINGERPRINT: keys[key].fingerprint, SSH_ORIGINAL_COMMAND: words } });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   requireDist();
   mkdirSync(ENV.DOKKU_NGINX_CONF_DIR, { recursive: true });
   mkdirSync(ENV.DOKKU_NGINX_LOG_DIR, { recursive: true });
@@ -346,6 +390,14 @@ beforeAll(() => {
   cli.ok('acl:add', OTHER, 'carol');
   // An admin's entry, not made for WEB: its key may not mount it.
   cli.ok('storage:create', 'matrix-admin-entry', '--chown', 'false');
+  // Services are recorded as postgres:create records them (no Docker here), then given to bob.
+  const store = new EventStore(await openStateDatabase(join(root, 'dokku.db')));
+  for (const kind of ['postgres', 'redis']) {
+    store.append(serviceStream(`matrix-${kind}`), 0, [{ type: 'ServiceCreated', data: { kind, name: DB, image: `dokku/${kind}:x`, password: 'matrixpw1' } }], 'admin');
+  }
+  store.db.close();
+  cli.ok('acl:add-service', 'postgres', DB, 'bob');
+  cli.ok('acl:add-service', 'redis', DB, 'bob');
 });
 afterAll(removeRoots);
 
@@ -381,7 +433,7 @@ describe('access matrix', () => {
   }
 
   // Refused cells first, so that what allowed cells change cannot hide a refusal's effect.
-  for (const r of ROWS.filter((x) => x.access === 'app' || x.access === 'admin')) {
+  for (const r of ROWS.filter((x) => x.access === 'app' || x.access === 'service' || x.access === 'admin')) {
     it(`carol (another app's key) is refused: ${r.words}`, () => expectRefused('carol', r));
   }
   for (const r of ROWS.filter((x) => x.access === 'admin')) {
@@ -398,8 +450,8 @@ describe('access matrix', () => {
       }
     });
   }
-  for (const r of ROWS.filter((x) => x.access === 'open' || x.access === 'app')) {
-    it(`bob (the app's key) may run: ${r.words}`, () => expectAllowed('bob', r));
+  for (const r of ROWS.filter((x) => x.access === 'open' || x.access === 'app' || x.access === 'service')) {
+    it(`bob (the app's and the service's key) may run: ${r.words}`, () => expectAllowed('bob', r));
   }
   for (const r of ROWS.filter((x) => x.access === 'open')) {
     it(`carol may run: ${r.words}`, () => expectAllowed('carol', r));

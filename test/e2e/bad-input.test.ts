@@ -291,6 +291,30 @@ const CASES: Case[] = [
   argv('domains:disable of a path', ['domains:disable', '../web'], 1, INVALID_NAME),
   argv('domains:reset of a path', ['domains:reset', '../web'], 1, INVALID_NAME),
 
+  // Services: names as app names, every flag checked before anything is made.
+  argv('service name uppercase', ['postgres:create', 'DB'], 1, /^Invalid service name 'DB': use lowercase letters, digits and dashes/),
+  argv('service name with an underscore', ['redis:create', 'my_cache'], 1, /^Invalid service name 'my_cache'/),
+  argv('service name too long', ['postgres:create', 'd'.repeat(64)], 1, /^Service name is too long \(64 characters, at most 63\)$/),
+  argv('service password too short', ['postgres:create', 'db', '--password', 'short'], 1, /^A service password must be 8 to 128 letters, digits or \. _ ~ -$/),
+  argv('service password with a URL character', ['postgres:create', 'db', '--password', 'pass@word1'], 1, /^A service password must be 8 to 128/),
+  argv('service image version with a slash', ['postgres:create', 'db', '--image-version', '../16'], 1, /^Invalid image version '\.\.\/16'$/),
+  argv('service image with a tag', ['postgres:create', 'db', '--image', 'postgres:16'], 1, /^Invalid image name 'postgres:16' \(give the tag with --image-version\)$/),
+  argv('service memory not a size', ['redis:create', 'cache', '--memory', 'lots'], 1, /^--memory: /),
+  argv('link of a missing service', ['postgres:link', 'nodb', 'web'], 1, /^Postgres service nodb does not exist \(see postgres:list\)$/),
+  argv('link to an app name that is a path', ['postgres:link', 'nodb', '../web'], 1, INVALID_NAME),
+  argv('unlink of a missing service', ['redis:unlink', 'nocache', 'web'], 1, /^Redis service nocache does not exist/),
+  argv('import into a missing service', ['postgres:import', 'nodb'], 1, /^Postgres service nodb does not exist/),
+  argv('export of a missing service', ['redis:export', 'nocache'], 1, /^Redis service nocache does not exist/),
+  argv('destroy of a service name with a space', ['postgres:destroy', 'a b'], 1, /^Invalid service name 'a b'/),
+  argv('clone to a bad name', ['postgres:clone', 'nodb', 'New'], 1, /^Invalid service name 'New'/),
+  argv('backup schedule that is not cron', ['postgres:backup-schedule', 'nodb', 'every night'], 1, /^Invalid backup schedule 'every night': a schedule has five fields/),
+  argv('backup keep of zero', ['postgres:backup-schedule', 'nodb', '0 3 * * *', '--keep', '0'], 1, /^--keep must be between 1 and 1000/),
+  argv('service logs count not a number', ['redis:logs', 'nocache', 'many'], 1, /^NUM must be a whole number, got 'many'/),
+  argv('expose on a port past 65535', ['postgres:expose', 'nodb', '70000'], 1, /^PORT must be between 1 and 65535/),
+  argv('service list in yaml', ['postgres:list', '--format', 'yaml'], 2, /^Unknown format 'yaml'/),
+  argv('acl for an unknown service type', ['acl:add-service', 'mongo', 'db', 'bob'], 1, /^Unknown service type 'mongo' \(postgres, redis\)$/),
+  argv('acl for a missing service', ['acl:add-service', 'postgres', 'nodb', 'bob'], 1, /^Postgres service nodb does not exist/),
+
   // SSH command strings: split by the tokenizer, never by a shell.
   // `;`, `&`, `|`, `<`, `>`, `$`, `(`, `)`, backticks and `#` are plain characters: the words reach
   // the command, whose own validation refuses them, and nothing runs.
