@@ -11,7 +11,7 @@ import { checkSettingsFrom } from '../lib/check-settings.ts';
 import type { BuildResult, ReleaseSpec, Upstream } from '../lib/types.ts';
 import type { ContainerOptions } from '../lib/container-options.ts';
 import { buildOptionsPart } from '../lib/docker-options.ts';
-import { joinLinkedServices, leaveUnlinkedServices } from './services.ts';
+import { joinLinkedServices, leaveUnlinkedServices } from './service-networks.ts';
 import { syncCrontab } from './crontab-sync.ts';
 import { getRunSettings } from '../state/run-settings.ts';
 import type { Database } from '../state/db.ts';
@@ -177,7 +177,7 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     throw err;
   }
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
-  await leaveUnlinkedServices(p.settings, app.name, release.links ?? []);
+  await leaveUnlinkedServices(p.settings, app.name, release.links ?? [], before === undefined ? [] : (getRelease(db, app.id, before)?.links ?? []));
   const scripts = [...(firstDeploy && release.appJson.firstPostdeploy ? [release.appJson.firstPostdeploy] : []), ...(release.appJson.postdeploy ? [release.appJson.postdeploy] : [])];
   for (const script of scripts) {
     onLine(`-----> Running postdeploy: ${script}`);

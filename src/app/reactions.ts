@@ -10,6 +10,7 @@ import type { Pipeline } from './pipeline.ts';
 import { lockApp } from './recovery.ts';
 import { forgetCertificates, rebuildApp, removeRouting } from './routing.ts';
 import { makePipeline } from './wiring.ts';
+import { leaveAppNetwork } from './service-networks.ts';
 
 /**
  * What each adapter does once an app is renamed or destroyed: Dokku's `post-app-rename` and
@@ -37,6 +38,9 @@ export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): A
     {
       name: 'containers',
       destroyed: async (gone) => {
+        // Linked services leave the app's network first: Docker removes no network with endpoints.
+        // (A link made the network of an app that never built; nothing else would remove it.)
+        if (gone.linked) for (const name of gone.names) await leaveAppNetwork(settings, name, { remove: !gone.built });
         if (!gone.built) return;
         const scheduler = await (await pipeline()).scheduler();
         for (const name of gone.names) await scheduler.destroy(name);
@@ -51,6 +55,7 @@ export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): A
           const serving = (await scheduler.status(app.name)).some((c) => c.state === 'running' && c.release === state.current && !c.oneOff);
           if (!serving) await deployRelease(p, app, state.current);
         }
+        await leaveAppNetwork(settings, from, { remove: false });
         await scheduler.destroy(from);
       },
     },

@@ -17,6 +17,7 @@ import { serviceStream, type ServiceLinkRef, type StoredEvent } from '../state/e
 import { execute } from '../state/execute.ts';
 import { requireApp, type AppRow } from '../state/queries.ts';
 import { decideService, type ServiceCommand } from '../state/service-decider.ts';
+import type { ReleaseCommand } from '../state/release-decider.ts';
 import { findService, findServiceById, serviceLinks, type ServiceRow } from '../state/service-queries.ts';
 import type { EventStore } from '../state/store.ts';
 import type { Context } from './context.ts';
@@ -477,7 +478,7 @@ export async function promoteService(ctx: Context, kind: ServiceKind, name: stri
   await decideLink(ctx, app, { type: 'service:promote', link: { serviceId: s.id, kind: kind.name, name, alias: kind.alias }, vars: { [`${kind.alias}_URL`]: url, [linkVar(kind.name, name)]: url } }, say);
 }
 
-async function decideLink(ctx: Context, app: AppRow, command: Parameters<typeof import('./deploy.ts').decideAndDeploy>[2], say: Say): Promise<void> {
+async function decideLink(ctx: Context, app: AppRow, command: ReleaseCommand, say: Say): Promise<void> {
   const [{ makePipeline }, { decideAndDeploy }] = await Promise.all([import('./wiring.ts'), import('./deploy.ts')]);
   await decideAndDeploy(await makePipeline(ctx), app.name, command, (events) => {
     const set = events.flatMap((e) => (e.type === 'ConfigSet' ? Object.keys(e.data.vars) : []));
@@ -486,24 +487,6 @@ async function decideLink(ctx: Context, app: AppRow, command: Parameters<typeof 
     if (unset.length) say(step(`Unsetting config vars\n${unset.map((k) => detail(k)).join('\n')}`));
     if (events.some((e) => e.type === 'ReleaseCreated')) say(step(`Restarting app ${app.name}`));
   });
-}
-
-/**
- * Before a release's containers start, the services it links are on the app's network (a rollback
- * or a rename brings a link back to a network it was not on); once it serves, the others leave.
- */
-export async function joinLinkedServices(settings: Settings, appName: string, links: readonly ServiceLinkRef[]): Promise<void> {
-  if (!links.length) return;
-  const { connectDocker } = await import('../lib/docker-client.ts');
-  const { serviceKind } = await import('../lib/services/index.ts');
-  const docker = await connectDocker(settings);
-  const rt = await runtime();
-  for (const l of links) await rt.joinAppNetwork(docker, serviceKind(l.kind), l.name, appNetworkName(appName), appName);
-}
-
-export async function leaveUnlinkedServices(settings: Settings, appName: string, links: readonly ServiceLinkRef[]): Promise<void> {
-  const { connectDocker } = await import('../lib/docker-client.ts');
-  await (await runtime()).servicesLeave(await connectDocker(settings), appNetworkName(appName), new Set(links.map((l) => l.serviceId)));
 }
 
 /** Every service's container back as the log says: made if missing, started unless stopped (`ps:restore`, `backup:import`). */

@@ -17,6 +17,8 @@ export interface AppFootprint {
   images: string[];
   /** Whether it ever started a build: only then can anything of it be in Docker. */
   built: boolean;
+  /** Whether a service was ever linked to it: services join its network. */
+  linked: boolean;
 }
 
 interface Row {
@@ -36,18 +38,20 @@ function lifecycleEnd(db: Database, appId: string): { type: string; data: { name
 
 export function appFootprint(db: Database, appId: string): AppFootprint | undefined {
   const rows = db
-    .prepare(`SELECT type, data, at FROM events WHERE stream = ? AND type IN (${LIFECYCLE}, 'BuildStarted', 'ReleaseCreated') ORDER BY version`)
+    .prepare(`SELECT type, data, at FROM events WHERE stream = ? AND type IN (${LIFECYCLE}, 'BuildStarted', 'ReleaseCreated', 'ServiceLinked') ORDER BY version`)
     .all<Row>(appStream(appId));
   const created = rows.find((r) => r.type === 'AppCreated');
   if (!created) return undefined;
   let name = '';
   const images = new Set<string>();
   let built = false;
+  let linked = false;
   for (const r of rows) {
     const d = JSON.parse(r.data) as { name?: string; to?: string; image?: string; imageTag?: string };
     if (r.type === 'AppCreated' || r.type === 'AppDestroyed') name = d.name ?? name;
     else if (r.type === 'AppRenamed') name = d.to ?? name;
     else if (r.type === 'BuildStarted') built = true;
+    else if (r.type === 'ServiceLinked') linked = true;
     else for (const ref of [d.imageTag, d.image]) if (ref) images.add(ref);
   }
   return {
@@ -55,6 +59,7 @@ export function appFootprint(db: Database, appId: string): AppFootprint | undefi
     names: [...new Set([name, ...ownNames(db, appId)])],
     images: [...images],
     built,
+    linked,
   };
 }
 

@@ -235,6 +235,24 @@ describe('a postgres service', () => {
     expect((await info(db)).status).toBe('running');
   }, 180_000);
 
+  it('a linked app renamed still reaches it; destroyed, it leaves the service running and its network gone', async () => {
+    const first = uniqueName('it-pg-ren');
+    const renamed = `${first}-2`;
+    await ok('apps:create', first);
+    await ok('checks:disable', first);
+    await ok('git:from-image', first, image);
+    await ok('postgres:link', db, first);
+    await ok('apps:rename', first, renamed);
+    const count = await ok('run', renamed, 'sh', '-c', 'psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM items"');
+    expect(count.stdout.trim()).toMatch(/^\d+$/);
+    expect((await ok('postgres:links', db)).stdout).toContain(`${renamed}\n`);
+    await ok('apps:destroy', renamed, '--force');
+    expect((await ok('postgres:links', db)).stdout).not.toContain(renamed);
+    await expect(docker.getNetwork(`dokku.app.${renamed}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.getNetwork(`dokku.app.${first}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await info(db)).status).toBe('running');
+  }, 180_000);
+
   it('destroy without --force keeps the data; with --force says what it removes and removes it', async () => {
     const dir = join(root, 'lib', 'services', 'postgres', copy);
     const kept = await ok('postgres:destroy', copy);
