@@ -68,6 +68,7 @@ describe('dockerd restarts', () => {
   const root = makeRoot('dokku-restart-');
   let nginx: TestNginx;
   const apps = [uniqueName('rs-a'), uniqueName('rs-b'), uniqueName('rs-c')];
+  const cache = uniqueName('rs-cache');
   const dokku = (...words: string[]) => run(compiled, root, words, { env: nginx.env });
   const ok = async (...words: string[]) => {
     const r = await dokku(...words);
@@ -88,10 +89,15 @@ describe('dockerd restarts', () => {
       // One more deploy per app, so each runs a different release.
       for (let n = 0; n <= i; n++) await ok('git:from-archive', app, await faultAppSource(docker));
     }
+    // A service with data, linked to the first app.
+    await ok('redis:create', cache);
+    await ok('redis:link', cache, apps[0]!, '--no-restart');
+    await ok('redis:enter', cache, 'redis-cli', 'SET', 'kept', 'across-restarts');
   }, 600_000);
 
   afterAll(async () => {
     for (const app of apps) await dokku('apps:destroy', app, '--force');
+    await dokku('redis:destroy', cache, '--force');
     nginx?.stop();
     removeRoots();
   }, 120_000);
@@ -127,6 +133,11 @@ describe('dockerd restarts', () => {
       });
     }
     expect(Date.now() - back).toBeLessThan(30_000);
+    // The service is back with its data, on the app's network again.
+    expect((await ok('redis:info', cache, '--status')).stdout).toBe('running\n');
+    expect((await ok('redis:enter', cache, 'redis-cli', 'GET', 'kept')).stdout).toBe('across-restarts\n');
+    const networks = (await (await connectDocker()).getContainer(`dokku.redis.${cache}`).inspect()).NetworkSettings.Networks;
+    expect(Object.keys(networks).sort()).toEqual([`dokku.app.${apps[0]}`, `dokku.redis.${cache}`].sort());
     expect((await dokku('events:verify')).code).toBe(0);
   }, 300_000);
 });
