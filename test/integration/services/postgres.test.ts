@@ -128,6 +128,8 @@ describe('a postgres service', () => {
     expect((await dokku('postgres:linked', db, app)).code).toBe(0);
     const twice = await dokku('postgres:link', db, app);
     expect([twice.code, twice.stderr]).toEqual([1, ` !     postgres service ${db} is already linked to ${app}\n`]);
+    const ghost = await dokku('postgres:link', db, 'no-such-app');
+    expect([ghost.code, ghost.stderr]).toEqual([1, ' !     App no-such-app does not exist\n']);
   }, 120_000);
 
   it('expose publishes it on a host port, where the real psql reads the rows', async () => {
@@ -183,6 +185,15 @@ describe('a postgres service', () => {
     expect(await untilCount(4)).toBe('4\n');
     expect(await add('date')).toBe('5\n');
   }, 120_000);
+
+  it('logs show the server\'s output; restart keeps the data', async () => {
+    const logs = await ok('postgres:logs', db, '50');
+    expect(logs.stdout + logs.stderr).toContain('database system is ready to accept connections');
+    await ok('postgres:restart', db);
+    expect(await untilCount(5)).toBe('5\n');
+    const events = JSON.parse((await ok('events', '--format', 'json', '-n', '500')).stdout) as Array<{ type: string }>;
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['ServiceCreated', 'ServiceLinked', 'ServiceExposed', 'ServiceUnexposed', 'ServiceExported', 'ServiceImported', 'ServiceRestarted']));
+  }, 90_000);
 
   it('export of a stopped service is refused; start brings it back', async () => {
     await ok('postgres:stop', db);

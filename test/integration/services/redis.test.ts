@@ -123,6 +123,11 @@ describe('a redis service', () => {
     expect(await valueIn(copy, 'hits')).toBe('3');
   }, 120_000);
 
+  it('connect runs the client with the password already given, reading commands from stdin', async () => {
+    const r = await runCli(compiled, root, ['redis:connect', copy], { env: nginx.env, input: 'GET hits\n' });
+    expect([r.code, r.stdout], r.stderr).toEqual([0, '3\n']);
+  });
+
   it('clone copies the data into a new service', async () => {
     await ok('redis:clone', cache, clone);
     expect(await valueIn(clone, 'hits')).toBe('3');
