@@ -180,7 +180,7 @@ function registerKind(cli: CAC, ctx: Context, kind: ServiceKind): void {
     .option('-f, --force', 'Also remove its data, saying where')
     .action(async (name: string, opts: { force?: boolean }) => destroyService(ctx, kind, named(name), { force: Boolean(opts.force) }, say));
 
-  cli.command(`${k}:export <service>`, `Write a dump of the service on stdout (${kind.dumpFile.split('.').pop()})`).action(async (name: string) => {
+  cli.command(`${k}:export <service>`, `Write a dump of the service on stdout (${kind.dumpFormat})`).action(async (name: string) => {
     const write = io.bytes ? (c: Buffer) => io.bytes!(c) : (c: Buffer) => void process.stdout.write(c);
     await exportService(ctx, kind, named(name), write);
   });

@@ -54,6 +54,8 @@ export interface ServiceKind {
   dumpMagic: string;
   /** A dump's file name in backups and the platform backup. */
   dumpFile: string;
+  /** What a dump is, for help texts: `pg_dump -Fc`. */
+  dumpFormat: string;
   /**
    * How a dump goes back in: `exec` pipes it into this command in the running service; `offline`
    * pipes it into this command in a container of the service's image with the data directory

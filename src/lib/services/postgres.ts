@@ -71,5 +71,6 @@ export const postgres: ServiceKind = {
   dump: (s) => ['pg_dump', '-Fc', '--no-acl', '--no-owner', '-U', 'postgres', '-w', database(s.name)],
   dumpMagic: 'PGDMP',
   dumpFile: 'export.pgdump',
+  dumpFormat: "pg_dump's custom format, -Fc",
   restore: (s) => ({ via: 'exec', cmd: ['pg_restore', '--clean', '--if-exists', '--no-acl', '--no-owner', '--single-transaction', '--exit-on-error', '-U', 'postgres', '-d', database(s.name)] }),
 };
