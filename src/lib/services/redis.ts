@@ -41,7 +41,7 @@ export const redis: ServiceKind = {
   dump: () => ['sh', '-c', 'redis-cli SAVE >/dev/null && cat /data/dump.rdb'],
   dumpMagic: 'REDIS',
   dumpFile: 'export.rdb',
-  dumpFormat: "an RDB file",
+  dumpFormat: 'an RDB file',
   // The server reads its data only when it starts, and with the append-only file on it reads only
   // that: the dump becomes the file's RDB base (Redis 7's manifest), replacing the data while it is stopped.
   restore: () => ({
