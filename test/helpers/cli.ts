@@ -69,6 +69,13 @@ export function runSync(target: Target, root: string, words: string[], options: 
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Bytes in, bytes out: a dump piped into an import, or an export's stdout kept as a Buffer. */
+export function runBytes(target: Target, root: string, words: string[], options: { env?: Record<string, string>; input?: Buffer } = {}): { code: number; stdout: Buffer; stderr: string } {
+  const r = spawnSync(target.command, [...target.args, ...words], { env: childEnv(root, options.env), input: options.input ?? Buffer.alloc(0), maxBuffer: 512 * 1024 * 1024 });
+  if (r.error) throw r.error;
+  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr.toString() };
+}
+
 export function run(target: Target, root: string, words: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(target.command, [...target.args, ...words], { env: childEnv(root, options.env), stdio: 'pipe' });

@@ -33,3 +33,20 @@ export async function runInImage(docker: Docker, image: string, app: string, com
     await c.remove({ force: true });
   }
 }
+
+/**
+ * A crash: the container's main process killed from the host (SIGKILL), then waits until Docker's
+ * restart policy has it running again (`docker kill` would count as a stop to Docker).
+ */
+export async function crashAndWaitRestart(docker: Docker, name: string, ms = 30_000): Promise<void> {
+  const container = docker.getContainer(name);
+  const before = await container.inspect();
+  process.kill(before.State.Pid, 'SIGKILL');
+  const end = Date.now() + ms;
+  for (;;) {
+    const c = await container.inspect();
+    if (c.State.Running && c.RestartCount > before.RestartCount) return;
+    if (Date.now() > end) throw new Error(`${name} was not restarted within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -9,9 +9,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, DIST_BIN, TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
+import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli, runBytes } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
-import { connectDocker, uniqueName } from '../../helpers/docker.ts';
+import { connectDocker, crashAndWaitRestart, uniqueName } from '../../helpers/docker.ts';
 import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
 import { commitOnImage } from '../../helpers/test-image.ts';
 import { viaNginx } from '../proxy/helpers.ts';
@@ -32,10 +32,7 @@ const ok = async (...words: string[]) => {
   return r;
 };
 /** The binary with bytes on stdin (an import). */
-const withInput = (input: Buffer, ...words: string[]) => {
-  const r = spawnSync(DIST_BIN, words, { env: childEnv(root, nginx.env), input, maxBuffer: 256 * 1024 * 1024 });
-  return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-};
+const withInput = (input: Buffer, ...words: string[]) => runBytes(compiled, root, words, { env: nginx.env, input });
 /** The real psql on the host against the exposed service. */
 const psql = (port: number, password: string, database: string, sql: string) => {
   const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-qAt', '-c', sql], { env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' });
@@ -146,8 +143,8 @@ describe('a postgres service', () => {
   }, 120_000);
 
   it('export, then import into a second service, gives the same rows; garbage is refused and changes nothing', async () => {
-    const r = spawnSync(DIST_BIN, ['postgres:export', db], { env: childEnv(root, nginx.env), maxBuffer: 64 * 1024 * 1024 });
-    expect(r.status, r.stderr.toString()).toBe(0);
+    const r = runBytes(compiled, root, ['postgres:export', db], { env: nginx.env });
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.subarray(0, 5).toString()).toBe('PGDMP');
     await ok('postgres:create', copy);
     const imported = withInput(r.stdout, 'postgres:import', copy);
@@ -165,13 +162,7 @@ describe('a postgres service', () => {
 
   it('a server that dies is restarted by Docker with the app\'s data; after docker kill (a stop to Docker), ps:restore brings it back', async () => {
     const container = docker.getContainer(`dokku.postgres.${db}`);
-    const before = await container.inspect();
-    // A crash: the server's process killed from the host. The restart policy brings it back.
-    process.kill(before.State.Pid, 'SIGKILL');
-    await eventually(async () => {
-      const c = await container.inspect();
-      if (!c.State.Running || c.RestartCount <= before.RestartCount) throw new Error('not back yet');
-    }, 30_000);
+    await crashAndWaitRestart(docker, `dokku.postgres.${db}`);
     expect(await untilCount(3)).toBe('3\n');
     expect(await add('fig')).toBe('4\n');
     // Docker 20.10 treats `docker kill` as a manual stop and does not restart it; the boot-time converge does.

@@ -3,12 +3,11 @@
  * app counts hits in it through REDIS_URL; the count survives a crash, an upgrade to another image
  * and a clone; an RDB export imports into a second service.
  */
-import { spawnSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { childEnv, DIST_BIN, TARGETS, makeRoot, removeRoots, requireDist, run as runCli } from '../../helpers/cli.ts';
+import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli, runBytes } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
-import { connectDocker, uniqueName } from '../../helpers/docker.ts';
+import { connectDocker, crashAndWaitRestart, uniqueName } from '../../helpers/docker.ts';
 import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
 import { commitOnImage } from '../../helpers/test-image.ts';
 import { viaNginx } from '../proxy/helpers.ts';
@@ -31,10 +30,7 @@ const ok = async (...words: string[]) => {
   expectOk(r, words.join(' '));
   return r;
 };
-const cli = (words: string[], input?: Buffer) => {
-  const r = spawnSync(DIST_BIN, words, { env: childEnv(root, nginx.env), ...(input ? { input } : {}), maxBuffer: 64 * 1024 * 1024 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
-};
+const cli = (words: string[], input?: Buffer) => runBytes(compiled, root, words, { env: nginx.env, ...(input ? { input } : {}) });
 const get = (path: string) => viaNginx(nginx.httpPort, `${app}.test`, path);
 /** GET of a key inside a service, through dokku. */
 const valueIn = async (service: string, key: string) => (await ok('redis:enter', service, 'redis-cli', 'GET', key)).stdout.trim();
@@ -92,13 +88,7 @@ describe('a redis service', () => {
   });
 
   it('loses nothing when the server is killed: every write is on disk before it is answered', async () => {
-    const container = docker.getContainer(`dokku.redis.${cache}`);
-    const before = await container.inspect();
-    process.kill(before.State.Pid, 'SIGKILL');
-    await eventually(async () => {
-      const c = await container.inspect();
-      if (!c.State.Running || c.RestartCount <= before.RestartCount) throw new Error('not back yet');
-    }, 30_000);
+    await crashAndWaitRestart(docker, `dokku.redis.${cache}`);
     const body = await eventually(async () => {
       const b = (await get('/cgi-bin/hit')).body;
       if (!/^\d+\n$/.test(b)) throw new Error(b);
