@@ -90,6 +90,10 @@ export function summarize(e: StoredEvent): string {
       return `Set network ${d.key} to ${Array.isArray(d.value) ? d.value.join(' ') : String(d.value)}`;
     case 'RunSettingsRestored':
       return 'Restored run settings';
+    case 'PlatformExported':
+      return `Exported the platform${d.file ? ` to ${d.file}` : ''} (${d.bytes} bytes, sha256 ${d.sha256.slice(0, 12)}, head ${d.head.position})`;
+    case 'PlatformImported':
+      return `Imported the platform from a backup of ${d.exportedAt} (head ${d.head.position}, sha256 ${d.sha256.slice(0, 12)})`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:
