@@ -184,16 +184,17 @@ export async function exportPlatform(ctx: Context, target: ExportTarget, say: Sa
     for (const s of skipped) say(detail(`Left out ${s}: not a regular file or directory`));
     say(detail([plural(contents.apps.length, 'app'), plural(repos, 'repository', 'repositories'), plural(sources, 'source'), plural(certs, 'certificate'), plural(storage, 'storage entry', 'storage entries'), plural(saved.length, 'saved image'), plural(dumps.length, 'service dump')].join(', ')));
 
+    const createdAt = new Date();
     const manifest = renderManifest({
       format: BACKUP_FORMAT,
       dokkuVersion: pkg.version,
-      createdAt: new Date().toISOString(),
+      createdAt: createdAt.toISOString(),
       head: contents.head,
       events: contents.events,
       dirs,
       files,
     });
-    await writer.buffer(MANIFEST_ENTRY, Buffer.from(manifest), 0o600);
+    await writer.buffer(MANIFEST_ENTRY, Buffer.from(manifest), 0o600, Math.floor(createdAt.getTime() / 1000));
     const done = await writer.finish();
     if (fd !== undefined) {
       closeSync(fd);

@@ -3,8 +3,8 @@
  * `$DOKKU_ROOT/.tmp` (0700, removed afterwards) and a walk over a directory tree that keeps regular
  * files and directories and names what it leaves out.
  */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Settings } from '../lib/settings.ts';
 
 export interface Staging {
@@ -15,19 +15,21 @@ export interface Staging {
 /** A fresh directory under `$DOKKU_ROOT/.tmp`; `remove` takes it away, and `.tmp` too if this made it and it is empty. */
 export function makeStaging(settings: Settings, purpose: string): Staging {
   const tmp = join(settings.root, '.tmp');
-  const made = !existsSync(tmp);
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  // The first directory this made (`.tmp`, or DOKKU_ROOT itself on a host that had none).
+  const made = mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const dir = mkdtempSync(join(tmp, `${purpose}-`));
   return {
     dir,
     remove() {
       rmSync(dir, { recursive: true, force: true });
-      if (made) {
+      if (made === undefined) return;
+      for (let d = tmp; ; d = dirname(d)) {
         try {
-          rmdirSync(tmp);
+          rmdirSync(d);
         } catch {
-          // something else is using it now
+          return; // something else is in it now
         }
+        if (d === made || dirname(d) === d) return;
       }
     },
   };

@@ -205,6 +205,8 @@ function placeDatabase(settings: Settings, staged: string): string | undefined {
   return replaced;
 }
 
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
 export async function importPlatform(ctx: Context, input: { file: string } | { stdin: NodeJS.ReadableStream }, opts: ImportOptions, say: Say): Promise<ImportResult> {
   if ('file' in input && (!existsSync(input.file) || !statSync(input.file).isFile())) throw new UserError(`${printable(input.file)} is not a file`);
   const refusal = notEmptyRefusal(await targetPlatform(ctx.settings), opts.force);
@@ -250,7 +252,7 @@ export async function importPlatform(ctx: Context, input: { file: string } | { s
       const repo = gitRepoPath(ctx.settings, app.name);
       if (existsSync(join(repo, 'HEAD'))) await ensureRepo(repo, renderPreReceiveHook(selfCommand(), app.name));
     }
-    say(detail(`${v.apps.length} apps, ${v.services.length} services, ${v.storage.length} storage entries; ${formatBytes(v.extracted.bytes)} read`));
+    say(detail(`${plural(v.apps.length, 'app')}, ${plural(v.services.length, 'service')}, ${plural(v.storage.length, 'storage entry', 'storage entries')}; ${formatBytes(v.extracted.bytes)} read`));
     execute(
       store,
       GLOBAL_STREAM,

@@ -109,7 +109,7 @@ export interface Extracted {
   /** Each file's archive path → its size and sha256, as read. */
   files: Map<string, { size: number; sha256: string }>;
   dirs: Set<string>;
-  /** The file entries' headers: mode, owner, mtime. */
+  /** Every entry's header: mode, owner, mtime. */
   entries: Map<string, TarEntry>;
 }
 
@@ -143,6 +143,7 @@ export async function extractTarGz(input: string, what: string, place: PlaceEntr
     onEntry(entry) {
       if (result.files.has(entry.path) || result.dirs.has(entry.path)) throw refuse(`holds '${printable(entry.path)}' twice`);
       const target = place(entry);
+      result.entries.set(entry.path, entry);
       if (entry.type === 'dir') {
         mkdirSync(target, { recursive: true, mode: 0o700 });
         result.dirs.add(entry.path);
@@ -150,7 +151,6 @@ export async function extractTarGz(input: string, what: string, place: PlaceEntr
       }
       mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
       open = { fd: openSync(target, 'wx', 0o600), hash: createHash('sha256'), size: 0, path: entry.path };
-      result.entries.set(entry.path, entry);
       return 'stream';
     },
     onChunk(_entry, chunk) {

@@ -1,4 +1,4 @@
-import { closeSync, chmodSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, chmodSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NotADokkuDatabase } from '../lib/errors.ts';
 
@@ -105,6 +105,8 @@ function guarded(path: string, db: Database): Database {
     },
     transaction: (mode, fn) => runTransaction(wrapped, mode, fn),
     backup: async (file) => {
+      // Both drivers' behaviour: VACUUM INTO refuses a file that is there, the backup API would write over it.
+      if (existsSync(file)) throw new Error(`Cannot back the database up into ${file}: it exists`);
       try {
         await db.backup(file);
       } catch (err) {
