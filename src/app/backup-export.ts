@@ -31,7 +31,7 @@ import { dumpServiceToFile, type Say } from './services.ts';
  * manifest listing them comes last. A file target is written as FILE.partial and renamed at the end.
  */
 
-export type ExportTarget = { kind: 'file'; path: string; overwrite: boolean } | { kind: 'stream'; write: (chunk: Buffer) => void };
+export type ExportTarget = { kind: 'file'; path: string; overwrite: boolean } | { kind: 'stream'; write: (chunk: Buffer) => void | Promise<void> };
 
 export interface ExportResult {
   bytes: number;
@@ -124,7 +124,7 @@ export async function exportPlatform(ctx: Context, target: ExportTarget, say: Sa
 
     if (partial) fd = openSync(partial, 'w', 0o600);
     const out = fd;
-    const writer = new TarGzWriter(out !== undefined ? (c) => writeSync(out, c) : (c) => (target as Extract<ExportTarget, { kind: 'stream' }>).write(c));
+    const writer = new TarGzWriter(out !== undefined ? (c) => void writeSync(out, c) : (c) => (target as Extract<ExportTarget, { kind: 'stream' }>).write(c));
     const files: ManifestFile[] = [];
     const dirs: string[] = [];
     const skipped: string[] = [];

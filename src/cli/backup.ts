@@ -5,6 +5,7 @@ import { exportPlatform } from '../app/backup-export.ts';
 import { importPlatform } from '../app/backup-import.ts';
 import { UserError } from '../lib/errors.ts';
 import { step } from '../lib/output.ts';
+import { writeAll } from '../lib/stdout.ts';
 
 /**
  * `backup:export [FILE|-]` and `backup:import FILE|-`: the whole platform in one .tar.gz and back
@@ -20,8 +21,8 @@ export function registerBackup(cli: CAC, ctx: Context): void {
     .action(async (file: string | undefined, opts: { force?: boolean }) => {
       if (file === undefined || file === '-') {
         if (process.stdout.isTTY) throw new UserError('Refusing to write the archive to a terminal: give a FILE, or redirect stdout');
-        const write = io.bytes ? (c: Buffer) => io.bytes!(c) : (c: Buffer) => void process.stdout.write(c);
-        await exportPlatform(ctx, { kind: 'stream', write }, io.err);
+        // Plain writes of fd 1 (lib/stdout.ts), not io.bytes: a slow reader must hold the export back, not fill memory.
+        await exportPlatform(ctx, { kind: 'stream', write: (c) => writeAll(1, c) }, io.err);
         return;
       }
       await exportPlatform(ctx, { kind: 'file', path: resolve(file), overwrite: Boolean(opts.force) }, io.out);

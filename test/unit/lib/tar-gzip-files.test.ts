@@ -14,7 +14,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 async function archiveOf(name: string, build: (w: TarGzWriter) => Promise<void>): Promise<{ path: string; done: { bytes: number; sha256: string } }> {
   const path = join(tmp, name);
   const fd = openSync(path, 'w');
-  const w = new TarGzWriter((c) => writeSync(fd, c));
+  const w = new TarGzWriter((c) => void writeSync(fd, c));
   await build(w);
   const done = await w.finish();
   closeSync(fd);
