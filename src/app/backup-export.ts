@@ -80,6 +80,17 @@ function checkTarget(target: ExportTarget): void {
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
+/** A file or directory this user may not read is the user's to fix: one line naming it, not a crash. */
+async function readable<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'EACCES' && e.code !== 'EPERM') throw err;
+    throw new UserError(`Cannot read ${e.path ?? 'a file'} as ${process.env.USER || `uid ${process.getuid?.()}`} (${e.code}): nothing was exported; run the export as a user who may read it`);
+  }
+}
+
 export async function exportPlatform(ctx: Context, target: ExportTarget, say: Say): Promise<ExportResult> {
   checkTarget(target);
   const store = await ctx.store();
@@ -130,17 +141,17 @@ export async function exportPlatform(ctx: Context, target: ExportTarget, say: Sa
     const skipped: string[] = [];
     const addFile = async (entry: ArchiveEntry, disk: string, mode?: number) => {
       const path = entryPath(entry);
-      files.push({ path, ...(await writer.file(path, disk, mode === undefined ? {} : { mode })) });
+      files.push({ path, ...(await readable(() => writer.file(path, disk, mode === undefined ? {} : { mode }))) });
     };
     /** A directory tree under an entry's root: each directory and file as an entry of that kind at its path. */
     const addTree = async (disk: string, at: (rel: string) => ArchiveEntry) => {
-      for (const t of walkTree(disk, skipped)) {
+      for (const t of await readable(async () => walkTree(disk, skipped))) {
         const path = entryPath(at(t.rel));
         if (t.type === 'dir') {
           await writer.dir(path, t.mode & 0o777, t.mtime);
           dirs.push(path);
         } else {
-          files.push({ path, ...(await writer.file(path, t.disk, { mode: t.mode & 0o777, uid: t.uid, gid: t.gid })) });
+          files.push({ path, ...(await readable(() => writer.file(path, t.disk, { mode: t.mode & 0o777, uid: t.uid, gid: t.gid }))) });
         }
       }
     };

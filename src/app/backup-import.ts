@@ -171,9 +171,13 @@ function applyHeaders(v: Verified): void {
   }
 }
 
-/** Moves a tree into place: a rename on the same filesystem, else a copy; over what is there (--force) it merges. */
-function moveInto(from: string, to: string): void {
-  mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+/**
+ * Moves a tree into place: a rename on the same filesystem, else a copy; over what is there (--force)
+ * it merges. Directories it makes on the way are private, but a storage entry's (0755, as
+ * `storage:create` makes the storage root).
+ */
+function moveInto(from: string, to: string, parentMode = 0o700): void {
+  mkdirSync(dirname(to), { recursive: true, mode: parentMode });
   if (existsSync(to)) {
     cpSync(from, to, { recursive: true, force: true, preserveTimestamps: true });
     return;
@@ -243,7 +247,7 @@ export async function importPlatform(ctx: Context, input: { file: string } | { s
     ctx.close();
     const replaced = placeDatabase(ctx.settings, join(tree, DATABASE_ENTRY));
     if (replaced) say(detail(`The database it replaces is kept as ${replaced}`));
-    for (const p of places) moveInto(join(tree, p.from), p.to);
+    for (const p of places) moveInto(join(tree, p.from), p.to, p.from.startsWith('storage/') ? 0o755 : 0o700);
     store = new EventStore(await openStateDatabase(ctx.settings.dbPath));
     const opened = store;
     const imported: Context = { ...ctx, store: async () => opened, close: () => opened.db.close() };

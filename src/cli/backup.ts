@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Context } from '../app/context.ts';
 import { exportPlatform } from '../app/backup-export.ts';
 import { importPlatform } from '../app/backup-import.ts';
-import { UserError } from '../lib/errors.ts';
+import { UsageError, UserError } from '../lib/errors.ts';
 import { step } from '../lib/output.ts';
 import { writeAll } from '../lib/stdout.ts';
 
@@ -29,11 +29,13 @@ export function registerBackup(cli: CAC, ctx: Context): void {
     });
 
   cli
-    .command('backup:import <file>', 'Restore a backup:export archive (FILE, or - for stdin) onto an empty DOKKU_ROOT, then start its services and apps again; everything is checked before anything is written')
+    .command('backup:import [file]', 'Restore a backup:export archive (FILE, or - for stdin, the default) onto an empty DOKKU_ROOT, then start its services and apps again; everything is checked before anything is written')
+    .usage('backup:import FILE|- [--force]')
     .option('--force', 'Import over a platform that is not empty (its database is kept aside)')
-    .action(async (file: string, opts: { force?: boolean }) => {
-      const input = file === '-' ? { stdin: io.stdin } : { file: resolve(file) };
-      if (file === '-' && io.stdinIsTTY) throw new UserError('Give the archive on stdin (backup:import - < FILE), or name the FILE');
+    .action(async (file: string | undefined, opts: { force?: boolean }) => {
+      const fromStdin = file === undefined || file === '-';
+      if (fromStdin && io.stdinIsTTY) throw new UsageError('Give the archive as FILE, or on stdin (backup:import - < FILE)');
+      const input = fromStdin ? { stdin: io.stdin } : { file: resolve(file) };
       const result = await importPlatform(ctx, input, { force: Boolean(opts.force) }, io.out);
       if (result.failed.length) {
         throw new UserError(`Imported the platform, but ${result.failed.length} of ${result.apps + result.services} could not be brought back: ${result.failed.join(', ')} (see above)`);
