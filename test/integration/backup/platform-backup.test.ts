@@ -237,10 +237,17 @@ describe('backup:export and backup:import', () => {
     expect(readTar(gunzipSync(readFileSync(out))).map((e) => e.path)).toEqual(paths);
   }, 300_000);
 
-  it('the old platform is lost: its containers, images, networks and files', async () => {
+  it('the old platform is lost: while its files and containers are there an import is refused; then they go', async () => {
+    const elsewhere = join(scratch, 'in-the-way');
+    const held = await dokkuIn(elsewhere)('backup:import', archive);
+    expectRefused(held, new RegExp(`^${oldRoot}/lib/data/storage/${entry} already holds data: move it away, or pass --force to write over it: nothing was imported$`));
+    rmSync(oldRoot, { recursive: true, force: true });
+    const named = await dokkuIn(elsewhere)('backup:import', archive);
+    expectRefused(named, /^Docker already has container \S+ \(and \d+ more\) of an app or service in the archive: remove it first \(another platform on this engine\?\), or pass --force: nothing was imported$/);
+    expect(tree(elsewhere)).toBe('absent');
+
     const filesImageId = (await docker.getImage(filesImage).inspect()).Id;
     await forgetOnEngine([filesImage]);
-    rmSync(oldRoot, { recursive: true, force: true });
     await expect(docker.getImage(filesImageId).inspect()).rejects.toThrow();
   }, 120_000);
 
