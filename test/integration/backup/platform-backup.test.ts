@@ -6,8 +6,9 @@
  * containers, images, networks and DOKKU_ROOT removed (container names are the engine's, so the
  * old ones must go). `backup:import` on a fresh DOKKU_ROOT brings it back: both apps answer through
  * nginx with their config, the TLS certificate, the storage file and the rows, and the log verifies.
- * Archives that are garbage, altered or tampered with, and an import onto a platform that is not
- * empty, are refused in one line with nothing written.
+ * Archives that are garbage, altered or tampered with, an import while the old platform's storage
+ * directory or containers are in the way, and one onto a platform that is not empty, are refused in
+ * one line with nothing written.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
