@@ -122,6 +122,10 @@ export function summarize(e: StoredEvent): string {
       return `Granted key ${d.key} ${d.kind} service ${d.name}`;
     case 'ServiceAccessRevoked':
       return `Revoked key ${d.key}'s access to ${d.kind} service ${d.name}`;
+    case 'PlatformExported':
+      return `Exported the platform${d.file ? ` to ${d.file}` : ''} (${d.bytes} bytes, sha256 ${d.sha256.slice(0, 12)}, head ${d.head.position})`;
+    case 'PlatformImported':
+      return `Imported the platform from a backup of ${d.exportedAt} (head ${d.head.position}, sha256 ${d.sha256.slice(0, 12)})`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:

@@ -14,6 +14,7 @@ const NAMESPACES: Record<string, string> = {
   acl: 'Manage which SSH keys may use an app or a service',
   'app-json': 'Manage app.json settings',
   apps: 'Manage apps',
+  backup: 'Export the whole platform to one archive, and import it onto a fresh host',
   builder: 'Manage builder settings',
   buildpacks: 'Manage buildpack settings for an app',
   builds: 'Manage builds of an app',

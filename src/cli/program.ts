@@ -30,6 +30,7 @@ import { registerAppJson } from './app-json.ts';
 import { registerRepo } from './repo.ts';
 import { registerCleanup } from './cleanup.ts';
 import { registerReportAll } from './report-all.ts';
+import { registerBackup } from './backup.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
@@ -71,6 +72,7 @@ export function buildProgram(ctx: Context): CAC {
   registerRepo(cli, ctx);
   registerCleanup(cli, ctx);
   registerReportAll(cli, ctx);
+  registerBackup(cli, ctx);
   cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
   cli
     .command('help [namespace]', 'Show the namespaces, one namespace\'s commands (or `<namespace>:help`), or with --all every command')

@@ -147,6 +147,10 @@ export type DomainEvent =
   /** `acl:add-service TYPE NAME KEY` (access stream). */
   | { type: 'ServiceAccessGranted'; data: { key: string; kind: string; name: string; serviceId: string } }
   | { type: 'ServiceAccessRevoked'; data: { key: string; kind: string; name: string; serviceId: string } }
+  /** `backup:export` (global stream): the archive written and the head of the log it holds. */
+  | { type: 'PlatformExported'; data: { bytes: number; sha256: string; head: { position: number; hash: string }; files: number; file?: string } }
+  /** `backup:import` (global stream): the first event after the imported log's head; `replaced` is where a replaced database was moved. */
+  | { type: 'PlatformImported'; data: { bytes: number; sha256: string; head: { position: number; hash: string }; exportedAt: string; dokkuVersion: string; apps: number; services: number; replaced?: string } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];

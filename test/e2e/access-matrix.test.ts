@@ -115,6 +115,8 @@ const ROWS: Row[] = [
   row('events', 'open'),
   admin('events:verify'),
   admin('state:rebuild'),
+  admin('backup:export', '-'),
+  admin('backup:import', '/nonexistent/platform.tar.gz'),
   onApp('releases'),
   onApp('releases:info', 'v1'),
   onApp('releases:diff', 'v1 v2'),

@@ -288,6 +288,12 @@ const CASES: Case[] = [
   argv('proxy:set with an app and --global', ['proxy:set', '--global', 'web', 'nginx'], 2, /^Give an app or --global, not both$/),
   argv('proxy:set with words after the type', ['proxy:set', 'web', 'type', 'nginx', 'extra'], 2, /^Unexpected words after the proxy type: extra$/),
   argv('proxy:clear-config with an app and --all', ['proxy:clear-config', 'web', '--all'], 2, /^Give an app or --all, not both$/),
+  argv('backup:import of no file', ['backup:import', '/nonexistent-dokku-backup.tar.gz'], 1, /^\/nonexistent-dokku-backup\.tar\.gz is not a file$/),
+  argv('backup:import of a directory', ['backup:import', '/tmp'], 1, /^\/tmp is not a file$/),
+  argv('backup:import onto a platform that is not empty', ['backup:import', '/etc/passwd'], 1, /^The platform is not empty \(2 apps, 0 services, 4 events\): import onto a fresh DOKKU_ROOT, or pass --force to replace it$/),
+  argv('backup:export into no directory', ['backup:export', '/nonexistent-dokku-dir/platform.tar.gz'], 1, /^Cannot write \/nonexistent-dokku-dir\/platform\.tar\.gz: \/nonexistent-dokku-dir is not a directory$/),
+  argv('backup:export over a directory', ['backup:export', '/tmp'], 1, /^Cannot write \/tmp: it is a directory$/),
+  argv('backup:export over a file', ['backup:export', '/etc/passwd'], 1, /^\/etc\/passwd already exists: give another file, or pass --force to replace it$/),
   argv('domains:disable of a path', ['domains:disable', '../web'], 1, INVALID_NAME),
   argv('domains:reset of a path', ['domains:reset', '../web'], 1, INVALID_NAME),
 
