@@ -281,7 +281,7 @@ async function requireRunning(docker: Docker, kind: ServiceKind, s: ServiceRow):
 }
 
 /** Streams a dump of the service to `out`; resolves with its size and sha256. */
-async function dumpTo(ctx: Context, docker: Docker, kind: ServiceKind, s: ServiceRow, out: (chunk: Buffer) => void): Promise<{ bytes: number; sha256: string }> {
+async function dumpTo(ctx: Context, docker: Docker, kind: ServiceKind, s: ServiceRow, out: (chunk: Buffer) => void | Promise<void>): Promise<{ bytes: number; sha256: string }> {
   await requireRunning(docker, kind, s);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -289,7 +289,7 @@ async function dumpTo(ctx: Context, docker: Docker, kind: ServiceKind, s: Servic
     onStdout: (c) => {
       bytes += c.length;
       hash.update(c);
-      out(c);
+      return out(c);
     },
   });
   if (result.exitCode !== 0) throw new UserError(`Export of ${kind.name} service ${s.name} failed (exit ${result.exitCode})${result.stderr.length ? `: ${result.stderr.join(' / ')}` : ''}`);
@@ -300,14 +300,16 @@ async function dumpTo(ctx: Context, docker: Docker, kind: ServiceKind, s: Servic
 export async function dumpServiceToFile(ctx: Context, kind: ServiceKind, s: ServiceRow, file: string): Promise<{ bytes: number; sha256: string }> {
   const fd = openSync(file, 'w', 0o600);
   try {
-    return await dumpTo(ctx, await dockerOf(ctx), kind, s, (c) => writeSync(fd, c));
+    return await dumpTo(ctx, await dockerOf(ctx), kind, s, (c) => {
+      writeSync(fd, c);
+    });
   } finally {
     closeSync(fd);
   }
 }
 
 /** `<kind>:export NAME`: the dump on stdout. */
-export async function exportService(ctx: Context, kind: ServiceKind, name: string, out: (chunk: Buffer) => void): Promise<{ bytes: number }> {
+export async function exportService(ctx: Context, kind: ServiceKind, name: string, out: (chunk: Buffer) => void | Promise<void>): Promise<{ bytes: number }> {
   const store = await ctx.store();
   const s = requireService(store, kind, name);
   const done = await dumpTo(ctx, await dockerOf(ctx), kind, s, out);
@@ -536,7 +538,9 @@ export async function describeService(ctx: Context, kind: ServiceKind, s: Servic
   let version = s.image;
   if (opts.version && status?.running) {
     let out = '';
-    const r = await rt.execService(docker, kind, s, kind.version(s), { onStdout: (c) => (out += c.toString('utf8')) }).catch(() => undefined);
+    const r = await rt.execService(docker, kind, s, kind.version(s), { onStdout: (c) => {
+      out += c.toString('utf8');
+    } }).catch(() => undefined);
     if (r?.exitCode === 0 && out.trim()) version = out.trim().split('\n')[0]!;
   }
   return {

@@ -10,6 +10,7 @@ import { UserError } from '../lib/errors.ts';
 import { header, renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
 import { SERVICE_KINDS } from '../lib/services/index.ts';
 import { validateServiceName, type ServiceKind } from '../lib/services/kind.ts';
+import { writeAll } from '../lib/stdout.ts';
 import { parsePositiveInt, validateAppName } from '../lib/validate.ts';
 import { appLinks, listServices, serviceLinks } from '../state/service-queries.ts';
 import { requireApp } from '../state/queries.ts';
@@ -181,8 +182,10 @@ function registerKind(cli: CAC, ctx: Context, kind: ServiceKind): void {
     .action(async (name: string, opts: { force?: boolean }) => destroyService(ctx, kind, named(name), { force: Boolean(opts.force) }, say));
 
   cli.command(`${k}:export <service>`, `Write a dump of the service on stdout (${kind.dumpFormat})`).action(async (name: string) => {
-    const write = io.bytes ? (c: Buffer) => io.bytes!(c) : (c: Buffer) => void process.stdout.write(c);
-    await exportService(ctx, kind, named(name), write);
+    named(name);
+    if (process.stdout.isTTY) throw new UserError(`Refusing to write the dump to a terminal: redirect stdout (${k}:export ${name} > ${name}.dump)`);
+    // Plain writes of fd 1 (lib/stdout.ts): a slow reader holds the dump back instead of filling memory.
+    await exportService(ctx, kind, name, (c) => writeAll(1, c));
   });
 
   cli.command(`${k}:import <service>`, 'Replace the service\'s data with a dump read from stdin').action(async (name: string) => {

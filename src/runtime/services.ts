@@ -160,8 +160,8 @@ export async function servicesLeave(docker: Docker, network: string, keep: Reado
 export interface ExecIo {
   /** Feeds stdin: `write` resolves once the chunk may be followed by the next. */
   input?: (write: (chunk: Buffer) => Promise<void>) => Promise<void>;
-  /** stdout's bytes, as they come. */
-  onStdout?: (chunk: Buffer) => void;
+  /** stdout's bytes, in order; a promise it returns holds the next ones back until it settles. */
+  onStdout?: (chunk: Buffer) => void | Promise<void>;
 }
 
 export interface ExecResult {
@@ -217,15 +217,37 @@ export async function runOffline(docker: Docker, kind: ServiceKind, s: ServiceSp
   }
 }
 
-/** Writes the input (if any) and reads the multiplexed output until the stream ends. */
+/**
+ * Writes the input (if any) and reads the multiplexed output until the stream ends. stdout goes to
+ * `onStdout` in order; while a write it returned is pending, the stream is paused, so a slow reader
+ * of a dump holds the dump back instead of filling memory.
+ */
 async function pump(stream: Duplex, io: ExecIo): Promise<string[]> {
   const frames = new FrameDecoder();
   let errText = '';
+  let backlog: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  let paused = false;
   const ended = new Promise<void>((resolve) => {
     stream.on('data', (c: Buffer) => {
       for (const f of frames.push(c)) {
-        if (f.stream === 'stdout') io.onStdout?.(Buffer.from(f.data));
-        else errText = (errText + f.data.toString('utf8')).slice(-8192);
+        if (f.stream === 'stderr') {
+          errText = (errText + f.data.toString('utf8')).slice(-8192);
+          continue;
+        }
+        const data = Buffer.from(f.data);
+        backlog = backlog.then(() => io.onStdout?.(data)).catch((err: unknown) => {
+          failure ??= err;
+          stream.destroy();
+        });
+      }
+      if (!paused) {
+        paused = true;
+        stream.pause();
+        void backlog.then(() => {
+          paused = false;
+          if (!stream.destroyed) stream.resume();
+        });
       }
     });
     stream.once('end', resolve);
@@ -247,6 +269,8 @@ async function pump(stream: Duplex, io: ExecIo): Promise<string[]> {
     }
   }
   await ended;
+  await backlog;
+  if (failure) throw failure;
   return errText.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-10);
 }
 
