@@ -348,12 +348,13 @@ export async function importService(ctx: Context, kind: ServiceKind, name: strin
   const docker = await dockerOf(ctx);
   await requireRunning(docker, kind, s);
   const bytes = statSync(file).size;
-  const magic = Buffer.from(kind.dumpMagic);
-  const head = Buffer.alloc(magic.length);
+  const head = Buffer.alloc(Math.max(...kind.dumpMagic.map((m) => Buffer.byteLength(m))));
   const fd = openSync(file, 'r');
   const got = readSync(fd, head, 0, head.length, 0);
   closeSync(fd);
-  if (got < magic.length || !head.equals(magic)) throw new UserError(`The input is not a ${kind.name} dump (it does not start with ${kind.dumpMagic}): nothing was imported`);
+  if (!kind.dumpMagic.some((m) => head.subarray(0, got).toString('latin1').startsWith(m))) {
+    throw new UserError(`The input is not a ${kind.name} dump (it does not start with ${kind.dumpMagic.join(' or ')}): nothing was imported`);
+  }
   const rt = await runtime();
   const restore = kind.restore(s);
   say(step(`Importing ${bytes} bytes into ${kind.name} service ${name}`));

@@ -23,6 +23,7 @@ const NAMESPACES: Record<string, string> = {
   cleanup: 'Remove exited containers and dangling images of dokku\'s apps',
   config: 'Manage global and app-specific config vars',
   cron: 'Manage scheduled cron tasks (app.json cron) run by the host\'s cron daemon',
+  mariadb: 'Manage MariaDB services (built in; the official dokku-mariadb plugin\'s commands)',
   postgres: 'Manage PostgreSQL services (built in; the official dokku-postgres plugin\'s commands)',
   redis: 'Manage Redis services (built in; the official dokku-redis plugin\'s commands)',
   'docker-options': 'Manage docker options for an app',
@@ -107,7 +108,7 @@ const DIFFERENCES = [
   '    docker-options      parsed by dokku (unknown flags refused when added), never passed to a shell or docker',
   '    resource            a change on a deployed app is released and deployed at once (--no-restart: later)',
   '    storage, resource…  mounts, limits, docker options and networks are recorded on each release',
-  '    postgres, redis     built in, images built on the host; links are recorded on releases; backups stay local',
+  '    postgres, redis…    built in, images built on the host; links are recorded on releases; backups stay local',
 ];
 
 /** `apps:help` is `help apps`, unless a namespace registers a command by that name. */

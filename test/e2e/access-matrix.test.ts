@@ -75,6 +75,7 @@ const serviceRows = (k: string): Row[] => [
 const ROWS: Row[] = [
   ...serviceRows('postgres'),
   ...serviceRows('redis'),
+  ...serviceRows('mariadb'),
   admin('acl:add-service', `postgres ${DB} matrix-nobody`),
   admin('acl:remove-service', `postgres ${DB} matrix-nobody`),
   admin('acl:list-service', `postgres ${DB}`),
@@ -394,12 +395,13 @@ beforeAll(async () => {
   cli.ok('storage:create', 'matrix-admin-entry', '--chown', 'false');
   // Services are recorded as postgres:create records them (no Docker here), then given to bob.
   const store = new EventStore(await openStateDatabase(join(root, 'dokku.db')));
-  for (const kind of ['postgres', 'redis']) {
+  for (const kind of ['postgres', 'redis', 'mariadb']) {
     store.append(serviceStream(`matrix-${kind}`), 0, [{ type: 'ServiceCreated', data: { kind, name: DB, image: `dokku/${kind}:x`, password: 'matrixpw1' } }], 'admin');
   }
   store.db.close();
   cli.ok('acl:add-service', 'postgres', DB, 'bob');
   cli.ok('acl:add-service', 'redis', DB, 'bob');
+  cli.ok('acl:add-service', 'mariadb', DB, 'bob');
 });
 afterAll(removeRoots);
 

@@ -318,7 +318,7 @@ const CASES: Case[] = [
   argv('service logs count not a number', ['redis:logs', 'nocache', 'many'], 1, /^NUM must be a whole number, got 'many'/),
   argv('expose on a port past 65535', ['postgres:expose', 'nodb', '70000'], 1, /^PORT must be between 1 and 65535/),
   argv('service list in yaml', ['postgres:list', '--format', 'yaml'], 2, /^Unknown format 'yaml'/),
-  argv('acl for an unknown service type', ['acl:add-service', 'mongo', 'db', 'bob'], 1, /^Unknown service type 'mongo' \(postgres, redis\)$/),
+  argv('acl for an unknown service type', ['acl:add-service', 'mongo', 'db', 'bob'], 1, /^Unknown service type 'mongo' \(postgres, redis, mariadb\)$/),
   argv('acl for a missing service', ['acl:add-service', 'postgres', 'nodb', 'bob'], 1, /^Postgres service nodb does not exist/),
 
   // SSH command strings: split by the tokenizer, never by a shell.

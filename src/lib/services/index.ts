@@ -1,10 +1,11 @@
 import { UserError } from '../errors.ts';
 import type { ServiceKind } from './kind.ts';
+import { mariadb } from './mariadb.ts';
 import { postgres } from './postgres.ts';
 import { redis } from './redis.ts';
 
 /** Every kind of service dokku has built in; each is one definition file. */
-export const SERVICE_KINDS: readonly ServiceKind[] = [postgres, redis];
+export const SERVICE_KINDS: readonly ServiceKind[] = [postgres, redis, mariadb];
 
 export function serviceKind(name: string): ServiceKind {
   const kind = SERVICE_KINDS.find((k) => k.name === name);

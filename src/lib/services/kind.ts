@@ -50,8 +50,8 @@ export interface ServiceKind {
   connect(s: ServiceInstance): string[];
   /** Writes a dump of the service's data on stdout. */
   dump(s: ServiceInstance): string[];
-  /** What a dump starts with: an import that does not is refused before anything runs. */
-  dumpMagic: string;
+  /** What a dump starts with (any of these): an import that does not is refused before anything runs. */
+  dumpMagic: readonly string[];
   /** A dump's file name in backups and the platform backup. */
   dumpFile: string;
   /** What a dump is, for help texts: `pg_dump -Fc`. */

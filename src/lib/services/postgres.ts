@@ -69,7 +69,7 @@ export const postgres: ServiceKind = {
   version: () => ['postgres', '--version'],
   connect: (s) => ['psql', '-U', 'postgres', database(s.name)],
   dump: (s) => ['pg_dump', '-Fc', '--no-acl', '--no-owner', '-U', 'postgres', '-w', database(s.name)],
-  dumpMagic: 'PGDMP',
+  dumpMagic: ['PGDMP'],
   dumpFile: 'export.pgdump',
   dumpFormat: "pg_dump's custom format, -Fc",
   restore: (s) => ({ via: 'exec', cmd: ['pg_restore', '--clean', '--if-exists', '--no-acl', '--no-owner', '--single-transaction', '--exit-on-error', '-U', 'postgres', '-d', database(s.name)] }),

@@ -39,7 +39,7 @@ export const redis: ServiceKind = {
   connect: () => ['redis-cli'],
   // `redis-cli --rdb -` leaves the replication stream's end marker in the file; SAVE writes a clean one.
   dump: () => ['sh', '-c', 'redis-cli SAVE >/dev/null && cat /data/dump.rdb'],
-  dumpMagic: 'REDIS',
+  dumpMagic: ['REDIS'],
   dumpFile: 'export.rdb',
   dumpFormat: 'an RDB file',
   // The server reads its data only when it starts, and with the append-only file on it reads only

@@ -13,9 +13,10 @@ describe('service definitions', () => {
     const pg = serviceKind('postgres');
     expect(pg.url(s, serviceHost('postgres', 'my-db'), pg.port)).toBe('postgres://postgres:secret12@dokku-postgres-my-db:5432/my_db');
     expect(serviceKind('redis').url(s, serviceHost('redis', 'my-db'), 6379)).toBe('redis://:secret12@dokku-redis-my-db:6379');
+    expect(serviceKind('mariadb').url(s, serviceHost('mariadb', 'my-db'), 3306)).toBe('mysql://mariadb:secret12@dokku-mariadb-my-db:3306/my_db');
     expect(serviceContainerName('postgres', 'my-db')).toBe('dokku.postgres.my-db');
     expect(linkVar('postgres', 'my-db')).toBe('DOKKU_POSTGRES_MY_DB_URL');
-    expect(() => serviceKind('mongo')).toThrow(/Unknown service type 'mongo' \(postgres, redis\)/);
+    expect(() => serviceKind('mongo')).toThrow(/Unknown service type 'mongo' \(postgres, redis, mariadb\)/);
   });
 
   it('every kind has an image of its own to build, a port, a dump with a magic and a restore', () => {
@@ -25,7 +26,7 @@ describe('service definitions', () => {
       expect(build.dockerfile).toMatch(/apt-get install/);
       expect(k.port).toBeGreaterThan(0);
       expect(k.dump(s).length).toBeGreaterThan(0);
-      expect(k.dumpMagic).toMatch(/^[A-Z]+$/);
+      expect(k.dumpMagic.length).toBeGreaterThan(0);
       expect(['exec', 'offline']).toContain(k.restore(s).via);
       // The password reaches the clients through the environment, never their arguments.
       for (const cmd of [k.ready(s), k.dump(s), k.restore(s).cmd, k.connect(s)]) expect(cmd.join(' ')).not.toContain(s.password);
