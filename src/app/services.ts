@@ -20,7 +20,7 @@ import { decideService, type ServiceCommand } from '../state/service-decider.ts'
 import type { ReleaseCommand } from '../state/release-decider.ts';
 import { findService, findServiceById, serviceLinks, type ServiceRow } from '../state/service-queries.ts';
 import type { EventStore } from '../state/store.ts';
-import type { Context } from './context.ts';
+import { forbidTenant, type Context } from './context.ts';
 import { syncCrontab } from './crontab-sync.ts';
 
 /**
@@ -569,6 +569,10 @@ export async function serviceLogLines(ctx: Context, kind: ServiceKind, name: str
 export async function enterService(ctx: Context, kind: ServiceKind, name: string, command: string[] | 'client', terminal: import('../runtime/scheduler.ts').Terminal): Promise<number> {
   const store = await ctx.store();
   const s = requireService(store, kind, name);
+  // A shell in the service (psql's \! included) is on every linked app's network: a key may have
+  // one only when it holds all of those apps.
+  const foreign = serviceLinks(store.db, s.id).filter((l) => ctx.visibleApps && !ctx.visibleApps.has(l.appId));
+  if (foreign.length) await forbidTenant(ctx, `${kind.name}:${command === 'client' ? 'connect' : 'enter'}`, `${kind.name} service ${name} is also linked to apps this key does not hold`);
   const docker = await dockerOf(ctx);
   await requireRunning(docker, kind, s);
   const rt = await runtime();
