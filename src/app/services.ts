@@ -520,6 +520,11 @@ export async function restoreServices(ctx: Context, services: ServiceRow[], say:
 }
 
 
+/** The apps a service is linked to that the caller may see: a key sees only its own apps' names. */
+export function visibleLinks(ctx: Context, store: EventStore, s: ServiceRow): ReturnType<typeof serviceLinks> {
+  return serviceLinks(store.db, s.id).filter((l) => !ctx.visibleApps || ctx.visibleApps.has(l.appId));
+}
+
 /** What `info` and `list` show of a service beyond the log: its container as Docker has it. */
 export interface ServiceDescription {
   service: ServiceRow;
@@ -549,7 +554,7 @@ export async function describeService(ctx: Context, kind: ServiceKind, s: Servic
     status: status ? (status.running ? 'running' : status.state) : 'missing',
     internalIp: status?.ip ?? '',
     version,
-    links: serviceLinks(store.db, s.id).map((l) => l.app),
+    links: visibleLinks(ctx, store, s).map((l) => l.app),
     dsn: serviceUrl(kind, s),
     dir: serviceDir(ctx.settings, kind.name, s.name),
   };

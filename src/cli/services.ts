@@ -4,7 +4,7 @@ import type { Context } from '../app/context.ts';
 import {
   backupService, cloneService, createService, DEFAULT_KEEP, describeService, destroyService, enterService, exportService, exposeService,
   importService, linkService, promoteService, requireService, restartService, scheduleBackup, serviceLogLines, spoolInput, startService,
-  stopService, unexposeService, unlinkService, unscheduleBackup, upgradeService, type ServiceDescription,
+  stopService, unexposeService, unlinkService, unscheduleBackup, upgradeService, visibleLinks, type ServiceDescription,
 } from '../app/services.ts';
 import { UserError } from '../lib/errors.ts';
 import { header, renderReport, reportJson, step, type ReportFields } from '../lib/output.ts';
@@ -134,7 +134,7 @@ function registerKind(cli: CAC, ctx: Context, kind: ServiceKind): void {
   cli.command(`${k}:links <service>`, 'List the apps the service is linked to').option('--format <format>', 'text or json').action(async (name: string, opts: { format?: string }) => {
     const format = parseFormat(opts.format);
     const store = await ctx.store();
-    const links = serviceLinks(store.db, requireService(store, kind, named(name)).id);
+    const links = visibleLinks(ctx, store, requireService(store, kind, named(name)));
     if (format === 'json') return void io.out(toJson(links.map((l) => ({ app: l.app, alias: l.alias }))));
     for (const l of links) io.out(l.app);
   });

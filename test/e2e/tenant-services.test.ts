@@ -67,6 +67,11 @@ describe('a key given a service', () => {
     expect(eventRows(root).slice(before).map((e) => e.type)).toEqual([]);
   });
 
+  it('sees only its own apps among the service\'s links', () => {
+    expect(asBob('postgres:links shared-db').stdout).toBe('');
+    expect(cli.ok('postgres:links', 'shared-db')).toBe('someone-else\n');
+  });
+
   it('may not see the service list or another key\'s grants', () => {
     expectRefused('postgres:list', /^ !     Access denied for key bob: postgres:list is an admin command, for admin keys only$/);
     expectRefused('acl:list-service postgres own-db', /^ !     Access denied for key bob: acl:list-service is an admin command, for admin keys only$/);
