@@ -7,7 +7,7 @@ import { UserError } from '../lib/errors.ts';
 import { printable } from '../lib/validate.ts';
 import { step, detail } from '../lib/lines.ts';
 import { appNetworkName } from '../lib/networks.ts';
-import { aliasProblem, imageRepoProblem, imageVersionProblem, linkVar, servicePasswordProblem, serviceHost, validateServiceName, type ServiceKind } from '../lib/services/kind.ts';
+import { aliasProblem, imageRepoProblem, imageVersionProblem, linkVar, serviceContainerName, servicePasswordProblem, serviceHost, validateServiceName, type ServiceKind } from '../lib/services/kind.ts';
 import { serviceBackupDir, serviceDir, type Settings } from '../lib/settings.ts';
 import { resourceValueProblem } from '../lib/resources.ts';
 import { copyInputToFile } from '../lib/stdin.ts';
@@ -124,24 +124,31 @@ export async function createService(ctx: Context, kind: ServiceKind, name: strin
     throw new UserError(`${dir}/data holds data of an earlier ${kind.name} service named ${name}: move it away, or remove it, first`);
   }
   const docker = await dockerOf(ctx);
+  const rt = await runtime();
+  // Container names are the engine's: one left by another dokku root (or by hand) is not this service's.
+  if (await rt.serviceStatus(docker, kind, name)) throw new UserError(`A container named ${serviceContainerName(kind.name, name)} already exists on this host: remove it first (docker rm -f)`);
   await ensureImage(ctx, docker, kind, image, say);
   const id = randomUUID();
   const password = opts.password ?? randomBytes(16).toString('hex');
   const row: ServiceRow = { id, kind: kind.name, name, image, password, ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}), stopped: false, exposed: [], createdAt: '', actor: ctx.actor };
-  const rt = await runtime();
+  // What a failed create leaves goes, but only if it is this create's: a racing create of the same
+  // name may own the container (and the data directory) by now.
+  const removeOwn = async () => {
+    if ((await rt.serviceStatus(docker, kind, name))?.serviceId !== id) return;
+    await rt.removeService(docker, kind, name);
+    await rt.removeServiceData(docker, kind, specOf(ctx.settings, row));
+  };
   say(detail('Waiting for the container to be ready'));
   try {
     await rt.startService(docker, kind, specOf(ctx.settings, row), { appNetworks: [] });
   } catch (err) {
-    await rt.removeService(docker, kind, name).catch(() => undefined);
-    await rt.removeServiceData(docker, kind, specOf(ctx.settings, row)).catch(() => undefined);
+    await removeOwn().catch(() => undefined);
     throw new UserError(`Could not start ${kind.name} service ${name}: ${(err as Error).message}`);
   }
   try {
     record(ctx, store, id, { type: 'create', kind: kind.name, name, image, password, ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.shmSize ? { shmSize: opts.shmSize } : {}), ...(opts.clonedFrom ? { clonedFrom: opts.clonedFrom } : {}) });
   } catch (err) {
-    // Another create of the same name won: this container and its data are not the service.
-    await rt.removeService(docker, kind, name).catch(() => undefined);
+    await removeOwn().catch(() => undefined);
     if (String((err as Error).message).includes('UNIQUE')) throw new UserError(`${kind.title} service ${name} already exists`);
     throw err;
   }

@@ -22,6 +22,8 @@ const statusOf = (err: unknown): number | undefined => (err as { statusCode?: nu
 
 export interface ServiceStatus {
   id: string;
+  /** The dokku service the container was made for (its label). */
+  serviceId: string;
   state: string;
   running: boolean;
   /** Its address on its own network. */
@@ -40,6 +42,7 @@ export async function serviceStatus(docker: Docker, kind: ServiceKind, name: str
     const bindings = Object.values(info.HostConfig?.PortBindings ?? {}).flat() as Array<{ HostPort?: string }>;
     return {
       id: info.Id,
+      serviceId: info.Config.Labels?.[LABEL.serviceId] ?? '',
       state: info.State.Status,
       running: info.State.Running,
       ip: own?.IPAddress ?? Object.values(nets)[0]?.IPAddress ?? '',
