@@ -255,6 +255,19 @@ describe('a postgres service', () => {
     expect((await info(db)).status).toBe('running');
   }, 180_000);
 
+  it('create refuses a container of that name it did not make, and leaves it alone', async () => {
+    const name = uniqueName('taken');
+    const foreign = await docker.createContainer({ name: `dokku.postgres.${name}`, Image: 'dokku/postgres:15', Entrypoint: ['true'] });
+    try {
+      const r = await dokku('postgres:create', name);
+      expect([r.code, r.stderr]).toEqual([1, ` !     A container named dokku.postgres.${name} already exists on this host: remove it first (docker rm -f)\n`]);
+      expect((await foreign.inspect()).Id).toBe(foreign.id);
+      expect((await dokku('postgres:exists', name)).code).toBe(1);
+    } finally {
+      await foreign.remove({ force: true });
+    }
+  });
+
   it('destroy without --force keeps the data; with --force says what it removes and removes it', async () => {
     const dir = join(root, 'lib', 'services', 'postgres', copy);
     const kept = await ok('postgres:destroy', copy);
