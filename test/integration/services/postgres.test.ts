@@ -7,87 +7,41 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TARGETS, makeRoot, removeRoots, requireDist, run as runCli, runBytes } from '../../helpers/cli.ts';
-import { expectOk } from '../../helpers/deploy.ts';
-import { connectDocker, crashAndWaitRestart, uniqueName } from '../../helpers/docker.ts';
-import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
-import { commitOnImage } from '../../helpers/test-image.ts';
-import { viaNginx } from '../proxy/helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { TARGETS, runBytes } from '../../helpers/cli.ts';
+import { crashAndWaitRestart, uniqueName } from '../../helpers/docker.ts';
+import { eventually } from '../../helpers/nginx.ts';
+import { cgiScript, serviceWorld } from '../../helpers/service-app.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
-const nginxBin = requireNginx();
-const root = makeRoot('dokku-postgres-');
-const app = uniqueName('it-pg');
-const db = uniqueName('pgdb');
 const copy = uniqueName('pgcopy');
-const image = `dokku-test/it-pg:${Math.random().toString(36).slice(2, 8)}`;
-let docker: Docker;
-let nginx: TestNginx;
-const dokku = (...words: string[]) => runCli(compiled, root, words, { env: nginx.env });
-const ok = async (...words: string[]) => {
-  const r = await dokku(...words);
-  expectOk(r, words.join(' '));
-  return r;
-};
+
+// The app's CGI scripts use psql with the DATABASE_URL the link gives it.
+const ADD = cgiScript(`psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE TABLE IF NOT EXISTS items (v text)" -c "INSERT INTO items VALUES ('$QUERY_STRING')" -c "SELECT count(*) FROM items" 2>&1`);
+const COUNT = cgiScript('psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM items" 2>&1');
+const ENV = cgiScript('echo "url=${DATABASE_URL:-none}"');
+
+// Not linked yet: linking is what the tests check.
+const w = serviceWorld('postgres', 'dokku/postgres:15', { add: ADD, count: COUNT, env: ENV }, { link: false });
+w.also.push(copy);
+const { root, app, service: db, image, dokku, ok } = w;
 /** The binary with bytes on stdin (an import). */
-const withInput = (input: Buffer, ...words: string[]) => runBytes(compiled, root, words, { env: nginx.env, input });
+const withInput = (input: Buffer, ...words: string[]) => runBytes(compiled, root, words, { env: w.nginx.env, input });
 /** The real psql on the host against the exposed service. */
 const psql = (port: number, password: string, database: string, sql: string) => {
   const r = spawnSync('psql', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-qAt', '-c', sql], { env: { ...process.env, PGPASSWORD: password }, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
   return r.stdout.trim();
 };
-const add = async (word: string) => (await eventually(() => viaNginx(nginx.httpPort, `${app}.test`, `/cgi-bin/add?${word}`))).body;
+const add = async (word: string) => (await eventually(() => w.get(`/cgi-bin/add?${word}`))).body;
 /** Waits until the app reads `n` rows (after a restart the server takes a moment to answer). */
 const untilCount = (n: number) =>
   eventually(async () => {
-    const body = (await viaNginx(nginx.httpPort, `${app}.test`, '/cgi-bin/count')).body;
+    const body = (await w.get('/cgi-bin/count')).body;
     if (body !== `${n}\n`) throw new Error(body);
     return body;
   }, 30_000);
 const info = async (name: string) => JSON.parse((await ok('postgres:info', name, '--format', 'json')).stdout) as Record<string, string>;
-
-// The app's CGI script uses psql with the DATABASE_URL the link gave it.
-const ADD = `#!/bin/sh
-echo "Content-Type: text/plain"
-echo
-psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE TABLE IF NOT EXISTS items (v text)" -c "INSERT INTO items VALUES ('$QUERY_STRING')" -c "SELECT count(*) FROM items" 2>&1
-`;
-const COUNT = `#!/bin/sh
-echo "Content-Type: text/plain"
-echo
-psql "$DATABASE_URL" -qAt -c "SELECT count(*) FROM items" 2>&1
-`;
-const ENV = '#!/bin/sh\necho "Content-Type: text/plain"\necho\necho "url=${DATABASE_URL:-none}"\n';
-
-beforeAll(async () => {
-  requireDist();
-  docker = await connectDocker();
-  nginx = await startNginx(nginxBin);
-  const created = await ok('postgres:create', db);
-  expect(created.stdout).toContain(`=====> Postgres container created: ${db}`);
-  await commitOnImage(docker, 'dokku/postgres:15', image, {
-    'app/Procfile': { text: 'web: busybox httpd -f -p $PORT -h /www\n' },
-    'www/index.html': { text: 'ok\n' },
-    'www/cgi-bin/add': { text: ADD, mode: 0o755 },
-    'www/cgi-bin/env': { text: ENV, mode: 0o755 },
-    'www/cgi-bin/count': { text: COUNT, mode: 0o755 },
-  });
-  await ok('apps:create', app);
-  await ok('domains:add', app, `${app}.test`);
-  await ok('checks:disable', app);
-  await ok('git:from-image', app, image);
-}, 900_000);
-
-afterAll(async () => {
-  await dokku('apps:destroy', app, '--force');
-  for (const s of [db, copy]) await dokku('postgres:destroy', s, '--force');
-  await docker?.getImage(image).remove({ force: true }).catch(() => undefined);
-  nginx?.stop();
-  removeRoots();
-}, 180_000);
 
 describe('a postgres service', () => {
   it('is created running, on a network of its own, unpublished, with its data on the host', async () => {
@@ -96,7 +50,7 @@ describe('a postgres service', () => {
     expect(i.dsn).toMatch(new RegExp(`^postgres://postgres:[0-9a-f]{32}@dokku-postgres-${db}:5432/${db.replace(/-/g, '_')}$`));
     expect(i.version).toMatch(/^postgres \(PostgreSQL\) 15\./);
     expect(existsSync(join(i['data-dir']!, 'PG_VERSION'))).toBe(true);
-    const c = await docker.getContainer(`dokku.postgres.${db}`).inspect();
+    const c = await w.docker.getContainer(`dokku.postgres.${db}`).inspect();
     expect(Object.keys(c.NetworkSettings.Networks)).toEqual([`dokku.postgres.${db}`]);
     expect(c.HostConfig.PortBindings ?? {}).toEqual({});
     expect((await ok('postgres:list')).stdout.split('\n')).toContain(db);
@@ -115,7 +69,7 @@ describe('a postgres service', () => {
     expect(diff.stdout).toContain('+ config DATABASE_URL');
     // The first request may reach the previous release while it retires: it has no DATABASE_URL.
     await eventually(async () => {
-      const body = (await viaNginx(nginx.httpPort, `${app}.test`, '/cgi-bin/env')).body;
+      const body = (await w.get('/cgi-bin/env')).body;
       if (!body.startsWith('url=postgres://')) throw new Error(body);
     }, 20_000);
     expect(await add('apple')).toBe('1\n');
@@ -143,7 +97,7 @@ describe('a postgres service', () => {
   }, 120_000);
 
   it('export, then import into a second service, gives the same rows; garbage is refused and changes nothing', async () => {
-    const r = runBytes(compiled, root, ['postgres:export', db], { env: nginx.env });
+    const r = runBytes(compiled, root, ['postgres:export', db], { env: w.nginx.env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.subarray(0, 5).toString()).toBe('PGDMP');
     await ok('postgres:create', copy);
@@ -161,8 +115,8 @@ describe('a postgres service', () => {
   }, 180_000);
 
   it('a server that dies is restarted by Docker with the app\'s data; after docker kill (a stop to Docker), ps:restore brings it back', async () => {
-    const container = docker.getContainer(`dokku.postgres.${db}`);
-    await crashAndWaitRestart(docker, `dokku.postgres.${db}`);
+    const container = w.docker.getContainer(`dokku.postgres.${db}`);
+    await crashAndWaitRestart(w.docker, `dokku.postgres.${db}`);
     expect(await untilCount(3)).toBe('3\n');
     expect(await add('fig')).toBe('4\n');
     // Docker 20.10 treats `docker kill` as a manual stop and does not restart it; the boot-time converge does.
@@ -222,7 +176,7 @@ describe('a postgres service', () => {
     await ok('postgres:unlink', db, app);
     expect((await dokku('config:get', app, 'DATABASE_URL')).code).toBe(1);
     expect(await eventually(async () => {
-      const body = (await viaNginx(nginx.httpPort, `${app}.test`, '/cgi-bin/env')).body;
+      const body = (await w.get('/cgi-bin/env')).body;
       if (body !== 'url=none\n') throw new Error(body);
       return body;
     }, 20_000)).toBe('url=none\n');
@@ -250,14 +204,14 @@ describe('a postgres service', () => {
     expect((await ok('postgres:links', db)).stdout).toContain(`${renamed}\n`);
     await ok('apps:destroy', renamed, '--force');
     expect((await ok('postgres:links', db)).stdout).not.toContain(renamed);
-    await expect(docker.getNetwork(`dokku.app.${renamed}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
-    await expect(docker.getNetwork(`dokku.app.${first}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(w.docker.getNetwork(`dokku.app.${renamed}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(w.docker.getNetwork(`dokku.app.${first}`).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect((await info(db)).status).toBe('running');
   }, 180_000);
 
   it('create refuses a container of that name it did not make, and leaves it alone', async () => {
     const name = uniqueName('taken');
-    const foreign = await docker.createContainer({ name: `dokku.postgres.${name}`, Image: 'dokku/postgres:15', Entrypoint: ['true'] });
+    const foreign = await w.docker.createContainer({ name: `dokku.postgres.${name}`, Image: 'dokku/postgres:15', Entrypoint: ['true'] });
     try {
       const r = await dokku('postgres:create', name);
       expect([r.code, r.stderr]).toEqual([1, ` !     A container named dokku.postgres.${name} already exists on this host: remove it first (docker rm -f)\n`]);
