@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   DATABASE_ENTRY, headProblem, MANIFEST_ENTRY, manifestProblem, notEmptyRefusal, occupiedRefusal, parseEntryPath, parseManifest,
