@@ -58,6 +58,10 @@ export async function serviceStatus(docker: Docker, kind: ServiceKind, name: str
 
 /** The host directories the container mounts, and the config files the kind writes there. */
 function prepareDirs(kind: ServiceKind, s: ServiceSpecInput): void {
+  // The config holds the password: the service's directory is dokku's alone on the host (a bind
+  // mount needs no access to the directories above it).
+  mkdirSync(s.dir, { recursive: true, mode: 0o700 });
+  chmodSync(s.dir, 0o700);
   mkdirSync(join(s.dir, 'data'), { recursive: true, mode: 0o755 });
   if (!kind.configFiles) return;
   mkdirSync(join(s.dir, 'config'), { recursive: true, mode: 0o755 });
