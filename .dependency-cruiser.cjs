@@ -8,7 +8,7 @@ const floors = [
   { name: 'entry', path: '^src/(main\\.ts$|entry/)' },
   { name: 'cli', path: '^src/cli/' },
   { name: 'app', path: '^src/app/' },
-  { name: 'adapters', path: '^src/(builder|runtime|proxy|git|ssh)/', sideways: false },
+  { name: 'adapters', path: '^src/(builder|runtime|proxy|git|ssh|plugins)/', sideways: false },
   { name: 'state', path: '^src/state/' },
   { name: 'lib', path: '^src/lib/' },
 ];
@@ -48,8 +48,8 @@ const forbidden = [
     name: 'adapters-not-sideways',
     severity: 'error',
     comment: 'An adapter does not import another adapter: share through lib/, combine in app/.',
-    from: { path: '^src/(builder|runtime|proxy|git|ssh)/' },
-    to: { path: '^src/(builder|runtime|proxy|git|ssh)/', pathNot: '^src/$1/' },
+    from: { path: '^src/(builder|runtime|proxy|git|ssh|plugins)/' },
+    to: { path: '^src/(builder|runtime|proxy|git|ssh|plugins)/', pathNot: '^src/$1/' },
   },
 ];
 

@@ -21,6 +21,7 @@ import type { BuildFilePaths } from '../builder/source.ts';
 
 import { append, decide, imageTagFor, type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock } from './recovery.ts';
+import { noTriggers } from './triggers.ts';
 
 export type { Source } from '../builder/port.ts';
 
@@ -49,8 +50,11 @@ export async function deploySource(p: Pipeline, app: AppRow, source: Source): Pr
     };
     process.once('SIGTERM', onTerm);
     const result = await buildStep(p, app, build, source, onLine);
+    const t = p.triggers ?? noTriggers;
+    await t.fire('pre-release-builder', [result.builder, app.name, result.imageTag], onLine);
     const events = decide(p, app.id, { type: 'release:from-build', build, result, ...(sha ? { sha } : {}) });
     const version = firstOf(events, 'ReleaseCreated')!.data.version;
+    await t.fire('post-release-builder', [result.builder, app.name, result.imageTag], onLine);
     await deployRelease(p, app, version, onLine);
     return getRelease(p.store.db, app.id, version)!;
   } finally {
@@ -68,6 +72,10 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
     const effective: Source = source.kind === 'rebuild' ? rebuildSource(p.settings, app.id, current) : source;
     const selected = setting(db, app.id, 'builder', 'selected');
     const env = { ...releaseContext(db, app.id).globalConfig, ...loadReleaseState(db, app.id).config };
+    const t = p.triggers ?? noTriggers;
+    const where = effective.kind === 'image' ? effective.image : effective.kind === 'rebuild' ? '' : effective.path;
+    await t.fire('pre-build', [selected || 'auto', app.name, where], onLine);
+    const pluginBuildArgs = oneLine(await t.fire('docker-args-build', [app.name, effective.kind], onLine));
     const result = await builder.build({
       app: app.name,
       source: effective,
@@ -76,13 +84,14 @@ async function buildStep(p: Pipeline, app: AppRow, build: number, source: Source
       buildpacks: JSON.parse(getSettings(db, app.id, 'buildpacks').list ?? '[]') as string[],
       env,
       filePaths: buildFilePaths(db, app.id),
-      buildOptions: buildOptionsPart(getRunSettings(db, app.id).dockerOptions.build),
+      buildOptions: buildOptionsPart([...getRunSettings(db, app.id).dockerOptions.build, ...(pluginBuildArgs ? [pluginBuildArgs] : [])]),
       onLine,
     });
     if (result.appJson.predeploy) {
       onLine(`-----> Running predeploy: ${result.appJson.predeploy}`);
       result.imageId = await builder.predeploy(result.imageTag, result.appJson.predeploy, env, onLine);
     }
+    await t.fire('post-build', [result.builder, app.name, where], onLine);
     decide(p, app.id, { type: 'build:succeed', build, result });
     if (effective.kind === 'archive' || effective.kind === 'git') keepSource(p.settings, app.id, effective.path);
     return result;
@@ -161,22 +170,35 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   const checks = checkSettingsFrom(getSettings(db, app.id, 'checks'));
   onLine(`=====> Deploying ${app.name} v${version} (${release.description})`);
   let result: DeployResult;
+  const t = p.triggers ?? noTriggers;
   try {
+    await t.fire('pre-deploy', [app.name, release.imageTag], onLine);
+    const pluginOptions: Record<string, string> = {};
+    for (const [type, count] of Object.entries(formation)) {
+      if (count <= 0 || !(type in release.processTypes)) continue;
+      const words = oneLine(await t.fire('docker-args-deploy', [app.name, release.imageTag, type], onLine));
+      if (words) pluginOptions[type] = words;
+    }
     await joinLinkedServices(p.settings, app.name, release.links ?? []);
     const scheduler = await p.scheduler();
     result = await scheduler.deploy({
       app: app.name,
-      release: releaseSpec(app, release, containerOptions(db, app.id)),
+      release: { ...releaseSpec(app, release, containerOptions(db, app.id)), ...(Object.keys(pluginOptions).length ? { pluginOptions } : {}) },
       formation,
       checks,
       onLine,
-      onSwitch: (upstreams: Upstream[]) => p.proxy.switch(app, version, upstreams),
+      onSwitch: async (upstreams: Upstream[]) => {
+        for (const u of upstreams) await t.fire('check-deploy', [app.name, u.containerName, u.processType, String(u.port), u.host], onLine);
+        await p.proxy.switch(app, version, upstreams);
+      },
     });
   } catch (err) {
     append(p, app.id, [{ type: 'DeployFailed', data: { version, reason: (err as Error).message.split('\n')[0]!, ...failedOutput(err) } }]);
     throw err;
   }
   append(p, app.id, [{ type: 'DeploySucceeded', data: { version, containers: result.containers.map((c) => c.name) } }]);
+  const web = result.upstreams[0];
+  await t.fire('post-deploy', [app.name, web ? String(web.port) : '', web ? web.host : '', release.imageTag], onLine);
   await leaveUnlinkedServices(p.settings, app.name, release.links ?? [], before === undefined ? [] : (getRelease(db, app.id, before)?.links ?? []));
   const scripts = [...(firstDeploy && release.appJson.firstPostdeploy ? [release.appJson.firstPostdeploy] : []), ...(release.appJson.postdeploy ? [release.appJson.postdeploy] : [])];
   for (const script of scripts) {
@@ -265,4 +287,9 @@ function buildFilePaths(db: Database, appId: string): BuildFilePaths {
   const template = setting(db, appId, 'nginx', 'nginx-conf-sigil-path');
   if (template) paths['nginx.conf.sigil'] = template;
   return paths;
+}
+
+/** A captured trigger's output as one docker option string (the parser splits it into flags). */
+function oneLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
 }

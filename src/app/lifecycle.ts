@@ -6,6 +6,7 @@ import { appFootprint, destroyedAppNamed, renamedApp, type AppFootprint } from '
 import { appState, findApp, findAppById, requireApp, type AppRow } from '../state/queries.ts';
 import type { EventStore } from '../state/store.ts';
 import type { Context } from './context.ts';
+import { pluginTriggers } from './triggers.ts';
 
 /**
  * An app's life: created, changed through its decider, renamed, destroyed. A rename or a destroy is
@@ -40,6 +41,8 @@ export interface Lifecycle {
   reactions: readonly AppReaction[];
   /** Takes the deploy lock of `name` for the app, held until every reaction ran. */
   lock(app: AppFootprint, name: string): Promise<{ release(): void }>;
+  /** Dokku's `pre-delete`: may refuse the destroy before anything is recorded. */
+  beforeDestroy?(name: string): Promise<void>;
   /** The apps whose last rename or destroy left a cleanup failed: only those a re-run picks up. */
   unfinished: { has(appId: string): boolean; set(appId: string, failed: string[]): void };
 }
@@ -56,7 +59,9 @@ export async function createApp(ctx: Context, name: string, opts: { ifAbsent?: b
   } catch (err) {
     if (!String((err as Error).message).includes('UNIQUE')) throw err;
     if (!opts.ifAbsent) throw new UserError(`Name is already taken: ${name}`);
+    return;
   }
+  await pluginTriggers(ctx.settings, ctx.io.out).fire('post-create', [name]);
 }
 
 /** Runs an app command through its decider against the app's current state. */
@@ -90,6 +95,7 @@ export async function destroyApp(l: Lifecycle, name: string): Promise<ReactionFa
   const id = appToDestroy(l, name);
   const lock = await l.lock(appFootprint(db, id)!, name);
   try {
+    if (findAppById(db, id)) await l.beforeDestroy?.(name);
     if (findAppById(db, id)) record(l, id, () => recordAppCommand(l.store, l.actor, name, { type: 'apps:destroy' }));
     // Read once the lock is held and the event recorded: no deploy can add to it any more.
     const gone = appFootprint(db, id)!;

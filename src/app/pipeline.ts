@@ -10,6 +10,7 @@ import type { Upstream } from '../lib/types.ts';
 import type { Scheduler } from '../runtime/scheduler.ts';
 import type { Builder } from '../builder/port.ts';
 import type { HeldLock } from '../lib/lock.ts';
+import type { Triggers } from './triggers.ts';
 
 /** What a use case needs of the app's lock (lib/lock.ts's HeldLock is the real one). */
 export type DeployLock = Pick<HeldLock, 'nested' | 'release'> & { readonly takenOverFrom?: { pid: number } };
@@ -33,6 +34,8 @@ export interface Pipeline {
   onLine: (line: string) => void;
   /** The proxy in front of the app's web containers. */
   proxy: ProxyPort;
+  /** The plugins' triggers (app/triggers.ts); none in tests that do not give them. */
+  triggers?: Triggers;
 }
 
 /** What the deploy pipeline asks of the proxy (routing.ts `routingProxy` is the nginx one). */

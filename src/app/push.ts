@@ -15,6 +15,10 @@ import { setting } from '../state/release-queries.ts';
 import { describeRef, isZeroSha, parseRefUpdates, planPush } from '../git/push.ts';
 import { listBranches, setHead } from '../git/repo.ts';
 import { loadExeca } from '../lib/execa.ts';
+import { handlersOf } from '../plugins/catalog.ts';
+import { pluginDirs } from '../plugins/dirs.ts';
+import { pluginTriggers } from './triggers.ts';
+import { mkdirSync } from 'node:fs';
 
 /** The deploy branch: the app's setting, else the global one, else none yet. */
 export function deployBranchOf(db: Database, appId: string): string | undefined {
@@ -79,8 +83,26 @@ export async function deployPushedCommit(ctx: Context, app: AppRow, repo: string
       makePipeline(ctx),
     ]);
     if (r.exitCode !== 0) throw new UserError(`git archive of ${sha.slice(0, 7)} failed: ${r.stderr.trim().split('\n')[0]}`);
+    await preReceiveApp(ctx, app, dir, tar, sha);
     await deploySource(pipeline, app, { kind: 'git', path: tar, sha });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Dokku's pre-receive-app APP SOURCE_TYPE SOURCE_DIR REV: the pushed tree unpacked for the plugins,
+ * which may refuse the push (non-zero) or change files; what they leave is what builds. Nothing is
+ * unpacked when no enabled plugin has the trigger.
+ */
+async function preReceiveApp(ctx: Context, app: AppRow, dir: string, tar: string, sha: string): Promise<void> {
+  if (handlersOf(pluginDirs(ctx.settings), 'pre-receive-app').length === 0) return;
+  const execa = await loadExeca();
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  const x = await execa('tar', ['-xf', tar, '-C', src], { reject: false, stdin: 'ignore' });
+  if (x.exitCode !== 0) throw new UserError(`Unpacking ${sha.slice(0, 7)} for the pre-receive-app plugins failed: ${x.stderr.trim().split('\n')[0]}`);
+  await pluginTriggers(ctx.settings, ctx.io.out).fire('pre-receive-app', [app.name, 'git', src, sha]);
+  const c = await execa('tar', ['-cf', tar, '-C', src, '.'], { reject: false, stdin: 'ignore' });
+  if (c.exitCode !== 0) throw new UserError(`Packing ${sha.slice(0, 7)} after the pre-receive-app plugins failed: ${c.stderr.trim().split('\n')[0]}`);
 }

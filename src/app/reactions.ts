@@ -11,6 +11,7 @@ import { lockApp } from './recovery.ts';
 import { forgetCertificates, rebuildApp, removeRouting } from './routing.ts';
 import { makePipeline } from './wiring.ts';
 import { leaveAppNetwork } from './service-networks.ts';
+import { pluginTriggers } from './triggers.ts';
 
 /**
  * What each adapter does once an app is renamed or destroyed: Dokku's `post-app-rename` and
@@ -99,6 +100,16 @@ export function appReactions(ctx: Context, pipeline: () => Promise<Pipeline>): A
       renamed: async () => syncCrontab(await ctx.store(), settings),
     },
     {
+      // Dokku's post-delete and post-app-rename, for every enabled plugin that has them.
+      name: 'plugins',
+      destroyed: async (gone) => {
+        await pluginTriggers(settings, ctx.io.out).fire('post-delete', [gone.app.name]);
+      },
+      renamed: async (app, from) => {
+        await pluginTriggers(settings, ctx.io.out).fire('post-app-rename', [from, app.name]);
+      },
+    },
+    {
       // Last, as Dokku removes $DOKKU_ROOT/<app>: whatever the others left there, and the deploy
       // lock file with it (every reaction has run; its release tolerates the file being gone).
       name: 'app directory',
@@ -136,5 +147,8 @@ export async function lifecycleOf(ctx: Context): Promise<Lifecycle> {
       return name === app.app.name ? lockApp(p, app.app) : p.lock(name);
     },
     unfinished: unfinishedFiles(join(ctx.settings.root, '.cleanup')),
+    beforeDestroy: async (name) => {
+      await pluginTriggers(ctx.settings, ctx.io.out).fire('pre-delete', [name]);
+    },
   };
 }

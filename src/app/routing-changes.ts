@@ -3,6 +3,7 @@ import { appStream, GLOBAL_STREAM, type StoredEvent } from '../state/events.ts';
 import { decideGlobalDomains, decideProxy, evolveProxy, type GlobalDomainsCommand, type ProxyCommand } from '../state/proxy-decider.ts';
 import { allMappedHostPorts, listDomains, proxyContext, proxyState, vhostlessHostPorts } from '../state/proxy-queries.ts';
 import { listeningPorts } from '../proxy/host-ports.ts';
+import { pluginTriggers } from './triggers.ts';
 import { findAppById, listApps, requireApp, type AppRow } from '../state/queries.ts';
 import { getSettings } from '../state/release-queries.ts';
 import { decideSetting } from '../state/settings-schema.ts';
@@ -20,6 +21,16 @@ function current(deps: RoutingDeps, app: AppRow): AppRow {
 }
 
 export async function changeAppRouting(deps: RoutingDeps, name: string, command: ProxyCommand): Promise<StoredEvent[]> {
+  const events = await routeChange(deps, name, command);
+  // Dokku's post-domains-update APP ACTION DOMAIN… and post-proxy-ports-update APP ACTION.
+  const [ns, action] = command.type.split(':') as [string, string];
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  if (ns === 'domains') await pluginTriggers(deps.settings, say).fire('post-domains-update', [name, action, ...('domains' in command ? command.domains : [])]);
+  if (ns === 'ports') await pluginTriggers(deps.settings, say).fire('post-proxy-ports-update', [name, action]);
+  return events;
+}
+
+async function routeChange(deps: RoutingDeps, name: string, command: ProxyCommand): Promise<StoredEvent[]> {
   const { db } = deps.store;
   const app = requireApp(db, name);
   return decideAndRoute(

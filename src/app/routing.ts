@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../lib/errors.ts';
-import { acmeDir, certDir, vhostPath, type Settings } from '../lib/settings.ts';
+import { acmeDir, certDir, nginxIncludeDir, vhostPath, type Settings } from '../lib/settings.ts';
 import type { DomainEvent, StoredEvent } from '../state/events.ts';
 import { appStream } from '../state/events.ts';
 import { retryOnAsync } from '../lib/retry.ts';
@@ -11,6 +11,7 @@ import { domainTakenExplicitly, listDomains, proxyState } from '../state/proxy-q
 import { findAppById, listApps, type AppRow } from '../state/queries.ts';
 import { getRelease, getRuntime, getSettings, listReleases } from '../state/release-queries.ts';
 import { settingDefault, type SettingReader } from '../state/settings-schema.ts';
+import { pluginTriggers } from './triggers.ts';
 import type { EventStore } from '../state/store.ts';
 import type { Upstream } from '../lib/types.ts';
 import { effectiveDomains, isWildcard } from '../lib/domains.ts';
@@ -160,6 +161,7 @@ export function routingView(deps: Pick<RoutingDeps, 'store' | 'settings'>, app: 
     listenAddress: get('nginx', 'bind-address-ipv4') || settings.nginxListen,
     logs: logPaths(settings, app.name, get),
     challengeDir: challengeDir(settings),
+    includeDir: nginxIncludeDir(settings, app.name),
     ...(release?.nginxTemplate !== undefined && get('nginx', 'disable-custom-config') !== 'true' ? { template: release.nginxTemplate } : {}),
   };
   return view;
@@ -243,6 +245,8 @@ export async function switchTraffic(deps: RoutingDeps, app: AppRow, version: num
       throw err;
     }
     try {
+      // Dokku's nginx-pre-reload APP INTERNAL_PORT INTERNAL_IP: a failure keeps the old upstreams serving.
+      if (row && upstreams[0]) await pluginTriggers(deps.settings, (l) => process.stderr.write(`${l}\n`)).fire('nginx-pre-reload', [row.name, String(upstreams[0].port), upstreams[0].host]);
       await staged?.commit({ confirm: true });
     } catch (err) {
       // nginx did not take the switch: it serves the old upstreams still, so the files and the

@@ -5,6 +5,7 @@ import { selfCommand } from '../lib/self.ts';
 import type { Context } from './context.ts';
 import { setting } from '../state/release-queries.ts';
 import { routingProxy } from './routing.ts';
+import { pluginTriggers } from './triggers.ts';
 
 /**
  * Wires the deploy pipeline to the real Docker engine. Docker-facing modules load here, on first
@@ -24,6 +25,7 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     onLine: ctx.io.out,
     lock: (app) => acquireDeployLock(ctx.settings.root, app, ctx.actor, { reentrant: true }),
     proxy: routingProxy({ store, settings: ctx.settings, actor: ctx.actor }),
+    triggers: pluginTriggers(ctx.settings, ctx.io.out),
     scheduler: async () => {
       const { DockerLocalScheduler } = await import('../runtime/docker-local.ts');
       return new DockerLocalScheduler(docker, { retireLater: retireInBackground });

@@ -126,6 +126,20 @@ export function summarize(e: StoredEvent): string {
       return `Exported the platform${d.file ? ` to ${d.file}` : ''} (${d.bytes} bytes, sha256 ${d.sha256.slice(0, 12)}, head ${d.head.position})`;
     case 'PlatformImported':
       return `Imported the platform from a backup of ${d.exportedAt} (head ${d.head.position}, sha256 ${d.sha256.slice(0, 12)})`;
+    case 'PluginInstalled':
+      return `Installed plugin ${d.name} ${d.version} from ${withoutCredentials(d.source)}${d.commit ? ` at ${d.commit.slice(0, 12)}` : ''}`;
+    case 'PluginUpdated':
+      return `Updated plugin ${d.name} from ${d.fromCommit ? d.fromCommit.slice(0, 12) : d.fromVersion} to ${d.commit ? d.commit.slice(0, 12) : d.version}`;
+    case 'PluginEnabled':
+      return `Enabled plugin ${d.name}`;
+    case 'PluginDisabled':
+      return `Disabled plugin ${d.name}`;
+    case 'PluginUninstalled':
+      return `Uninstalled plugin ${d.name}`;
+    case 'PluginPropertySet':
+      return `Set ${d.plugin} property ${d.key}${d.appId ? '' : ' (global)'}`;
+    case 'PluginPropertyUnset':
+      return `Unset ${d.plugin} property ${d.key}${d.appId ? '' : ' (global)'}`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:
@@ -150,6 +164,9 @@ export function maskedData(e: StoredEvent): unknown {
   }
   if (e.type === 'DockerOptionAdded' || e.type === 'DockerOptionRemoved') return { ...e.data, option: maskDockerOption(e.data.option) };
   if (e.type === 'RunSettingsRestored') return { run: maskRun(e.data.run) };
+  // A plugin property may be a secret (an auth password): its key only, as config.
+  if (e.type === 'PluginPropertySet') return { ...e.data, value: '********' };
+  if (e.type === 'PluginInstalled' || e.type === 'PluginUpdated') return { ...e.data, source: withoutCredentials(e.data.source) };
   // A service's password is a secret like a config value.
   if (e.type === 'ServiceCreated') return { ...e.data, password: '********' };
   return e.data;
@@ -168,4 +185,9 @@ export function maskDockerOption(option: string): string {
 function maskRun(run: RunSettings): RunSettings {
   const d = run.dockerOptions;
   return { ...run, dockerOptions: { build: d.build.map(maskDockerOption), deploy: d.deploy.map(maskDockerOption), run: d.run.map(maskDockerOption) } };
+}
+
+/** A source URL as the audit shows it: `https://user:token@host/…` loses its user part. */
+function withoutCredentials(source: string): string {
+  return source.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }

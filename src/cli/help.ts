@@ -24,6 +24,7 @@ const NAMESPACES: Record<string, string> = {
   config: 'Manage global and app-specific config vars',
   cron: 'Manage scheduled cron tasks (app.json cron) run by the host\'s cron daemon',
   mariadb: 'Manage MariaDB services (built in; the official dokku-mariadb plugin\'s commands)',
+  plugin: 'Install, enable and update plugins in any language (Dokku\'s plugin layout and triggers), and their properties',
   postgres: 'Manage PostgreSQL services (built in; the official dokku-postgres plugin\'s commands)',
   redis: 'Manage Redis services (built in; the official dokku-redis plugin\'s commands)',
   'docker-options': 'Manage docker options for an app',
@@ -109,6 +110,8 @@ const DIFFERENCES = [
   '    resource            a change on a deployed app is released and deployed at once (--no-restart: later)',
   '    storage, resource…  mounts, limits, docker options and networks are recorded on each release',
   '    postgres, redis…    built in, images built on the host; links are recorded on releases; backups stay local',
+  '    plugin              installs, updates and properties are events; a trigger\'s plugins run in name order and',
+  '                        the first that fails stops the rest; a tenant runs only commands plugin.toml ties to an app',
 ];
 
 /** `apps:help` is `help apps`, unless a namespace registers a command by that name. */

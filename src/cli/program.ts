@@ -31,12 +31,16 @@ import { registerRepo } from './repo.ts';
 import { registerCleanup } from './cleanup.ts';
 import { registerReportAll } from './report-all.ts';
 import { registerBackup } from './backup.ts';
+import { registerPlugins, runPluginCommandLine } from './plugins.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
 import { helpWords, printHelp } from './help.ts';
 import { applyGlobalFlags, findCommand, takeGlobalFlags, takeReportFlag } from './global-flags.ts';
 import { protectRawRest } from './raw-rest.ts';
+import type { Authorize } from './authorize.ts';
+
+export type { Authorize } from './authorize.ts';
 
 export const VERSION: string = pkg.version;
 
@@ -73,6 +77,7 @@ export function buildProgram(ctx: Context): CAC {
   registerCleanup(cli, ctx);
   registerReportAll(cli, ctx);
   registerBackup(cli, ctx);
+  registerPlugins(cli, ctx, () => builtInNamespaces(cli));
   cli.command('version', 'Print the version').action(() => ctx.io.out(`dokku ${VERSION}`));
   cli
     .command('help [namespace]', 'Show the namespaces, one namespace\'s commands (or `<namespace>:help`), or with --all every command')
@@ -103,6 +108,9 @@ export async function runCommand(given: string[], ctx: Context, authorize?: Auth
     }
     cli.parse(['dokku', 'dokku', ...pinBooleanFlags(cli, protectRawRest(cli, words))], { run: false });
     if (!cli.matchedCommand) {
+      // Not dokku's: an enabled plugin's command, if one implements it (access checked on its plugin.toml).
+      const code = await runPluginCommandLine(ctx, words, authorize);
+      if (code !== undefined) return code;
       if (cli.options.help || cli.options.version) return 0;
       throw new UserError(`\`${words[0]}\` is not a dokku command. See \`dokku help\` for a list of commands.`);
     }
@@ -117,8 +125,11 @@ export async function runCommand(given: string[], ctx: Context, authorize?: Auth
   }
 }
 
-/** Decides whether the parsed call may run; throws a UserError to refuse it. */
-export type Authorize = (command: Command, args: string[], options: Record<string, unknown>) => Promise<void>;
+
+/** dokku's own namespaces (and commands without one): no plugin may take one of these names. */
+export function builtInNamespaces(cli: CAC): Set<string> {
+  return new Set(['help', 'version', 'plugin', 'report', 'events', 'state', ...cli.commands.map((c) => c.name.split(/[: ]/)[0]!)]);
+}
 
 /**
  * The parser lets a bare boolean flag take the next word when it reads `true` or `false`, and turns a

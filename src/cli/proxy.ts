@@ -57,7 +57,8 @@ export function registerProxy(cli: CAC, ctx: Context): void {
         return;
       }
       const name = appsOrAll(deps, app, false)[0]!;
-      const changed = await rebuildApp(deps, requireApp(deps.store.db, name));
+      // Always checked and reloaded, as Dokku's: files plugins drop in nginx.conf.d are read only then.
+      const changed = await rebuildApp(deps, requireApp(deps.store.db, name), { force: true });
       io.out(step(changed ? `Rebuilt nginx config for ${name}` : `nginx config for ${name} is up to date`));
     });
 

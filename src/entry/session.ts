@@ -4,7 +4,7 @@ import { runCommand, type Authorize } from '../cli/program.ts';
 import { takeGlobalFlags } from '../cli/global-flags.ts';
 import { UserError } from '../lib/errors.ts';
 import { checkAccess } from '../app/access.ts';
-import { callerFrom, requirementOf, type Caller } from '../ssh/access.ts';
+import { callerFrom, pluginCommandRequirement, requirementOf, type Caller } from '../ssh/access.ts';
 
 /** git's own commands, as the client sends them over SSH. */
 export const GIT_COMMANDS = new Set(['git-receive-pack', 'git-upload-pack']);
@@ -47,6 +47,13 @@ function commandWord(words: string[]): string {
 
 /** The check runCommand makes on the parsed call of a key. */
 export function keyGuard(ctx: Context, caller: Extract<Caller, { kind: 'key' }>): Authorize {
+  const plugin: Authorize['plugin'] = async (command, args, appArg) => {
+    await checkAccess(ctx, caller, command, pluginCommandRequirement(args, appArg));
+  };
+  return Object.assign(cliGuard(ctx, caller), { plugin });
+}
+
+function cliGuard(ctx: Context, caller: Extract<Caller, { kind: 'key' }>): (...a: Parameters<Authorize>) => Promise<void> {
   return async (command, args, options) => {
     const requirement = requirementOf({
       command: command.name,

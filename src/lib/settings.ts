@@ -35,6 +35,8 @@ export interface Settings {
   servicesRoot: string;
   /** Service backups (`$DOKKU_LIB_ROOT/data/backups/<kind>/<name>/<time>`). */
   backupsRoot: string;
+  /** `$DOKKU_LIB_ROOT` (`/var/lib/dokku`): plugins live under `plugins/` and `core-plugins/`, as in Dokku. */
+  libRoot: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -60,6 +62,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     storageRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'data', 'storage'),
     servicesRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'services'),
     backupsRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'data', 'backups'),
+    libRoot: env.DOKKU_LIB_ROOT || '/var/lib/dokku',
   };
 }
 
@@ -88,6 +91,11 @@ export function vhostPath(settings: Settings, app: string): string {
   return join(settings.root, app, 'nginx.conf');
 }
 
+/** Extra nginx directives for the app's server blocks, dropped by plugins (Dokku's `nginx.conf.d`). */
+export function nginxIncludeDir(settings: Settings, app: string): string {
+  return join(settings.root, app, 'nginx.conf.d');
+}
+
 /** The app's certificate and key, kept per app id so a rename keeps them. */
 export function certDir(settings: Settings, appId: string): string {
   return join(settings.root, 'certs', appId);
@@ -110,4 +118,14 @@ export function serviceDir(settings: Settings, kind: string, name: string): stri
 
 export function serviceBackupDir(settings: Settings, kind: string, name: string): string {
   return join(settings.backupsRoot, kind, name);
+}
+
+/** Dokku's plugin directories: `available/<name>` holds a plugin, `enabled/<name>` links to it. */
+export function pluginPaths(settings: Settings): { root: string; available: string; enabled: string; core: string } {
+  return {
+    root: join(settings.libRoot, 'plugins'),
+    available: join(settings.libRoot, 'plugins', 'available'),
+    enabled: join(settings.libRoot, 'plugins', 'enabled'),
+    core: join(settings.libRoot, 'core-plugins', 'available'),
+  };
 }

@@ -74,6 +74,11 @@ export interface BuildResult {
 /** Everything the scheduler needs to run one release; a rollback is the same shape again. */
 export interface ReleaseSpec {
   app: string;
+  /**
+   * Docker options plugins printed for this deploy (`docker-args-deploy` per process type,
+   * `docker-args-run` under `run`), after the release's own: asked again on every deploy, as Dokku does.
+   */
+  pluginOptions?: Record<string, string>;
   version: number;
   image: string;
   /** Full config snapshot (global merged with the app's), without PORT/DYNO which the runtime adds. */

@@ -190,7 +190,9 @@ function askGeneration(p: GenerationProbe): Promise<string> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve(body.trim()));
+      // The header answers even when a plugin's include returns at server level (a maintenance page).
+      const header = res.headers['x-dokku-generation'];
+      res.on('end', () => resolve(typeof header === 'string' ? header : body.trim()));
       res.on('error', () => resolve(''));
     });
     req.on('timeout', () => req.destroy());

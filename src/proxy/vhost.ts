@@ -60,6 +60,8 @@ export interface VhostInput {
   logs: { access: string; error: string };
   /** Directory HTTP-01 tokens are served from. */
   challengeDir: string;
+  /** `$DOKKU_ROOT/<app>/nginx.conf.d`: its `*.conf` are included in every server block, as Dokku's. */
+  includeDir?: string;
   /** The app's own nginx.conf.sigil, used instead of dokku's vhost while a web process runs. */
   template?: string;
 }
@@ -174,6 +176,9 @@ function renderVhostText(input: VhostInput): string {
       if (hsts) lines.push(`  add_header Strict-Transport-Security ${quote(hsts)} always;`);
     }
     if (input.nginx.clientMaxBodySize) lines.push(`  client_max_body_size ${input.nginx.clientMaxBodySize};`);
+    lines.push(`  add_header X-Dokku-Generation "${GENERATION_PLACEHOLDER}" always;`);
+    // As Dokku's template: plugins (maintenance, auth, redirects) drop files here; none is fine.
+    if (input.includeDir) lines.push(`  include ${quote(`${input.includeDir.replace(/\/$/, '')}/*.conf`)};`);
     lines.push(`  location = ${GENERATION_PATH} {`, '    default_type text/plain;', `    return 200 "${GENERATION_PLACEHOLDER}\\n";`, '  }');
     if (s.scheme === 'http') {
       lines.push('  location ^~ /.well-known/acme-challenge/ {', `    alias ${quote(`${input.challengeDir.replace(/\/$/, '')}/`)};`, '    default_type text/plain;', '  }');

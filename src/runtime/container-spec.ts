@@ -92,7 +92,7 @@ export function containerSpec(
   const net = initialNetworking(release.app, release.run?.network, processType, index);
   const cmd = procfileCommand(release.processTypes[processType]);
   const options = release.options ?? DEFAULT_CONTAINER_OPTIONS;
-  return withDockerOptions(release, 'deploy', {
+  return withDockerOptions(release, 'deploy', processType, {
     name: opts.name ?? containerName(release.app, processType, index),
     Image: release.image,
     ...(cmd ? { Cmd: cmd } : {}),
@@ -128,8 +128,9 @@ const mountsOf = (release: ReleaseSpec): { Binds?: string[] } => (release.run?.m
  * after the release's, their labels beside dokku's (which they may not name), their host settings
  * over the defaults. Ports, restart policy, logging and init stay dokku's: the table has no flag for them.
  */
-export function withDockerOptions(release: ReleaseSpec, phase: 'deploy' | 'run', spec: ContainerCreateOptions): ContainerCreateOptions {
-  const options = release.run?.dockerOptions[phase] ?? [];
+export function withDockerOptions(release: ReleaseSpec, phase: 'deploy' | 'run', pluginKey: string, spec: ContainerCreateOptions): ContainerCreateOptions {
+  const fromPlugins = release.pluginOptions?.[pluginKey];
+  const options = [...(release.run?.dockerOptions[phase] ?? []), ...(fromPlugins ? [fromPlugins] : [])];
   if (options.length === 0) return spec;
   const part: DockerCreatePart = dockerOptionsPart(options, phase);
   const { Env, Labels, HostConfig, ...rest } = part;
@@ -171,7 +172,7 @@ export function oneOffSpec(release: ReleaseSpec, opts: OneOffSpecOptions): Conta
   const interactive = !detached && (opts.interactive ?? false);
   const net = initialNetworking(release.app, release.run?.network, opts.processType, undefined);
   // The release phase runs as a deployed process does; `run` and cron one-offs take the run phase.
-  return withDockerOptions(release, opts.processType === 'release' ? 'deploy' : 'run', {
+  return withDockerOptions(release, opts.processType === 'release' ? 'deploy' : 'run', opts.processType === 'release' ? 'release' : 'run', {
     name: `${release.app}.${opts.processType}.${opts.id}`,
     Image: release.image,
     ...(opts.command.length > 0 ? { Cmd: [...opts.command] } : {}),

@@ -100,9 +100,27 @@ function serviceRequirement(call: Call, namespace: string): Requirement {
   return { kind: 'service', serviceKind: namespace, service };
 }
 
+/**
+ * A plugin's own command: a tenant's only when the plugin's plugin.toml says which argument is the
+ * app (`"maintenance:on" = { app = 1 }`), and then for that app.
+ */
+export function pluginCommandRequirement(args: readonly string[], appArg: number | undefined): Requirement {
+  const app = appArg === undefined ? undefined : args[appArg - 1];
+  if (app === undefined || app === '' || app.startsWith('-')) return { kind: 'admin', reason: 'a plugin command its plugin.toml does not tie to an app' };
+  return { kind: 'app', app };
+}
+
+/** `plugin:property-*` of an app are the app's (plugins must read them as they read config); the rest of `plugin:` is for admins. */
+const PLUGIN_APP_PROPERTIES = new Set(['plugin:property-set', 'plugin:property-unset', 'plugin:property-get', 'plugin:property-list']);
+
 export function requirementOf(call: Call): Requirement {
   const namespace = call.command.split(':')[0]!;
   if (OPEN.has(call.command)) return { kind: 'open' };
+  if (namespace === 'plugin') {
+    const app = call.args[1];
+    if (PLUGIN_APP_PROPERTIES.has(call.command) && !call.global && app !== undefined && app !== '') return { kind: 'app', app };
+    return { kind: 'admin', reason: 'an admin command' };
+  }
   if (isServiceKind(namespace)) return serviceRequirement(call, namespace);
   const escape = Object.hasOwn(ESCAPES, call.command) ? ESCAPES[call.command]!(call.args, call.rest ?? []) : undefined;
   if (escape) return { kind: 'admin', reason: escape };

@@ -41,6 +41,16 @@ export interface ServiceLinkRef {
 }
 
 /** A certificate as the log records it: what it says, never the key (that stays in a 0600 file). */
+export interface PluginInstallData {
+  name: string;
+  source: string;
+  kind: 'git' | 'directory' | 'tarball';
+  committish?: string;
+  commit?: string;
+  version: string;
+  description: string;
+}
+
 export interface CertInfo {
   source: 'manual' | 'self-signed' | 'letsencrypt';
   subject: string;
@@ -151,6 +161,15 @@ export type DomainEvent =
   | { type: 'PlatformExported'; data: { bytes: number; sha256: string; head: { position: number; hash: string }; files: number; file?: string } }
   /** `backup:import` (global stream): the first event after the imported log's head; `replaced` is where a replaced database was moved. */
   | { type: 'PlatformImported'; data: { bytes: number; sha256: string; head: { position: number; hash: string }; exportedAt: string; dokkuVersion: string; apps: number; services: number; replaced?: string } }
+  /** `plugin:install` (stream `plugin/<name>`): where it came from and what was checked out; installed means enabled. */
+  | { type: 'PluginInstalled'; data: PluginInstallData }
+  | { type: 'PluginUpdated'; data: PluginInstallData & { fromCommit?: string; fromVersion: string } }
+  | { type: 'PluginEnabled'; data: { name: string } }
+  | { type: 'PluginDisabled'; data: { name: string } }
+  | { type: 'PluginUninstalled'; data: { name: string } }
+  /** `plugin:property-set PLUGIN APP|--global KEY VALUE` (the plugin's stream); no appId: global. */
+  | { type: 'PluginPropertySet'; data: { plugin: string; appId?: string; key: string; value: string } }
+  | { type: 'PluginPropertyUnset'; data: { plugin: string; appId?: string; key: string } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];
@@ -180,5 +199,6 @@ export const ACCESS_STREAM = 'access';
 export const appStream = (id: string): string => `app/${id}`;
 export const appIdOf = (stream: string): string | undefined =>
   stream.startsWith('app/') ? stream.slice(4) : undefined;
+export const pluginStream = (name: string): string => `plugin/${name}`;
 export const serviceStream = (id: string): string => `service/${id}`;
 export const serviceIdOf = (stream: string): string | undefined => (stream.startsWith('service/') ? stream.slice(8) : undefined);
