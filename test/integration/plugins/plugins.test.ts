@@ -16,6 +16,7 @@ import { expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { eventually, requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
 import { viaNginx, webAppSource } from '../proxy/helpers.ts';
+import { makeKeyPair } from '../../helpers/sshd.ts';
 
 const compiled = TARGETS.find((t) => t.name === 'compiled')!;
 const nginxBin = requireNginx();
@@ -214,6 +215,35 @@ describe('plugins in bash, Python and Node', () => {
     expect(events).toContain('Disabled plugin breaker');
     expect(events).toContain('Uninstalled plugin labeler');
   }, 180_000);
+
+  it('a tenant runs a plugin command only as its plugin.toml ties it to an app the key holds', async () => {
+    const keyDir = makeRoot('dokku-plugin-keys-');
+    // The first key is the admin's.
+    await ok('ssh-keys:add', 'admin', makeKeyPair(keyDir, 'admin').pub);
+    const keys = makeKeyPair(keyDir, 'tenant');
+    await ok('ssh-keys:add', 'tenant', keys.pub);
+    await ok('acl:add', app, 'tenant');
+    await ok('apps:create', `${app}-x`);
+    const asTenant = (words: string) => run(compiled, root, [], { env: { ...nginx.env, NAME: 'tenant', FINGERPRINT: keys.fingerprint, SSH_ORIGINAL_COMMAND: words } });
+    const mine = await asTenant(`maint:on ${app}`);
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stdout).toContain(`Maintenance on for ${app}`);
+    await eventually(async () => expect((await get()).status).toBe(503));
+    expect((await asTenant(`maint:off ${app}`)).code).toBe(0);
+    await eventually(async () => expect((await get()).status).toBe(200));
+    const other = await asTenant(`maint:on ${app}-x`);
+    expect(other.code).toBe(1);
+    expect(other.stderr.trimEnd()).toBe(` !     Access denied for key tenant: no access to app ${app}-x`);
+    // Not declared in plugin.toml: the plugin's own word for which argument is the app is missing.
+    const undeclared = await asTenant(`maint:status ${app}`);
+    expect(undeclared.stderr).toContain('a plugin command its plugin.toml does not tie to an app');
+    for (const words of [`plugin:install ${join(base, 'breaker')}`, 'plugin:disable maint', 'plugin:uninstall maint', 'plugin:update maint', 'plugin:trigger post-deploy x', 'plugin:list']) {
+      const r = await asTenant(words);
+      expect(r.code, words).toBe(1);
+      expect(r.stderr, words).toContain('Access denied for key tenant');
+    }
+    await ok('apps:destroy', `${app}-x`, '--force');
+  }, 120_000);
 
   it('refuses bad input in one line, with nothing installed', async () => {
     const missing = await dokku('plugin:install', join(base, 'does-not-exist'));
