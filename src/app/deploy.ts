@@ -173,17 +173,12 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
   const t = p.triggers ?? noTriggers;
   try {
     await t.fire('pre-deploy', [app.name, release.imageTag], onLine);
-    const pluginOptions: Record<string, string> = {};
-    for (const [type, count] of Object.entries(formation)) {
-      if (count <= 0 || !(type in release.processTypes)) continue;
-      const words = oneLine(await t.fire('docker-args-deploy', [app.name, release.imageTag, type], onLine));
-      if (words) pluginOptions[type] = words;
-    }
+    const pluginOptions = await pluginDeployOptions(p, app, release, formation, onLine);
     await joinLinkedServices(p.settings, app.name, release.links ?? []);
     const scheduler = await p.scheduler();
     result = await scheduler.deploy({
       app: app.name,
-      release: { ...releaseSpec(app, release, containerOptions(db, app.id)), ...(Object.keys(pluginOptions).length ? { pluginOptions } : {}) },
+      release: { ...releaseSpec(app, release, containerOptions(db, app.id)), ...pluginOptions },
       formation,
       checks,
       onLine,
@@ -292,4 +287,22 @@ function buildFilePaths(db: Database, appId: string): BuildFilePaths {
 /** A captured trigger's output as one docker option string (the parser splits it into flags). */
 function oneLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+}
+
+/** Dokku's docker-args-deploy, once per process type the formation runs: the plugins' options for its containers. */
+export async function pluginDeployOptions(p: Pipeline, app: AppRow, release: ReleaseRecord, formation: Record<string, number>, onLine = p.onLine): Promise<Pick<ReleaseSpec, 'pluginOptions'>> {
+  const t = p.triggers ?? noTriggers;
+  const pluginOptions: Record<string, string> = {};
+  for (const [type, count] of Object.entries(formation)) {
+    if (count <= 0 || !(type in release.processTypes)) continue;
+    const words = oneLine(await t.fire('docker-args-deploy', [app.name, release.imageTag, type], onLine));
+    if (words) pluginOptions[type] = words;
+  }
+  return Object.keys(pluginOptions).length ? { pluginOptions } : {};
+}
+
+/** Dokku's docker-args-run: the plugins' options for a one-off container of the release. */
+export async function pluginRunOptions(p: Pipeline, app: AppRow, release: ReleaseRecord): Promise<Pick<ReleaseSpec, 'pluginOptions'>> {
+  const words = oneLine(await (p.triggers ?? noTriggers).fire('docker-args-run', [app.name, release.imageTag], p.onLine));
+  return words ? { pluginOptions: { run: words } } : {};
 }

@@ -3,7 +3,7 @@ import type { ProcessTypes, ReleaseSpec } from '../lib/types.ts';
 import type { Terminal } from '../runtime/scheduler.ts';
 import { requireApp } from '../state/queries.ts';
 import { getRelease, loadReleaseState } from '../state/release-queries.ts';
-import { containerOptions, releaseSpec } from './deploy.ts';
+import { containerOptions, pluginRunOptions, releaseSpec } from './deploy.ts';
 import type { Pipeline } from './pipeline.ts';
 
 /**
@@ -39,17 +39,18 @@ function requireWords(words: string[]): [string, ...string[]] {
 /** The note printed when a Procfile entry is run, as Dokku words it. */
 export const procfileNote = (processType: string): string => `-----> Found '${processType}' in Procfile, running that command`;
 
-function currentRelease(p: Pipeline, app: string, words: string[]): ReleaseSpec {
+async function currentRelease(p: Pipeline, app: string, words: string[]): Promise<ReleaseSpec> {
   requireWords(words);
   const row = requireApp(p.store.db, app);
   const current = loadReleaseState(p.store.db, row.id).current;
   if (current === undefined) throw new UserError(`${app} has not been deployed`);
-  return releaseSpec(row, getRelease(p.store.db, row.id, current)!, containerOptions(p.store.db, row.id));
+  const release = getRelease(p.store.db, row.id, current)!;
+  return { ...releaseSpec(row, release, containerOptions(p.store.db, row.id)), ...(await pluginRunOptions(p, row, release)) };
 }
 
 /** Runs the words in a new container attached to `terminal`; resolves with the command's exit code. */
 export async function runOneOffCommand(p: Pipeline, app: string, words: string[], terminal: Terminal, note: (line: string) => void, env: Record<string, string> = {}): Promise<number> {
-  const release = currentRelease(p, app, words);
+  const release = await currentRelease(p, app, words);
   const plan = oneOffCommand(release.processTypes, words);
   if (plan.processType) note(procfileNote(plan.processType));
   return (await p.scheduler()).run(app, release, plan.command, { ...terminal, env });
@@ -57,7 +58,7 @@ export async function runOneOffCommand(p: Pipeline, app: string, words: string[]
 
 /** Starts the words in a background container; resolves with its name. */
 export async function startDetached(p: Pipeline, app: string, words: string[], note: (line: string) => void, env: Record<string, string> = {}): Promise<string> {
-  const release = currentRelease(p, app, words);
+  const release = await currentRelease(p, app, words);
   const plan = oneOffCommand(release.processTypes, words);
   if (plan.processType) note(procfileNote(plan.processType));
   return (await p.scheduler()).runDetached(app, release, plan.command, env);

@@ -11,7 +11,7 @@ import { checkSettingsFrom } from '../lib/check-settings.ts';
 
 import { type Pipeline } from './pipeline.ts';
 import { lockApp, withAppLock, recoverIfIdle } from './recovery.ts';
-import { containerOptions, deployRelease, releaseSpec } from './deploy.ts';
+import { containerOptions, deployRelease, pluginDeployOptions, releaseSpec } from './deploy.ts';
 import { rebuildApp } from './routing.ts';
 
 /** Converges the running containers to the recorded formation, without restarting the others. */
@@ -22,10 +22,11 @@ export async function applyScale(p: Pipeline, app: AppRow): Promise<void> {
   const release = getRelease(db, app.id, state.current)!;
   const lock = await lockApp(p, app);
   try {
+    const formation = defaultFormation(release.processTypes, getFormation(db, app.id));
     await (await p.scheduler()).scale({
       app: app.name,
-      release: releaseSpec(app, release, containerOptions(p.store.db, app.id)),
-      formation: defaultFormation(release.processTypes, getFormation(db, app.id)),
+      release: { ...releaseSpec(app, release, containerOptions(p.store.db, app.id)), ...(await pluginDeployOptions(p, app, release, formation)) },
+      formation,
       checks: checkSettingsFrom(getSettings(db, app.id, 'checks')),
       onLine: p.onLine,
       onSwitch: (upstreams: Upstream[]) => p.proxy.switch(app, release.version, upstreams),

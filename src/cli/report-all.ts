@@ -3,6 +3,7 @@ import type { Context } from '../app/context.ts';
 import { errorLine } from '../lib/output.ts';
 import { validateAppName } from '../lib/validate.ts';
 import { listApps, requireApp } from '../state/queries.ts';
+import { pluginTriggers } from '../app/triggers.ts';
 
 /**
  * Dokku's `report`: every namespace's `:report` for an app, one after another, by running each
@@ -25,6 +26,9 @@ export function registerReportAll(cli: CAC, ctx: Context): void {
           failed++;
         }
       }
+      // Dokku's report trigger: each plugin's own section, as it prints it.
+      const plugins = await pluginTriggers(ctx.settings, ctx.io.err).fire('report', [app.name]);
+      for (const line of plugins.split('\n')) if (line !== '') ctx.io.out(line);
     }
     return failed ? 1 : 0;
   });

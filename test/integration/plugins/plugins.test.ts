@@ -101,6 +101,7 @@ describe('plugins in bash, Python and Node', () => {
     pluginRepo(base, 'recorder', {
       'plugin.toml': toml('records deploys', '0.1.0'),
       'post-deploy': '#!/usr/bin/env python3\nimport os, sys\nwith open(os.path.join(os.environ["DOKKU_ROOT"], "recorded-" + sys.argv[1]), "a") as f:\n    f.write(" ".join(sys.argv[1:]) + "\\n")\n',
+      report: '#!/usr/bin/env python3\nimport os, sys\npath = os.path.join(os.environ["DOKKU_ROOT"], "recorded-" + sys.argv[1])\nn = len(open(path).read().splitlines()) if os.path.exists(path) else 0\nprint("=====> " + sys.argv[1] + " recorder information")\nprint("       Recorded deploys: " + str(n))\n',
     });
     const labeler = pluginRepo(base, 'labeler', {
       'plugin.toml': toml('labels containers', '1.0.0'),
@@ -159,6 +160,8 @@ describe('plugins in bash, Python and Node', () => {
     expect(ids).toContain('running');
     const inspect = JSON.parse((await ok('ps:inspect', app)).stdout) as Array<{ Config: { Labels: Record<string, string> } }>;
     expect(inspect[0]!.Config.Labels['com.example.plugin']).toBe(`${app}-web-v1`);
+    const report = await dokku('report', app);
+    expect(report.stdout).toContain(`=====> ${app} recorder information\n       Recorded deploys: 1`);
   }, 300_000);
 
   it('a bash plugin command drops an nginx include that serves 503, and takes it away', async () => {
