@@ -7,7 +7,7 @@ import { selfCommand } from '../lib/self.ts';
 import { printable } from '../lib/validate.ts';
 import { enabledPlugins, forgetCatalog, pluginsOnDisk, readManifest, subcommandOf } from '../plugins/catalog.ts';
 import { pluginDirs, type PluginDirs } from '../plugins/dirs.ts';
-import { fetchPlugin } from '../plugins/fetch.ts';
+import { fetchPlugin, sourceKind } from '../plugins/fetch.ts';
 import { NOT_IMPLEMENTED_EXIT, runPluginProgram, runTrigger } from '../plugins/run.ts';
 import { pluginStream, type PluginInstallData } from '../state/events.ts';
 import { execute } from '../state/execute.ts';
@@ -88,6 +88,7 @@ export interface InstallOptions {
 }
 
 export async function installPlugin(ctx: Context, source: string, opts: InstallOptions): Promise<PluginRow> {
+  sourceKind(source);
   const name = validatePluginName(opts.name ?? pluginNameFromSource(source));
   if (opts.builtIn.has(name)) throw new UserError(`${name} is built into dokku (dokku help ${name}); a plugin may not take its name (--name N installs it under another)`);
   const { db } = await ctx.store();

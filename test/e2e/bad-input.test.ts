@@ -298,6 +298,18 @@ const CASES: Case[] = [
   argv('domains:reset of a path', ['domains:reset', '../web'], 1, INVALID_NAME),
 
   // Services: names as app names, every flag checked before anything is made.
+  // Plugins.
+  argv('plugin source that does not exist', ['plugin:install', '/nonexistent/plugin'], 1, /^Plugin source \/nonexistent\/plugin does not exist$/),
+  argv('plugin source with a file:// URL', ['plugin:install', 'file:///etc'], 1, /^Invalid repository 'file:\/\/\/etc'/),
+  argv('plugin name uppercase', ['plugin:install', '/tmp', '--name', 'Bad'], 1, /^Invalid plugin name 'Bad': lowercase letters, digits and dashes, at most 48$/),
+  argv('plugin under a built-in name', ['plugin:install', '/tmp', '--name', 'config'], 1, /^config is built into dokku/),
+  argv('enable a plugin that is not installed', ['plugin:enable', 'nope'], 1, /^Plugin nope is not installed$/),
+  argv('update a plugin that is not installed', ['plugin:update', 'nope'], 1, /^Plugin nope is not installed$/),
+  argv('uninstall a plugin that is not installed', ['plugin:uninstall', 'nope'], 1, /^Plugin nope is not installed$/),
+  argv('property of a plugin that is not installed', ['plugin:property-set', 'nope', 'web', 'k', 'v'], 1, /^Plugin nope is not installed$/),
+  argv('property without a value', ['plugin:property-set', 'nope', '--global', 'k'], 2, /^Missing key or value$/),
+  argv('trigger name with a slash', ['plugin:trigger', '../x'], 2, /^Invalid trigger name '\.\.\/x'$/),
+  argv('plugin:list in an unknown format', ['plugin:list', '--format', 'yaml'], 2, /^Unknown format 'yaml'/),
   argv('service name uppercase', ['postgres:create', 'DB'], 1, /^Invalid service name 'DB': use lowercase letters, digits and dashes/),
   argv('service name with an underscore', ['redis:create', 'my_cache'], 1, /^Invalid service name 'my_cache'/),
   argv('service name too long', ['postgres:create', 'd'.repeat(64)], 1, /^Service name is too long \(64 characters, at most 63\)$/),
