@@ -19,6 +19,8 @@ import { listServices, type ServiceRow } from '../state/service-queries.ts';
 import { listStorageEntries, type StorageEntry } from '../state/storage-queries.ts';
 import { EventStore } from '../state/store.ts';
 import { makeStaging, walkTree } from './backup-files.ts';
+import { listPluginRows, type PluginRow } from '../state/plugin-state.ts';
+import { pluginDirs } from '../plugins/dirs.ts';
 import type { Context } from './context.ts';
 import { dumpServiceToFile, type Say } from './services.ts';
 
@@ -50,6 +52,7 @@ interface Contents {
   images: Array<{ app: AppRow; ref: string }>;
   services: ServiceRow[];
   storage: StorageEntry[];
+  plugins: PluginRow[];
   head: LogHead;
   events: number;
 }
@@ -65,7 +68,7 @@ function readContents(store: EventStore, settings: Settings): Contents {
     const release = current === undefined ? undefined : getRelease(db, app.id, current);
     if (needsSavedImage(release, existsSync(sourcePath(settings, app.id)))) images.push({ app, ref: release!.imageTag });
   }
-  return { apps, images, services: listServices(db), storage: listStorageEntries(db), head: { position: verified.position, hash: verified.hash }, events: verified.count };
+  return { apps, images, services: listServices(db), storage: listStorageEntries(db), plugins: listPluginRows(db), head: { position: verified.position, hash: verified.hash }, events: verified.count };
 }
 
 function checkTarget(target: ExportTarget): void {
@@ -190,6 +193,12 @@ export async function exportPlatform(ctx: Context, target: ExportTarget, say: Sa
       }
       await addTree(e.path, (rel) => ({ kind: 'storage', entry: e.name, path: rel }));
       storage++;
+    }
+    // Installed plugins' files (their events are in the log): a new host needs no plugin source.
+    for (const plugin of contents.plugins) {
+      const dir = join(pluginDirs(ctx.settings).available, plugin.name);
+      if (existsSync(dir)) await addTree(dir, (rel) => ({ kind: 'plugin', name: plugin.name, path: rel }));
+      else say(detail(`Plugin ${plugin.name}: its files are missing, left out`));
     }
     for (const s of [...saved, ...dumps]) await addFile(s.entry, s.disk, 0o600);
     for (const s of skipped) say(detail(`Left out ${s}: not a regular file or directory`));

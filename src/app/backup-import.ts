@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   DATABASE_ENTRY, headProblem, MANIFEST_ENTRY, manifestProblem, notEmptyRefusal, occupiedRefusal, parseEntryPath, parseManifest,
@@ -19,6 +19,8 @@ import { openStateDatabase } from '../state/open.ts';
 import { listApps, type AppRow } from '../state/queries.ts';
 import { listServices, type ServiceRow } from '../state/service-queries.ts';
 import { listStorageEntries, type StorageEntry } from '../state/storage-queries.ts';
+import { listPluginRows } from '../state/plugin-state.ts';
+import { pluginDirs } from '../plugins/dirs.ts';
 import { EventStore } from '../state/store.ts';
 import { holdsData, makeStaging } from './backup-files.ts';
 import { bringBack, type Restorable } from './backup-restore.ts';
@@ -74,7 +76,7 @@ interface Verified {
 }
 
 /** Every archive entry must name something the archive's own database has. */
-function orphanProblem(entries: Verified['entries'], apps: AppRow[], services: ServiceRow[], storage: StorageEntry[]): string | undefined {
+function orphanProblem(entries: Verified['entries'], apps: AppRow[], services: ServiceRow[], storage: StorageEntry[], plugins: ReadonlySet<string>): string | undefined {
   const names = new Set(apps.map((a) => a.name));
   const ids = new Set(apps.map((a) => a.id));
   const svc = new Set(services.map((s) => `${s.kind}/${s.name}`));
@@ -84,6 +86,7 @@ function orphanProblem(entries: Verified['entries'], apps: AppRow[], services: S
       (e.kind === 'repo' && !names.has(e.app) && `app ${e.app}`) ||
       ((e.kind === 'source' || e.kind === 'cert' || e.kind === 'image') && !ids.has(e.appId) && `app id ${e.appId}`) ||
       (e.kind === 'storage' && !entryNames.has(e.entry) && `storage entry ${e.entry}`) ||
+      (e.kind === 'plugin' && !plugins.has(e.name) && `plugin ${e.name}`) ||
       (e.kind === 'service' && !svc.has(`${e.serviceKind}/${e.name}`) && `${e.serviceKind} service ${e.name}`);
     if (missing) return `${printable(path)} belongs to ${missing}, which the archive's database does not have`;
   }
@@ -125,7 +128,7 @@ async function readArchive(file: string, tree: string, say: Say): Promise<Verifi
     const apps = listApps(db);
     const services = listServices(db);
     const storage = listStorageEntries(db);
-    const orphan = orphanProblem(entries.filter((e) => e.entry.kind !== 'database' && e.entry.kind !== 'manifest'), apps, services, storage);
+    const orphan = orphanProblem(entries.filter((e) => e.entry.kind !== 'database' && e.entry.kind !== 'manifest'), apps, services, storage, new Set(listPluginRows(db).map((p) => p.name)));
     if (orphan) throw new UserError(`${orphan}: nothing was imported`);
     return { manifest, extracted, tree, apps, services, storage, entries };
   } finally {
@@ -145,6 +148,7 @@ function destinations(settings: Settings, v: Verified): Array<{ from: string; to
     else if (e.kind === 'cert') out.set(`certs/${e.appId}`, certDir(settings, e.appId));
     else if (e.kind === 'storage') out.set(`storage/${e.entry}`, byName.get(e.entry)!.path);
     else if (e.kind === 'ssh') out.set(`ssh/${e.file}`, join(settings.root, '.ssh', e.file));
+    else if (e.kind === 'plugin') out.set(`plugins/${e.name}`, join(pluginDirs(settings).available, e.name));
   }
   return [...out].map(([from, to]) => ({ from, to }));
 }
@@ -247,8 +251,14 @@ export async function importPlatform(ctx: Context, input: { file: string } | { s
     ctx.close();
     const replaced = placeDatabase(ctx.settings, join(tree, DATABASE_ENTRY));
     if (replaced) say(detail(`The database it replaces is kept as ${replaced}`));
-    for (const p of places) moveInto(join(tree, p.from), p.to, p.from.startsWith('storage/') ? 0o755 : 0o700);
+    for (const p of places) moveInto(join(tree, p.from), p.to, p.from.startsWith('storage/') || p.from.startsWith('plugins/') ? 0o755 : 0o700);
     store = new EventStore(await openStateDatabase(ctx.settings.dbPath));
+    // Enabled plugins are links beside their directories, as plugin:enable makes them.
+    for (const plugin of listPluginRows(store.db).filter((p) => p.enabled)) {
+      const dirs = pluginDirs(ctx.settings);
+      mkdirSync(dirs.enabled, { recursive: true, mode: 0o755 });
+      if (existsSync(join(dirs.available, plugin.name)) && !existsSync(join(dirs.enabled, plugin.name))) symlinkSync(join('..', 'available', plugin.name), join(dirs.enabled, plugin.name));
+    }
     const opened = store;
     const imported: Context = { ...ctx, store: async () => opened, close: () => opened.db.close() };
     const { ensureRepo, renderPreReceiveHook } = await import('../git/repo.ts');

@@ -60,7 +60,7 @@ function table(rows: Array<[string, string]>): string[] {
   return rows.map(([l, d]) => `    ${l.padEnd(width)}${d}`.trimEnd());
 }
 
-export function printHelp(cli: CAC, io: Output, namespace: string | undefined, all: boolean): void {
+export function printHelp(cli: CAC, io: Output, namespace: string | undefined, all: boolean, plugins: Array<[name: string, description: string]> = []): void {
   const commands = listed(cli);
   const line = (c: Command): [string, string] => [c.rawName, c.description];
   if (namespace !== undefined) {
@@ -88,6 +88,12 @@ export function printHelp(cli: CAC, io: Output, namespace: string | undefined, a
     const names = [...new Set(commands.map(namespaceOf))].sort();
     const first = (ns: string) => commands.find((c) => namespaceOf(c) === ns)!.description;
     for (const l of table(names.map((ns) => [ns, NAMESPACES[ns] ?? first(ns)]))) io.out(l);
+  }
+  if (plugins.length) {
+    io.out('');
+    io.out('Plugins (dokku PLUGIN:help for their commands):');
+    io.out('');
+    for (const l of table(plugins)) io.out(l);
   }
   io.out('');
   io.out('Global flags, before the command: --quiet leaves out listing and report titles (as when output is piped),');
@@ -118,5 +124,7 @@ const DIFFERENCES = [
 export function helpWords(cli: CAC, words: string[]): string[] {
   const m = /^([a-z0-9-]+):help$/.exec(words[0] ?? '');
   if (!m || cli.commands.some((c) => c.isMatched(words[0]!))) return words;
+  // A namespace dokku does not have is a plugin's: its `commands` answers `<plugin>:help` itself.
+  if (!cli.commands.some((c) => c.name.startsWith(`${m[1]!}:`) || c.name === m[1])) return words;
   return ['help', m[1]!, ...words.slice(1)];
 }

@@ -32,6 +32,7 @@ import { registerCleanup } from './cleanup.ts';
 import { registerReportAll } from './report-all.ts';
 import { registerBackup } from './backup.ts';
 import { registerPlugins, runPluginCommandLine } from './plugins.ts';
+import { listPlugins } from '../app/plugins.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
 import { errorLine } from '../lib/output.ts';
@@ -82,7 +83,10 @@ export function buildProgram(ctx: Context): CAC {
   cli
     .command('help [namespace]', 'Show the namespaces, one namespace\'s commands (or `<namespace>:help`), or with --all every command')
     .option('--all', 'Every command')
-    .action((namespace: string | undefined, opts: { all?: boolean }) => printHelp(cli, ctx.io, namespace, Boolean(opts.all)));
+    .action(async (namespace: string | undefined, opts: { all?: boolean }) => {
+      const plugins = namespace === undefined ? (await listPlugins(ctx)).filter((p) => p.enabled).map((p): [string, string] => [p.name, p.description]) : [];
+      printHelp(cli, ctx.io, namespace, Boolean(opts.all), plugins);
+    });
   cli.help();
   cli.version(VERSION);
   return cli;

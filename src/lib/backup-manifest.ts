@@ -8,6 +8,7 @@
  *   sources/<app id>.tar                   the last source that built (what ps:rebuild builds)
  *   certs/<app id>/server.crt|server.key   an app's certificate
  *   storage/<entry>/…                      a storage entry's directory
+ *   plugins/<name>/…                       an installed plugin's directory (plugins/available/<name>)
  *   images/<app id>.tar                    `docker save` of an image app's current release
  *   services/<kind>/<name>/<dump file>     a service's dump
  *   ssh/id_ed25519|id_ed25519.pub|known_hosts   dokku's deploy key and the hosts it trusts
@@ -17,6 +18,7 @@ import { UserError } from './errors.ts';
 import { isServiceKind, serviceKind } from './services/index.ts';
 import { validateServiceName } from './services/kind.ts';
 import { storageNameProblem } from './storage.ts';
+import { validatePluginName } from './plugin-manifest.ts';
 import { printable, validateAppName } from './validate.ts';
 
 /** The archive layout this dokku writes; an archive of a later format is refused. */
@@ -34,6 +36,7 @@ export type ArchiveEntry =
   | { kind: 'source'; appId: string }
   | { kind: 'cert'; appId: string; path: string }
   | { kind: 'storage'; entry: string; path: string }
+  | { kind: 'plugin'; name: string; path: string }
   | { kind: 'image'; appId: string }
   | { kind: 'service'; serviceKind: string; name: string; file: string }
   | { kind: 'ssh'; file: string };
@@ -55,6 +58,8 @@ export function entryPath(e: ArchiveEntry): string {
       return join('certs', e.appId, e.path);
     case 'storage':
       return join('storage', e.entry, e.path);
+    case 'plugin':
+      return join('plugins', e.name, e.path);
     case 'image':
       return `images/${e.appId}.tar`;
     case 'service':
@@ -129,6 +134,16 @@ export function parseEntryPath(path: string, type: 'file' | 'dir'): ArchiveEntry
       const inside = rest(path, more);
       if (isFile && inside === '') throw unknown(path, 'a storage entry is a directory');
       return { kind: 'storage', entry: second, path: inside };
+    }
+    case 'plugins': {
+      try {
+        validatePluginName(second);
+      } catch (err) {
+        throw unknown(path, (err as Error).message);
+      }
+      const inside = rest(path, more);
+      if (isFile && inside === '') throw unknown(path, 'a plugin is a directory');
+      return { kind: 'plugin', name: second, path: inside };
     }
     case 'services': {
       const [name, file, ...beyond] = more;

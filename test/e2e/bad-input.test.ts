@@ -77,7 +77,7 @@ const CASES: Case[] = [
   argv('--app with an invalid name', ['--app', 'Web', 'config'], 1, INVALID_NAME),
   argv('--app for a command that takes no app', ['--app', 'web', 'apps:list'], 2, /^apps:list does not take an app, so --app cannot name one$/),
   argv('global flags and no command', ['--force', '--app', 'web'], 2, /^Give a command after the global flags$/),
-  argv('help for no namespace', ['nope:help'], 1, /^`nope` is not a dokku command/),
+  argv('help for no namespace', ['nope:help'], 1, /^`nope:help` is not a dokku command/),
   argv('git:sync from file://', ['git:sync', 'web', 'file:///etc'], 1, /^Invalid repository 'file:\/\/\/etc': the file:\/\/ protocol is not allowed \(https, http, ssh\)$/),
   argv('git:sync from a local path', ['git:sync', 'web', '/home/dokku/other.git'], 1, /^Invalid repository '\/home\/dokku\/other.git': give an https:\/\/, http:\/\/, ssh:\/\/ or user@host:path address$/),
   argv('git:sync with a ref starting with a colon', ['git:sync', 'web', 'https://example.org/r.git', ':refs/heads/x'], 1, /^Invalid git ref ':refs\/heads\/x'$/),

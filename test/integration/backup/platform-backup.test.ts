@@ -196,6 +196,15 @@ describe('backup:export and backup:import', () => {
     expect(await securePage('/cgi-bin/list')).toBe('alpha\nbeta\ngreeting=hello-notes\n');
     expect((await viaNginx(nginx.httpPort, notesDomain, '/')).status).toBe(301);
     expect(await page(filesDomain, '/cgi-bin/show')).toBe('greeting=hello-files\nkept-in-storage\n');
+
+    // A plugin (a directory source) with a command and a property: its files and state go in the archive too.
+    const plugin = join(scratch, 'greeter');
+    mkdirSync(plugin, { recursive: true });
+    writeFileSync(join(plugin, 'plugin.toml'), '[plugin]\ndescription = "greets"\nversion = "1.0.0"\n');
+    writeFileSync(join(plugin, 'commands'), '#!/bin/sh\n[ "$1" = greet ] || exit 10\necho "hello from $(dokku plugin:property-get greeter --global word)"\n', { mode: 0o755 });
+    expectOk(await old('plugin:install', plugin), 'plugin:install');
+    expectOk(await old('plugin:property-set', 'greeter', '--global', 'word', 'the-old-host'), 'plugin:property-set');
+    expect((await old('greet')).stdout).toBe('hello from the-old-host\n');
   }, 600_000);
 
   it('backup:export writes one .tar.gz of it, to a file or to stdout', async () => {
@@ -308,6 +317,9 @@ describe('backup:export and backup:import', () => {
     expect((await viaNginx(nginx.httpPort, notesDomain, '/')).status).toBe(301);
     expect(await page(filesDomain, '/cgi-bin/show')).toBe('greeting=hello-files\nkept-in-storage\n');
     expect((await fresh('config:get', files, 'GREETING')).stdout).toBe('hello-files\n');
+    // The plugin is back, enabled, with its property.
+    expect((await fresh('greet')).stdout).toBe('hello from the-old-host\n');
+    expect((await fresh('plugin:list')).stdout).toMatch(/greeter\s+1\.0\.0\s+enabled\s+greets/);
     // The rows are the service's own, read with its client.
     const rows = await fresh('postgres:enter', db, 'psql', '-U', 'postgres', '-qAtc', 'SELECT t FROM notes ORDER BY t', db);
     expect([rows.code, rows.stdout], rows.stderr).toEqual([0, 'alpha\nbeta\n']);

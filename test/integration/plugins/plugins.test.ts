@@ -140,6 +140,7 @@ describe('plugins in bash, Python and Node', () => {
     for (const name of ['recorder', 'labeler', 'gate']) await ok('plugin:install', join(base, name));
     const list = JSON.parse((await ok('plugin:list', '--format', 'json')).stdout) as Array<{ name: string; version: string; enabled: boolean }>;
     expect(list.map((p) => `${p.name} ${p.version} ${p.enabled}`)).toEqual(['gate 0.1.0 true', 'labeler 1.0.0 true', 'maint 1.0.0 true', 'recorder 0.1.0 true']);
+    expect((await ok('help')).stdout).toMatch(/Plugins \(dokku PLUGIN:help for their commands\):\n\n(.*\n)*\s+maint\s+maintenance page\n/);
     expect((await dokku('plugin:installed', 'maint')).code).toBe(0);
     expect((await dokku('plugin:installed', 'nope')).code).toBe(1);
     const events = (await ok('events', '--format', 'json')).stdout;
