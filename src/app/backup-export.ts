@@ -195,14 +195,16 @@ export async function exportPlatform(ctx: Context, target: ExportTarget, say: Sa
       storage++;
     }
     // Installed plugins' files (their events are in the log): a new host needs no plugin source.
+    let plugins = 0;
     for (const plugin of contents.plugins) {
       const dir = join(pluginDirs(ctx.settings).available, plugin.name);
-      if (existsSync(dir)) await addTree(dir, (rel) => ({ kind: 'plugin', name: plugin.name, path: rel }));
-      else say(detail(`Plugin ${plugin.name}: its files are missing, left out`));
+      if (!existsSync(dir)) { say(detail(`Plugin ${plugin.name}: its files are missing, left out`)); continue; }
+      await addTree(dir, (rel) => ({ kind: 'plugin', name: plugin.name, path: rel }));
+      plugins++;
     }
     for (const s of [...saved, ...dumps]) await addFile(s.entry, s.disk, 0o600);
     for (const s of skipped) say(detail(`Left out ${s}: not a regular file or directory`));
-    say(detail([plural(contents.apps.length, 'app'), plural(repos, 'repository', 'repositories'), plural(sources, 'source'), plural(certs, 'certificate'), plural(storage, 'storage entry', 'storage entries'), plural(saved.length, 'saved image'), plural(dumps.length, 'service dump')].join(', ')));
+    say(detail([plural(contents.apps.length, 'app'), plural(repos, 'repository', 'repositories'), plural(sources, 'source'), plural(certs, 'certificate'), plural(storage, 'storage entry', 'storage entries'), plural(saved.length, 'saved image'), plural(dumps.length, 'service dump'), plural(plugins, 'plugin')].join(', ')));
 
     const createdAt = new Date();
     const manifest = renderManifest({

@@ -214,7 +214,7 @@ describe('backup:export and backup:import', () => {
     expect(lines[0]).toBe(`-----> Exporting the platform to ${archive}`);
     expect(lines).toContain(`-----> Dumping postgres service ${db}`);
     expect(lines).toContain(`-----> Saving the image of ${files} (dokku/${files}:build-1)`);
-    expect(r.stdout).toMatch(/^ {7}2 apps, 1 repository, 1 source, 1 certificate, 1 storage entry, 1 saved image, 1 service dump$/m);
+    expect(r.stdout).toMatch(/^ {7}2 apps, 1 repository, 1 source, 1 certificate, 1 storage entry, 1 saved image, 1 service dump, 1 plugin$/m);
     expect(r.stdout).toMatch(/^-----> Exported [\d.]+ (KiB|MiB) to /m);
 
     const entries = readTar(gunzipSync(readFileSync(archive)));
