@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   DATABASE_ENTRY, headProblem, MANIFEST_ENTRY, manifestProblem, notEmptyRefusal, occupiedRefusal, parseEntryPath, parseManifest,
@@ -21,6 +21,7 @@ import { listServices, type ServiceRow } from '../state/service-queries.ts';
 import { listStorageEntries, type StorageEntry } from '../state/storage-queries.ts';
 import { listPluginRows } from '../state/plugin-state.ts';
 import { pluginDirs } from '../plugins/dirs.ts';
+import { enableOnDisk } from './plugins.ts';
 import { EventStore } from '../state/store.ts';
 import { holdsData, makeStaging } from './backup-files.ts';
 import { bringBack, type Restorable } from './backup-restore.ts';
@@ -254,10 +255,9 @@ export async function importPlatform(ctx: Context, input: { file: string } | { s
     for (const p of places) moveInto(join(tree, p.from), p.to, p.from.startsWith('storage/') || p.from.startsWith('plugins/') ? 0o755 : 0o700);
     store = new EventStore(await openStateDatabase(ctx.settings.dbPath));
     // Enabled plugins are links beside their directories, as plugin:enable makes them.
+    const dirs = pluginDirs(ctx.settings);
     for (const plugin of listPluginRows(store.db).filter((p) => p.enabled)) {
-      const dirs = pluginDirs(ctx.settings);
-      mkdirSync(dirs.enabled, { recursive: true, mode: 0o755 });
-      if (existsSync(join(dirs.available, plugin.name)) && !existsSync(join(dirs.enabled, plugin.name))) symlinkSync(join('..', 'available', plugin.name), join(dirs.enabled, plugin.name));
+      if (existsSync(join(dirs.available, plugin.name))) enableOnDisk(dirs, plugin.name);
     }
     const opened = store;
     const imported: Context = { ...ctx, store: async () => opened, close: () => opened.db.close() };

@@ -32,7 +32,9 @@ function prepareDirs(dirs: PluginDirs): void {
   mkdirSync(dirs.enabled, { recursive: true, mode: 0o755 });
 }
 
-function enableOnDisk(dirs: PluginDirs, name: string): void {
+/** The link in plugins/enabled that marks a plugin enabled, as Dokku's plugn makes it. */
+export function enableOnDisk(dirs: PluginDirs, name: string): void {
+  mkdirSync(dirs.enabled, { recursive: true, mode: 0o755 });
   const link = join(dirs.enabled, name);
   if (!existsSync(link)) {
     rmSync(link, { force: true });
