@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { UserError } from '../lib/errors.ts';
 import { appStream, type CertInfo, type StoredEvent } from '../state/events.ts';
 import { decideProxy, evolveProxy } from '../state/proxy-decider.ts';
@@ -91,8 +92,11 @@ export async function changeCertificate(deps: RoutingDeps, name: string, materia
   );
 }
 
-/** A self-signed certificate for the given names (ECDSA P-256), valid `days` days. */
-export async function selfSignedCertificate(names: string[], days = 365): Promise<{ certificate: string; key: string }> {
+/**
+ * A self-signed certificate for the given names or IP addresses (ECDSA P-256), valid `days` days.
+ * `ca`: it may also stand as the authority others trust it by (a registry's, in Docker's certs.d).
+ */
+export async function selfSignedCertificate(names: string[], days = 365, opts: { ca?: boolean } = {}): Promise<{ certificate: string; key: string }> {
   const x509 = await import('@peculiar/x509');
   const { webcrypto } = await import('node:crypto');
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -107,10 +111,10 @@ export async function selfSignedCertificate(names: string[], days = 365): Promis
     signingAlgorithm: alg,
     keys,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.BasicConstraintsExtension(opts.ca ?? false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | (opts.ca ? x509.KeyUsageFlags.keyCertSign : 0), true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: 'dns' as const, value }))),
+      new x509.SubjectAlternativeNameExtension(names.map((value) => ({ type: isIP(value) ? ('ip' as const) : ('dns' as const), value }))),
     ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as never));

@@ -176,9 +176,13 @@ async function deployHeld(p: Pipeline, app: AppRow, version: number, onLine: (l:
     const pluginOptions = await pluginDeployOptions(p, app, release, formation, onLine);
     await joinLinkedServices(p.settings, app.name, release.links ?? []);
     const scheduler = await p.scheduler();
+    const spec = { ...releaseSpec(app, release, containerOptions(db, app.id)), ...pluginOptions };
+    // A swarm app's image goes to the registry once; the release keeps the digest every node pulls.
+    const pushed = await scheduler.prepareImage?.(spec, onLine);
+    if (pushed) append(p, app.id, [{ type: 'ReleaseImagePushed', data: { version, image: release.image, reference: pushed } }]);
     result = await scheduler.deploy({
       app: app.name,
-      release: { ...releaseSpec(app, release, containerOptions(db, app.id)), ...pluginOptions },
+      release: spec,
       formation,
       checks,
       onLine,

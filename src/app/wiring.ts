@@ -6,6 +6,14 @@ import type { Context } from './context.ts';
 import { setting } from '../state/release-queries.ts';
 import { routingProxy } from './routing.ts';
 import { pluginTriggers } from './triggers.ts';
+import type Docker from 'dockerode';
+import type { Settings } from '../lib/settings.ts';
+import { ensureRegistry, ensureWatcher } from './swarm-daemons.ts';
+import type { Scheduler } from '../runtime/scheduler.ts';
+import type { Database } from '../state/db.ts';
+import { findApp } from '../state/queries.ts';
+import { pushedReference, registryLogin } from '../state/swarm-state.ts';
+import { DEFAULT_SCHEDULER, isSchedulerName, type SchedulerName } from '../lib/schedulers.ts';
 
 /**
  * Wires the deploy pipeline to the real Docker engine. Docker-facing modules load here, on first
@@ -27,8 +35,20 @@ export async function makePipeline(ctx: Context): Promise<Pipeline> {
     proxy: routingProxy({ store, settings: ctx.settings, actor: ctx.actor }),
     triggers: pluginTriggers(ctx.settings, ctx.io.out),
     scheduler: async () => {
-      const { DockerLocalScheduler } = await import('../runtime/docker-local.ts');
-      return new DockerLocalScheduler(docker, { retireLater: retireInBackground });
+      const [{ DockerLocalScheduler }, { schedulerByApp }] = await Promise.all([import('../runtime/docker-local.ts'), import('../runtime/scheduler-by-app.ts')]);
+      const local = new DockerLocalScheduler(docker, { retireLater: retireInBackground });
+      let swarm: Promise<Scheduler> | undefined;
+      return schedulerByApp({
+        schedulers: {
+          'docker-local': async () => local,
+          swarm: () => (swarm ??= swarmScheduler(ctx.settings, store.db, docker)),
+        },
+        selected: (name) => selectedScheduler(store.db, name),
+        pushed: (name, image) => {
+          const app = findApp(store.db, name);
+          return app ? pushedReference(store.db, app.id, image) : undefined;
+        },
+      });
     },
     builder: async () => {
       const { dockerBuilder } = await import('../builder/builder.ts');
@@ -52,6 +72,27 @@ function retireInBackground(job: RetireJob): void {
     env,
   });
   child.unref();
+}
+
+/** The app's `scheduler:set … selected`, else the global one; an app that is gone: the default. */
+export function selectedScheduler(db: Database, name: string): SchedulerName {
+  const app = findApp(db, name);
+  const value = setting(db, app?.id ?? '', 'scheduler', 'selected');
+  return isSchedulerName(value) ? value : DEFAULT_SCHEDULER;
+}
+
+/** The swarm scheduler with the registry and credentials `registry:set` and `registry:login` gave. */
+async function swarmScheduler(settings: Settings, db: Database, docker: Docker): Promise<Scheduler> {
+  const { SwarmScheduler } = await import('../runtime/swarm.ts');
+  // A reboot may have taken them: the embedded registry (if swarm:init made one) and the task follower.
+  await ensureRegistry(settings);
+  ensureWatcher(settings);
+  const server = setting(db, '', 'registry', 'server');
+  const login = server ? registryLogin(db, server) : undefined;
+  return new SwarmScheduler(docker, {
+    retireLater: retireInBackground,
+    ...(server ? { registry: { server, ...(login ? { auth: { username: login.username, password: login.password } } : {}) } } : {}),
+  });
 }
 
 /** The stack image builds run on: the global `buildpacks stack` setting, else DOKKU_STACK_IMAGE. */

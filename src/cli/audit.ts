@@ -140,6 +140,18 @@ export function summarize(e: StoredEvent): string {
       return `Set ${d.plugin} property ${d.key}${d.appId ? '' : ' (global)'}`;
     case 'PluginPropertyUnset':
       return `Unset ${d.plugin} property ${d.key}${d.appId ? '' : ' (global)'}`;
+    case 'ReleaseImagePushed':
+      return `Pushed v${d.version} image as ${d.reference}`;
+    case 'SwarmInitialized':
+      return `Initialized the swarm on ${d.advertiseAddr}${d.registry ? ` with the registry ${d.registry}` : ''}`;
+    case 'SwarmNodeDrained':
+      return `Drained swarm node ${d.nodeId.slice(0, 12)} (${d.addr})`;
+    case 'SwarmNodeActivated':
+      return `Activated swarm node ${d.nodeId.slice(0, 12)} (${d.addr})`;
+    case 'RegistryLoggedIn':
+      return `Logged in to ${d.server} as ${d.username}`;
+    case 'RegistryLoggedOut':
+      return `Logged out of ${d.server}`;
     case 'AccessDenied':
       return `Refused ${d.command}${d.app ? ` on ${d.app}` : ''} for key ${d.key}: ${d.reason}`;
     default:
@@ -169,6 +181,7 @@ export function maskedData(e: StoredEvent): unknown {
   if (e.type === 'PluginInstalled' || e.type === 'PluginUpdated') return { ...e.data, source: withoutCredentials(e.data.source) };
   // A service's password is a secret like a config value.
   if (e.type === 'ServiceCreated') return { ...e.data, password: '********' };
+  if (e.type === 'RegistryLoggedIn') return { ...e.data, password: '********' };
   return e.data;
 }
 

@@ -35,6 +35,7 @@ import { registerPlugins, runPluginCommandLine } from './plugins.ts';
 import { listPlugins } from '../app/plugins.ts';
 import type { Context } from '../app/context.ts';
 import { registerEvents } from './events.ts';
+import { registerSwarm } from './swarm.ts';
 import { errorLine } from '../lib/output.ts';
 import { helpWords, printHelp } from './help.ts';
 import { applyGlobalFlags, findCommand, takeGlobalFlags, takeReportFlag } from './global-flags.ts';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: Context): CAC {
   registerPs(cli, ctx);
   registerRun(cli, ctx);
   registerLogs(cli, ctx);
+  registerSwarm(cli, ctx);
   registerDockerOptions(cli, ctx);
   registerCron(cli, ctx);
   registerStorage(cli, ctx);

@@ -37,6 +37,10 @@ export interface Settings {
   backupsRoot: string;
   /** `$DOKKU_LIB_ROOT` (`/var/lib/dokku`): plugins live under `plugins/` and `core-plugins/`, as in Dokku. */
   libRoot: string;
+  /** Docker's per-registry trust (`<dir>/<host:port>/ca.crt`), read by every engine on the host. */
+  dockerCertsDir: string;
+  /** Debian's `docker-registry` (the distribution registry), started by `swarm:init`. */
+  registryBin: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -63,6 +67,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     servicesRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'services'),
     backupsRoot: join(env.DOKKU_LIB_ROOT || '/var/lib/dokku', 'data', 'backups'),
     libRoot: env.DOKKU_LIB_ROOT || '/var/lib/dokku',
+    dockerCertsDir: env.DOKKU_DOCKER_CERTS_DIR || '/etc/docker/certs.d',
+    registryBin: env.DOKKU_REGISTRY_BIN || 'docker-registry',
   };
 }
 

@@ -170,6 +170,10 @@ export class DockerLocalScheduler implements Scheduler {
     await removeNetwork(this.docker, appNetworkName(app));
   }
 
+  async vacate(app: string): Promise<void> {
+    await this.removeAll(await listContainers(this.docker, app));
+  }
+
   async removeInterrupted(app: string, servingPorts: number[]): Promise<string[]> {
     const serving = new Set(servingPorts);
     const all = await listContainers(this.docker, app, { oneOffs: true });

@@ -20,6 +20,8 @@ export interface ContainerStatus {
   state: ContainerState;
   /** Loopback port nginx proxies to (web containers). */
   hostPort: number | undefined;
+  /** Where `hostPort` is open when not on loopback: a swarm task's node address. */
+  host?: string;
   /** Loopback ports of a web container's other EXPOSEd ports, by container port. */
   extraHostPorts?: Record<string, number>;
   oneOff: boolean;
@@ -119,6 +121,14 @@ export interface Scheduler {
    * `checks:run`: the release's checks against its running containers (all, one process type, or
    * one `type.N`), now. Resolves with one line per failed container; none means every check passed.
    */
+  /**
+   * Makes the release's image reachable wherever its processes may run. Resolves with the image
+   * reference pushed (swarm: `<registry>/dokku/<app>@sha256:…`, to be recorded with the release),
+   * or undefined when the local image serves as it is.
+   */
+  prepareImage?(release: ReleaseSpec, onLine?: (line: string) => void): Promise<string | undefined>;
+  /** Removes the app's processes (not its one-offs) after the app moved to another scheduler. */
+  vacate?(app: string): Promise<void>;
   checkRunning?(release: ReleaseSpec, checks: CheckSettings, only: { processType?: string; index?: number }, onLine: (line: string) => void): Promise<string[]>;
 }
 

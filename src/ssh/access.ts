@@ -53,7 +53,7 @@ const OWN_APPS_WITHOUT_APP = new Set(['events']);
 const ADMIN_COMMANDS = new Set(['apps:create', 'apps:clone', 'apps:destroy', 'apps:rename', 'apps:set', 'domains:disable']);
 
 /** Whole namespaces that manage the host rather than an app. */
-const ADMIN_NAMESPACES = new Set(['ssh-keys', 'acl', 'stack', 'state', 'backup']);
+const ADMIN_NAMESPACES = new Set(['ssh-keys', 'acl', 'stack', 'state', 'backup', 'swarm', 'registry']);
 
 /** Properties whose value is a path on the server: admin keys only, except `off` or a reset. */
 const SERVER_PATH_PROPERTIES: Readonly<Record<string, readonly string[]>> = { 'nginx:set': ['access-log-path', 'error-log-path'] };

@@ -170,6 +170,16 @@ export type DomainEvent =
   /** `plugin:property-set PLUGIN APP|--global KEY VALUE` (the plugin's stream); no appId: global. */
   | { type: 'PluginPropertySet'; data: { plugin: string; appId?: string; key: string; value: string } }
   | { type: 'PluginPropertyUnset'; data: { plugin: string; appId?: string; key: string } }
+  /** A swarm app's release image, pushed to the registry (app stream): the digest every node pulls. */
+  | { type: 'ReleaseImagePushed'; data: { version: number; image: string; reference: string } }
+  /** `swarm:init` (global stream): this engine became the swarm's manager, with its own registry or none. */
+  | { type: 'SwarmInitialized'; data: { nodeId: string; advertiseAddr: string; registry?: string } }
+  /** `swarm:drain` / `swarm:activate` (global stream): a node's tasks moved away, or it takes tasks again. */
+  | { type: 'SwarmNodeDrained'; data: { nodeId: string; addr: string } }
+  | { type: 'SwarmNodeActivated'; data: { nodeId: string; addr: string } }
+  /** `registry:login` / `registry:logout` (global stream); the password is masked in audit output. */
+  | { type: 'RegistryLoggedIn'; data: { server: string; username: string; password: string } }
+  | { type: 'RegistryLoggedOut'; data: { server: string } }
   | { type: 'AccessDenied'; data: { key: string; fingerprint: string; command: string; app?: string; reason: string } };
 
 export type EventType = DomainEvent['type'];

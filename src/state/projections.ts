@@ -3,9 +3,10 @@ import { appIdOf, type StoredEvent } from './events.ts';
 import { isRunSettingEvent, projectRunSettings } from './run-settings.ts';
 import { isServiceEvent, projectService } from './service-projection.ts';
 import { isPluginEvent, projectPlugin } from './plugin-state.ts';
+import { isSwarmEvent, projectSwarm } from './swarm-state.ts';
 
 /** Tables derived from the log; `state:rebuild` empties and refolds exactly these. */
-export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'storage_entries', 'networks', 'services', 'service_links', 'service_grants', 'plugins', 'plugin_properties'] as const;
+export const PROJECTION_TABLES = ['apps', 'app_names', 'config', 'builds', 'releases', 'formation', 'app_runtime', 'settings', 'domains', 'ports', 'certs', 'ssh_keys', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'storage_entries', 'networks', 'services', 'service_links', 'service_grants', 'plugins', 'plugin_properties', 'pushed_images', 'registry_logins'] as const;
 
 /** Config scope for an event's stream: the app id, or '' for the global stream. */
 export const scopeOf = (stream: string): string => appIdOf(stream) ?? '';
@@ -18,6 +19,7 @@ export function project(db: Database, e: StoredEvent): void {
   if (isRunSettingEvent(e)) return projectRunSettings(db, scopeOf(e.stream), e);
   if (isServiceEvent(e)) return projectService(db, e);
   if (isPluginEvent(e)) return projectPlugin(db, e);
+  if (isSwarmEvent(e)) return projectSwarm(db, e);
   switch (e.type) {
     case 'AppCreated': {
       const d = e.data;
@@ -40,7 +42,7 @@ export function project(db: Database, e: StoredEvent): void {
       db.prepare('DELETE FROM settings WHERE scope = ?').run(id);
       db.prepare('DELETE FROM domains WHERE scope = ?').run(id);
       for (const t of ['ports', 'certs']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
-      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'service_links', 'plugin_properties']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
+      for (const t of ['builds', 'releases', 'formation', 'app_runtime', 'acl', 'run_settings', 'cron_suspended', 'cron_runs', 'service_links', 'plugin_properties', 'pushed_images']) db.prepare(`DELETE FROM ${t} WHERE app_id = ?`).run(id);
       return;
     }
     case 'AppLocked':

@@ -1,4 +1,5 @@
 import { builderProblem } from '../lib/builders.ts';
+import { DEFAULT_SCHEDULER, registryServerProblem, schedulerProblem } from '../lib/schedulers.ts';
 import { buildpackListProblem } from '../lib/buildpack-ref.ts';
 import { CHECK_NUMBERS, checkSettingDefaults } from '../lib/check-settings.ts';
 import { UserError } from '../lib/errors.ts';
@@ -66,6 +67,10 @@ export const SETTINGS = {
     mailto: { default: '', check: (v) => (v === '' || /^[^\s@"%']{1,64}@[A-Za-z0-9.-]{1,253}$/.test(v) || /^[a-z_][a-z0-9_-]{0,31}$/.test(v) ? undefined : 'an email address or a local user') },
     maintenance: { default: 'false', check: bool },
   },
+  // scheduler:set: where the app's processes run, from its next deploy on.
+  scheduler: { selected: { default: DEFAULT_SCHEDULER, check: () => undefined, refuse: schedulerProblem } },
+  // registry:set --global server: where swarm apps' images are pushed for every node to pull.
+  registry: { server: { default: '', check: (v) => (v === '' ? undefined : registryServerProblem(v)), global: true } },
   'app-json': { 'appjson-path': { default: '', check: () => undefined, refuse: (v: string) => (v === '' ? undefined : repoPathProblem(v)) } },
 } satisfies Record<string, Record<string, SettingSpec>>;
 
