@@ -298,6 +298,22 @@ const CASES: Case[] = [
   argv('domains:reset of a path', ['domains:reset', '../web'], 1, INVALID_NAME),
 
   // Services: names as app names, every flag checked before anything is made.
+  // Schedulers, the registry and the swarm: words checked before the engine is asked anything.
+  argv('scheduler that does not exist', ['scheduler:set', 'web', 'selected', 'k3s'], 1, /^Unknown scheduler 'k3s': use one of docker-local, swarm$/),
+  argv('scheduler property that does not exist', ['scheduler:set', 'web', 'color', 'red'], 1, /^Unknown scheduler property 'color': use one of selected$/),
+  argv('scheduler of a path', ['scheduler:set', '../web', 'selected', 'swarm'], 1, INVALID_NAME),
+  argv('registry server with a space', ['registry:set', '--global', 'server', 'bad host'], 1, /^Invalid value for registry server: 'bad host' \(expected a registry as HOST:PORT\)$/),
+  argv('registry server with a port out of range', ['registry:set', '--global', 'server', 'reg.example:70000'], 1, /expected a registry as HOST:PORT/),
+  argv('registry set for one app', ['registry:set', 'web', 'server', 'reg.example:5000'], 2, /^The registry is set for every app: registry:set --global server HOST:PORT$/),
+  argv('registry property that does not exist', ['registry:set', '--global', 'image-repo', 'x'], 2, /^Unknown registry property 'image-repo': use server$/),
+  argv('registry login to a URL', ['registry:login', 'https://reg.example', 'me', 'pw'], 1, /^Invalid registry 'https:\/\/reg\.example': a registry as HOST:PORT$/),
+  argv('registry login without a password', ['registry:login', 'reg.example:5000', 'me'], 2, /^Missing password \(or pass --password-stdin\)$/),
+  argv('registry logout of a registry never logged in', ['registry:logout', 'reg.example:5000'], 1, /^Not logged in to reg\.example:5000$/),
+  argv('swarm init without an address', ['swarm:init'], 2, /^Missing --advertise-addr/),
+  argv('swarm init on a hostname', ['swarm:init', '--advertise-addr', 'manager.example'], 1, /^Invalid --advertise-addr 'manager\.example': an IPv4 address/),
+  argv('swarm init with a registry port out of range', ['swarm:init', '--advertise-addr', '10.0.0.1', '--registry-port', '99999'], 2, /^Invalid --registry-port '99999': a port from 1 to 65535$/),
+  argv('swarm join token for a role that does not exist', ['swarm:join-token', 'admin'], 2, /^Invalid role 'admin': worker or manager$/),
+  argv('swarm watch with an interval too short', ['swarm:watch', '--interval', '0'], 2, /^Invalid --interval '0': seconds from 0\.2 to 60$/),
   // Plugins.
   argv('plugin source that does not exist', ['plugin:install', '/nonexistent/plugin'], 1, /^Plugin source \/nonexistent\/plugin does not exist$/),
   argv('plugin source with a file:// URL', ['plugin:install', 'file:///etc'], 1, /^Invalid repository 'file:\/\/\/etc'/),
