@@ -215,7 +215,8 @@ export async function followOnce(ctx: Context, say: (line: string) => void): Pro
     }
     try {
       const [upstreams, tasks] = await Promise.all([scheduler.upstreams(app.name), scheduler.status(app.name)]);
-      const webWanted = tasks.filter((t) => t.processType === 'web').length;
+      // Old services waiting out wait-to-retire do not count: only the release nginx should be on.
+      const webWanted = tasks.filter((t) => t.processType === 'web' && t.release === runtime.current).length;
       if (upstreams.length < webWanted) settled = false;
       if (upstreams.length === 0 || sameUpstreams(upstreams, runtime.upstreams)) continue;
       await p.proxy.switch(app, runtime.current, upstreams);

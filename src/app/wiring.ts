@@ -84,12 +84,14 @@ export function selectedScheduler(db: Database, name: string): SchedulerName {
 /** The swarm scheduler with the registry and credentials `registry:set` and `registry:login` gave. */
 async function swarmScheduler(settings: Settings, db: Database, docker: Docker): Promise<Scheduler> {
   const { SwarmScheduler } = await import('../runtime/swarm.ts');
-  // A reboot may have taken them: the embedded registry (if swarm:init made one) and the task follower.
-  await ensureRegistry(settings);
-  ensureWatcher(settings);
   const server = setting(db, '', 'registry', 'server');
   const login = server ? registryLogin(db, server) : undefined;
   return new SwarmScheduler(docker, {
+    // A reboot may have taken them: the embedded registry (if swarm:init made one) and the task follower.
+    beforeChange: async () => {
+      await ensureRegistry(settings);
+      ensureWatcher(settings);
+    },
     retireLater: retireInBackground,
     ...(server ? { registry: { server, ...(login ? { auth: { username: login.username, password: login.password } } : {}) } } : {}),
   });

@@ -98,7 +98,8 @@ export function registerPs(cli: CAC, ctx: Context): void {
       const app = validateAppName(name);
       const wait = Number(opts.wait);
       if (!Number.isInteger(wait) || wait < 0 || wait > 3600) throw new UserError(`Invalid --wait '${opts.wait}': use whole seconds from 0 to 3600`);
-      for (const id of ids) if (!/^[0-9a-f]{64}$/.test(id)) throw new UserError(`Invalid container id '${printable(id)}': use a full 64-character id`);
+      // A container's full id, or a swarm service's (what the swarm scheduler retires).
+      for (const id of ids) if (!/^([0-9a-f]{64}|[0-9a-z]{25})$/.test(id)) throw new UserError(`Invalid container id '${printable(id)}': use a full 64-character id`);
       const p = await makePipeline(ctx);
       requireApp(p.store.db, app);
       await (await p.scheduler()).retireContainers(app, ids, wait, io.out);

@@ -39,7 +39,8 @@ export async function pushImage(docker: Docker, target: RegistryTarget, app: str
   const tag = `v${version}`;
   await docker.getImage(image).tag({ repo, tag });
   const auth = authconfig(target);
-  const stream = (await docker.getImage(`${repo}:${tag}`).push(auth ? { authconfig: auth } : {})) as unknown as NodeJS.ReadableStream;
+  // The engine wants an X-Registry-Auth header even for a registry without logins: `{}` then.
+  const stream = (await docker.getImage(`${repo}:${tag}`).push({ authconfig: auth ?? {} })) as unknown as NodeJS.ReadableStream;
   const events = await follow(docker, stream);
   const failed = events.find((e) => e.error);
   if (failed) throw new UserError(`Pushing ${repo}:${tag} failed: ${failed.error}`);
@@ -54,7 +55,7 @@ export async function ensureImage(docker: Docker, reference: string, auth?: Regi
   if (present) return;
   const server = reference.split('/')[0]!;
   const config = auth ? { username: auth.username, password: auth.password, serveraddress: server } : undefined;
-  const stream = (await docker.pull(reference, config ? { authconfig: config } : {})) as unknown as NodeJS.ReadableStream;
+  const stream = (await docker.pull(reference, { authconfig: config ?? {} })) as unknown as NodeJS.ReadableStream;
   const failed = (await follow(docker, stream)).find((e) => e.error);
   if (failed) throw new UserError(`Pulling ${reference} failed: ${failed.error}`);
 }

@@ -37,6 +37,8 @@ export interface SwarmOptions {
   /** How long new tasks may take to be running (the first task on a node prepares its image). */
   convergeMs?: number;
   pollMs?: number;
+  /** Called before a deploy, scale or start changes anything: the caller makes sure what swarm apps rely on runs. */
+  beforeChange?: () => Promise<void>;
 }
 
 const noop = () => {};
@@ -63,6 +65,7 @@ export class SwarmScheduler implements Scheduler {
   private readonly logTailLines: number;
   private readonly convergeMs: number;
   private readonly pollMs: number;
+  private readonly beforeChange: () => Promise<void>;
 
   constructor(private readonly docker: Docker, opts: SwarmOptions = {}) {
     this.local = new DockerLocalScheduler(docker, { logTailLines: opts.logTailLines ?? 20 });
@@ -71,6 +74,7 @@ export class SwarmScheduler implements Scheduler {
     this.logTailLines = opts.logTailLines ?? 20;
     this.convergeMs = opts.convergeMs ?? 180_000;
     this.pollMs = opts.pollMs ?? 500;
+    this.beforeChange = opts.beforeChange ?? (async () => {});
   }
 
   /** Pushes the release's local image and returns the digest reference the services run. */
@@ -169,6 +173,7 @@ export class SwarmScheduler implements Scheduler {
   }
 
   async start(app: string): Promise<Upstream[]> {
+    await this.assertManager();
     const { services } = await this.snapshot(app);
     const stopped = services.filter((s) => s.replicas === 0 && s.wanted > 0);
     await Promise.all(stopped.map((s) => this.setReplicas(s, s.wanted, s.wanted)));
@@ -291,6 +296,7 @@ export class SwarmScheduler implements Scheduler {
   }
 
   private async assertManager(): Promise<void> {
+    await this.beforeChange();
     const info = (await this.docker.info()) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
     if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
       throw new UserError('This Docker engine is not a swarm manager: run swarm:init first');

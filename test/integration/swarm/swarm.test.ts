@@ -176,7 +176,7 @@ describe('swarm scheduler on three nodes', () => {
   });
 
   it('runs web=3 as one task per node, each answering through nginx', async () => {
-    await ok('ps:scale', big, 'web=3', '--skip-deploy');
+    await ok('ps:scale', big, 'web=3');
     await ok('config:set', big, 'MESSAGE=r0', '--no-restart');
     const push = await ok('git:from-archive', big, sources.good);
     expect(push.stdout).toMatch(/Pushing v1 of .* to 10\.77\.0\.1:15000/);
