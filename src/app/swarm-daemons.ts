@@ -81,7 +81,7 @@ export async function ensureRegistry(settings: Settings): Promise<void> {
   if (!server || registryRunning(settings)) return;
   const log = openSync(join(registryDir(settings), 'registry.log'), 'a');
   const child = spawn(settings.registryBin, ['serve', configFile(settings)], { detached: true, stdio: ['ignore', log, log] });
-  const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new UserError(`Could not start ${settings.registryBin}: ${err.message}`))));
+  const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new UserError(`Could not start ${settings.registryBin}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not installed (apt-get install docker-registry)' : err.message}`))));
   if (child.pid === undefined) await failed;
   writeFileSync(pidFile(settings), `${child.pid}\n`);
   child.unref();
