@@ -5,12 +5,13 @@
  * with web=3 gets one task per node, and a redeploy, a config:set, a rollback and a drain each
  * finish under load with no failed request; a worker's engine stopping moves its task, nginx with it.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, TARGETS, makeRoot, removeRoots, requireDist, run, type RunResult } from '../../helpers/cli.ts';
+import { DIST_BIN, REPO, TARGETS, makeRoot, removeRoots, requireDist, run, type RunResult } from '../../helpers/cli.ts';
 import { expectOk } from '../../helpers/deploy.ts';
 import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
@@ -173,18 +174,53 @@ describe('swarm scheduler on three nodes', () => {
       // v4 rolled back to v1: same image, so no second push of it.
       expect(events).not.toMatch(/Pushed v4 image/);
     }, 60_000);
+
+    it('refuses a host path mount for a swarm app with one line, the release serving on', async () => {
+      await ok('storage:mount', contract, '/tmp:/data');
+      const r = await dokku('ps:restart', contract);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/storage:mount is a host path \(\/tmp\): a swarm task may run on any node/);
+      await ok('storage:unmount', contract, '/tmp:/data');
+      expect(await harness(contract).get()).toEqual({ status: 200, body: 'first v4\n' });
+    }, 120_000);
   });
 
-  it('runs web=3 as one task per node, each answering through nginx', async () => {
+  it('runs web=3 from a git push as one task per node, each answering through nginx', async () => {
     await ok('ps:scale', big, 'web=3');
     await ok('config:set', big, 'MESSAGE=r0', '--no-restart');
-    const push = await ok('git:from-archive', big, sources.good);
-    expect(push.stdout).toMatch(/Pushing v1 of .* to 10\.77\.0\.1:15000/);
+    // The app's source as a git repository, pushed through dokku's own git-receive-pack (the path a push over SSH takes).
+    const work = mkdtempSync(join(tmpdir(), 'dokku-swarm-git-'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: work, encoding: 'utf8' });
+    execFileSync('tar', ['-xf', sources.good, '-C', work]);
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'web app');
+    const push = spawnSync('git', ['-c', 'protocol.ext.allow=always', 'push', `ext::${DIST_BIN} %S ${big}`, 'main'], {
+      cwd: work,
+      encoding: 'utf8',
+      env: { ...process.env, ...nginx.env, DOKKU_ROOT: root, DOKKU_LIB_ROOT: join(root, 'lib') },
+      timeout: 300_000,
+    });
+    rmSync(work, { recursive: true, force: true });
+    expect(push.status, push.stderr).toBe(0);
+    expect(push.stderr).toMatch(/Pushing v1 of .* to 10\.77\.0\.1:15000/);
+    expect(push.stderr).toMatch(/Tasks running: web 3\/3/);
     const ups = await upstreams(big);
     expect(ups).toHaveLength(3);
     expect(hosts(ups)).toEqual(new Set([MANAGER, '10.77.0.11', '10.77.0.12']));
     for (let i = 0; i < 6; i++) expect(await harness(big).get()).toEqual({ status: 200, body: 'r0 v1\n' });
   }, 600_000);
+
+  it('enters a task on the manager, and names the node of one elsewhere', async () => {
+    const ps = JSON.parse((await ok('ps:report', big, '--format', 'json')).stdout.trim().split('\n').at(-1)!) as Record<string, string>;
+    const slots = Object.keys(ps).filter((k) => k.startsWith('status-web-')).map((k) => Number(k.slice('status-web-'.length)));
+    expect(slots.sort()).toEqual([1, 2, 3]);
+    const outcomes = await Promise.all(slots.map((n) => dokku('enter', big, `web.${n}`, 'sh', '-c', 'echo "inside $DYNO"')));
+    const inside = outcomes.filter((r) => r.code === 0);
+    expect(inside).toHaveLength(1);
+    expect(inside[0]!.stdout).toMatch(/^inside web\.\d$/m);
+    for (const r of outcomes.filter((o) => o.code !== 0)) expect(r.stderr).toMatch(/web\.\d of .* runs on node 10\.77\.0\.1[12]: enter it there \(docker exec -it [0-9a-f]{12,} sh\)/);
+  }, 60_000);
 
   it('redeploys, changes config, rolls back and drains a node under load with no failed request', async () => {
     const client = load(nginx.httpPort, `${big}.test`);
@@ -217,6 +253,10 @@ describe('swarm scheduler on three nodes', () => {
     }
     expect(seen).toEqual(['r0 v2', 'r1 v3', 'r0 v4']);
     await ok('swarm:activate', '10.77.0.12');
+    const events = (await ok('events', '-n', '100000')).stdout;
+    expect(events).toMatch(/SwarmInitialized\s+Initialized the swarm on 10\.77\.0\.1 with the registry 10\.77\.0\.1:15000/);
+    expect(events).toMatch(/SwarmNodeDrained\s+Drained swarm node \w+ \(10\.77\.0\.12\)/);
+    expect(events).toMatch(/SwarmNodeActivated\s+Activated swarm node \w+ \(10\.77\.0\.12\)/);
   }, 900_000);
 
   it("moves a stopped worker's task elsewhere, and nginx follows", async () => {
