@@ -8,7 +8,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIST_BIN, REPO, TARGETS, makeRoot, removeRoots, requireDist, run, type RunResult } from '../../helpers/cli.ts';
@@ -17,6 +16,7 @@ import { connectDocker, uniqueName } from '../../helpers/docker.ts';
 import { requireNginx, startNginx, type TestNginx } from '../../helpers/nginx.ts';
 import { contractAppSource, schedulerContract, type ContractHarness } from '../../helpers/scheduler-contract.ts';
 import { viaNginx } from '../proxy/helpers.ts';
+import { keepAliveLoad } from '../../helpers/keep-alive-load.ts';
 
 const nginxBin = requireNginx();
 const FIXTURE = join(REPO, 'test/fixtures/swarm-nodes.sh');
@@ -31,54 +31,6 @@ function nodes(...args: string[]): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** GETs on 4 keep-alive connections until stopped; anything but a 200 (or a socket error) is a failure. */
-function load(port: number, host: string) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-  let running = true;
-  const result = { ok: 0, failures: [] as string[], bodies: new Set<string>() };
-  const once = () =>
-    new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent, timeout: 10_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`HTTP ${res.statusCode}`))));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end();
-    });
-  const worker = async () => {
-    while (running) {
-      try {
-        let body: string | undefined;
-        // A keep-alive connection an old nginx worker closed at a reload is reset before any byte: sent again, as browsers do.
-        for (let attempt = 1; body === undefined; attempt++) {
-          try {
-            body = await once();
-          } catch (err) {
-            if ((err as { code?: string }).code !== 'ECONNRESET' || attempt > 4) throw err;
-          }
-        }
-        result.ok++;
-        result.bodies.add(body);
-      } catch (err) {
-        result.failures.push((err as Error).message);
-      }
-      await sleep(20);
-    }
-  };
-  const workers = Array.from({ length: 4 }, worker);
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      agent.destroy();
-      return result;
-    },
-  };
-}
 
 describe('swarm scheduler on three nodes', () => {
   const root = makeRoot('dokku-swarm-');
@@ -223,7 +175,7 @@ describe('swarm scheduler on three nodes', () => {
   }, 60_000);
 
   it('redeploys, changes config, rolls back and drains a node under load with no failed request', async () => {
-    const client = load(nginx.httpPort, `${big}.test`);
+    const client = keepAliveLoad(nginx.httpPort, `${big}.test`);
     const seen: string[] = [];
     const served = async () => (await harness(big).get()).body.trim();
     try {
