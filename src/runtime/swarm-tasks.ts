@@ -63,7 +63,9 @@ export function serviceFrom(raw: Raw): SwarmService | undefined {
 
 export function taskFrom(raw: Raw): SwarmTask {
   const ports: Record<string, number> = {};
-  for (const p of raw.Status?.PortStatus?.Ports ?? []) if (p.PublishedPort) ports[String(p.TargetPort)] = p.PublishedPort;
+  // An engine with IPv6 lists each port twice, IPv4 first, and its two counters may drift apart:
+  // nginx and the checks connect over IPv4, so the first one is the port.
+  for (const p of raw.Status?.PortStatus?.Ports ?? []) if (p.PublishedPort && ports[String(p.TargetPort)] === undefined) ports[String(p.TargetPort)] = p.PublishedPort;
   const cs = raw.Status?.ContainerStatus;
   return {
     id: raw.ID,

@@ -13,6 +13,7 @@ import { execIn } from './one-off.ts';
 import { httpGet, sleep, tcpAccepts } from './probes.ts';
 import { runReleasePhase } from './release-phase.ts';
 import { ensureImage, pushImage, type RegistryTarget } from './registry-push.ts';
+import { repositoryOf } from '../lib/registry-ref.ts';
 import {
   DeployError,
   NoSuchContainerError,
@@ -204,6 +205,7 @@ export class SwarmScheduler implements Scheduler {
   async destroy(app: string): Promise<void> {
     await this.vacate(app);
     await this.local.destroy(app);
+    await this.removePushedTags(app);
   }
 
   async vacate(app: string): Promise<void> {
@@ -445,6 +447,15 @@ export class SwarmScheduler implements Scheduler {
         say(detail(`Retired ${s.name} (${s.processType}, v${s.release})`));
       }),
     );
+  }
+
+  /** The registry names this engine gave the app's images (`<registry>/dokku/<app>:vN`, `…@sha256:…`). */
+  private async removePushedTags(app: string): Promise<void> {
+    if (!this.registry) return;
+    const repo = repositoryOf(this.registry.server, app);
+    const images = await this.docker.listImages({ filters: { reference: [repo] } });
+    const refs = images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]).filter((r) => r.startsWith(`${repo}:`) || r.startsWith(`${repo}@`));
+    for (const ref of refs) await this.docker.getImage(ref).remove().catch(() => undefined);
   }
 
   private async removeService(id: string): Promise<void> {

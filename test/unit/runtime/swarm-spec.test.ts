@@ -99,6 +99,12 @@ describe('reading services and tasks back', () => {
     expect(taskStatus(tasks[2]!, s, addr('n3'))).toMatchObject({ name: 'shop.web.3', state: 'created', hostPort: undefined, host: '10.0.0.13', index: 3 });
   });
 
+  it('takes the IPv4 port of a task an engine with IPv6 published twice', () => {
+    const raw = rawTask('t1', 's1', 1, 'n1', 'running', 32850);
+    raw.Status.PortStatus!.Ports.push({ TargetPort: 5000, PublishedPort: 32849 });
+    expect(taskFrom(raw).ports).toEqual({ '5000': 32850 });
+  });
+
   it('serves from the newest web service and reads a manager address from its manager status', () => {
     const older = serviceFrom(rawService('old', '2026-12-03T09:00:00Z'))!;
     const newer = serviceFrom(rawService('new', '2026-12-03T10:00:00Z'))!;
