@@ -147,7 +147,8 @@ export class DeployError extends UserError {
   readonly container: string | undefined;
   readonly logTail: string[];
   constructor(app: string, version: number, phase: DeployFailurePhase, reason: string, container?: string, logTail: string[] = []) {
-    const tail = logTail.length ? `\n${container ?? 'container'} output (last ${logTail.length} lines):\n${logTail.join('\n')}` : '';
+    // Indented as detail lines, so the error printer keeps them lines of their own (not `\x0a`).
+    const tail = logTail.length ? `\n       ${container ?? 'container'} output (last ${logTail.length} lines):${logTail.map((l) => `\n       ${l}`).join('')}` : '';
     super(`Deploy of ${app} v${version} failed: ${reason}${tail}`);
     this.name = 'DeployError';
     this.app = app;

@@ -205,12 +205,13 @@ export class SwarmScheduler implements Scheduler {
   async destroy(app: string): Promise<void> {
     await this.vacate(app);
     await this.local.destroy(app);
-    await this.removePushedTags(app);
   }
 
+  /** The app's services go, and the registry names of its images here (the registry keeps them). */
   async vacate(app: string): Promise<void> {
     const { services } = await this.snapshot(app);
     await Promise.all(services.map((s) => this.removeService(s.id)));
+    await this.removePushedTags(app);
   }
 
   /** Task logs come from whichever node runs the task, through the manager. */
@@ -453,7 +454,8 @@ export class SwarmScheduler implements Scheduler {
   private async removePushedTags(app: string): Promise<void> {
     if (!this.registry) return;
     const repo = repositoryOf(this.registry.server, app);
-    const images = await this.docker.listImages({ filters: { reference: [repo] } });
+    // Filtered here: the engine's reference filter misreads a registry's `host:port`.
+    const images = await this.docker.listImages();
     const refs = images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]).filter((r) => r.startsWith(`${repo}:`) || r.startsWith(`${repo}@`));
     for (const ref of refs) await this.docker.getImage(ref).remove().catch(() => undefined);
   }
