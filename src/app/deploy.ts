@@ -233,8 +233,11 @@ async function pruneImages(p: Pipeline, app: AppRow): Promise<void> {
   if (currentImage) kept.add(currentImage);
   const doomed = releases.slice(keep).filter((r) => !r.pruned && !kept.has(r.image));
   if (doomed.length === 0) return;
-  const builder = await p.builder();
-  for (const image of new Set(doomed.map((r) => r.image))) await builder.removeImage(image).catch(() => undefined);
+  const [builder, scheduler] = await Promise.all([p.builder(), p.scheduler()]);
+  for (const image of new Set(doomed.map((r) => r.image))) {
+    await scheduler.forgetImage?.(app.name, image).catch(() => undefined);
+    await builder.removeImage(image).catch(() => undefined);
+  }
   append(p, app.id, [{ type: 'ReleaseImagesPruned', data: { versions: doomed.map((r) => r.version) } }]);
 }
 

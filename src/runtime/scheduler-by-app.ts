@@ -67,6 +67,10 @@ export function schedulerByApp(choice: SchedulerChoice): Scheduler {
       if (!s.checkRunning) return [];
       return s.checkRunning(image(release), checks, only, onLine);
     },
+    async forgetImage(app, image) {
+      // Whichever scheduler the app runs on now, an earlier release's image may carry registry names.
+      for (const s of await Promise.all(NAMES.map((n) => choice.schedulers[n]()))) await s.forgetImage?.(app, image);
+    },
     async prepareImage(release, onLine) {
       if (choice.selected(release.app) !== 'swarm' || choice.pushed(release.app, release.image)) return undefined;
       return (await pick(release.app)).prepareImage?.(release, onLine);

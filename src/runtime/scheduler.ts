@@ -127,6 +127,8 @@ export interface Scheduler {
    * or undefined when the local image serves as it is.
    */
   prepareImage?(release: ReleaseSpec, onLine?: (line: string) => void): Promise<string | undefined>;
+  /** Drops the names this scheduler gave a local image (a pruned release's), so the image itself can go. */
+  forgetImage?(app: string, image: string): Promise<void>;
   /** Removes the app's processes (not its one-offs) after the app moved to another scheduler. */
   vacate?(app: string): Promise<void>;
   checkRunning?(release: ReleaseSpec, checks: CheckSettings, only: { processType?: string; index?: number }, onLine: (line: string) => void): Promise<string[]>;

@@ -450,12 +450,16 @@ export class SwarmScheduler implements Scheduler {
     );
   }
 
+  async forgetImage(app: string, image: string): Promise<void> {
+    await this.removePushedTags(app, (i) => i.Id === image);
+  }
+
   /** The registry names this engine gave the app's images (`<registry>/dokku/<app>:vN`, `…@sha256:…`). */
-  private async removePushedTags(app: string): Promise<void> {
+  private async removePushedTags(app: string, which: (i: Docker.ImageInfo) => boolean = () => true): Promise<void> {
     if (!this.registry) return;
     const repo = repositoryOf(this.registry.server, app);
     // Filtered here: the engine's reference filter misreads a registry's `host:port`.
-    const images = await this.docker.listImages();
+    const images = (await this.docker.listImages()).filter(which);
     const refs = images.flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]).filter((r) => r.startsWith(`${repo}:`) || r.startsWith(`${repo}@`));
     for (const ref of refs) await this.docker.getImage(ref).remove().catch(() => undefined);
   }

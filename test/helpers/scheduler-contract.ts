@@ -42,6 +42,8 @@ export async function contractAppSource(docker: Docker, opts: { brokenCheck?: bo
   mkdirSync(join(dir, 'www'), { recursive: true });
   writeFileSync(join(dir, 'www/ok'), 'ok\n');
   if (opts.brokenCheck) {
+    // Its own image too (app.json is not copied into it), as a change of code would make.
+    writeFileSync(join(dir, 'www/version'), 'broken\n');
     writeFileSync(join(dir, 'app.json'), JSON.stringify({ healthchecks: { web: [{ type: 'startup', name: 'missing page', path: '/missing', attempts: 2, wait: 1, timeout: 2 }] } }));
   }
   const out = tarOf(dir);

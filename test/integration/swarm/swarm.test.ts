@@ -61,10 +61,13 @@ describe('swarm scheduler on three nodes', () => {
   const contract = uniqueName('swc');
   const big = uniqueName('sw3');
 
+  let docker: NonNullable<Awaited<ReturnType<typeof connectDocker>>>;
+
   beforeAll(async () => {
     requireDist();
-    const docker = await connectDocker();
-    if (!docker) throw new Error('Docker is needed for the swarm test');
+    const engine = await connectDocker();
+    if (!engine) throw new Error('Docker is needed for the swarm test');
+    docker = engine;
     if (process.getuid?.() !== 0) throw new Error('The swarm test makes network namespaces: run it as root');
     nodes('down');
     nodes('up', '2');
@@ -134,6 +137,17 @@ describe('swarm scheduler on three nodes', () => {
       expect(r.stderr).toMatch(/storage:mount is a host path \(\/tmp\): a swarm task may run on any node/);
       await ok('storage:unmount', contract, '/tmp:/data');
       expect(await harness(contract).get()).toEqual({ status: 200, body: 'first v4\n' });
+    }, 120_000);
+
+    it('drops the registry names of an image no release keeps any more', async () => {
+      const repo = `${MANAGER}:${REGISTRY_PORT}/dokku/${contract}`;
+      const tags = async () => (await docker.listImages()).flatMap((i) => i.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`));
+      // v2 (the failed check) was built from other source, so its image is its own.
+      expect(await tags()).toContain(`${repo}:v2`);
+      await ok('releases:set', contract, 'keep-count', '1');
+      await ok('config:set', contract, 'MESSAGE=third');
+      expect(await tags()).not.toContain(`${repo}:v2`);
+      expect(await tags()).toContain(`${repo}:v1`);
     }, 120_000);
   });
 
