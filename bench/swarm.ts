@@ -23,13 +23,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import { LABEL } from '../src/lib/labels.ts';
 import { makeRoot, REPO, removeRoots, requireDist, run, TARGETS, type RunResult } from '../test/helpers/cli.ts';
 import { connectDocker, uniqueName } from '../test/helpers/docker.ts';
 import { requireNginx, startNginx, type TestNginx } from '../test/helpers/nginx.ts';
+import { keepAliveLoad, type LoadResult } from '../test/helpers/keep-alive-load.ts';
 import { contractAppSource } from '../test/helpers/scheduler-contract.ts';
 import { ensureTestImage } from '../test/helpers/test-image.ts';
 import { viaNginx } from '../test/integration/proxy/helpers.ts';
@@ -86,78 +86,6 @@ async function waitForQuietSwarm(): Promise<number> {
 }
 
 // ── Load: GETs on a few keep-alive connections through nginx ──────────────────────────────────
-
-class RequestFailed extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-  }
-}
-
-interface LoadResult {
-  ok: number;
-  retried: number;
-  failures: string[];
-  bodies: Map<string, number>;
-}
-
-function load(port: number, host: string): { stop(): Promise<LoadResult> } {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const started = Date.now();
-  let running = true;
-  const result: LoadResult = { ok: 0, retried: 0, failures: [], bodies: new Map() };
-  // `fresh`: on a new connection of its own, so a resend cannot land on another closing one.
-  const once = (fresh = false) =>
-    new Promise<string>((resolve, reject) => {
-      let answered = false;
-      const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent: fresh ? false : agent, timeout: 10_000 }, (res) => {
-        answered = true;
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('error', (err) => reject(new RequestFailed(`${(err as NodeJS.ErrnoException).code ?? err.message} mid-response`, false)));
-        res.on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new RequestFailed(`HTTP ${res.statusCode}`, false))));
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (err) => {
-        const code = (err as NodeJS.ErrnoException).code;
-        const retryable = code === 'ECONNRESET' && !answered && req.reusedSocket;
-        reject(new RequestFailed(`${code ?? err.message}${fresh ? ' on the resend' : answered ? ' after the response began' : req.reusedSocket ? '' : ' on a new connection'}`, retryable && !fresh));
-      });
-      req.end();
-    });
-  const worker = async () => {
-    while (running) {
-      try {
-        let body: string;
-        try {
-          body = await once();
-        } catch (err) {
-          if (!(err instanceof RequestFailed) || !err.retryable) throw err;
-          // A keep-alive connection an old nginx worker closed at a reload: sent again, once.
-          result.retried++;
-          body = await once(true);
-        }
-        result.ok++;
-        result.bodies.set(body, (result.bodies.get(body) ?? 0) + 1);
-      } catch (err) {
-        result.failures.push(`+${sec(Date.now() - started)} s: ${(err as Error).message}`);
-      }
-      await sleep(20);
-    }
-  };
-  const workers = Array.from({ length: CONNECTIONS }, worker);
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      agent.destroy();
-      return result;
-    },
-  };
-}
 
 // ── One scheduler's app ────────────────────────────────────────────────────────────────────────
 
@@ -254,7 +182,7 @@ class Bench {
 
   /** A phase of `RUNS` updates under load, from half a second before the first until a second after the last retired. */
   private async underLoad(name: string, step: () => Promise<Timed>, runs = RUNS): Promise<void> {
-    const client = load(this.nginx.httpPort, this.host);
+    const client = keepAliveLoad(this.nginx.httpPort, this.host, CONNECTIONS);
     const phase: Phase = { name, runs: [] };
     this.phases.push(phase);
     try {
