@@ -14,6 +14,7 @@ import type { Context } from './context.ts';
 import { setSetting } from './settings.ts';
 import { embeddedRegistry, ensureRegistry, ensureWatcher, registryCertificate, setUpRegistry, watchLockPath } from './swarm-daemons.ts';
 import { makePipeline, selectedScheduler } from './wiring.ts';
+import type { Pipeline } from './pipeline.ts';
 import { acquireLock } from '../lib/lock.ts';
 import { sleep } from '../runtime/probes.ts';
 
@@ -191,10 +192,21 @@ function sameUpstreams(a: Upstream[], b: Upstream[]): boolean {
   return key(a) === key(b);
 }
 
+/** Nobody (a deploy, a scale, a stop) holds the app's lock right now; the probe takes and leaves it at once. */
+function lockFree(p: Pipeline, app: string): boolean {
+  try {
+    p.lock(app).release();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * One pass of `swarm:watch`: every swarm app whose running web tasks are no longer the upstreams
- * nginx has gets them. An app a deploy holds is left to the deploy. `settled`: every web service
- * runs all its replicas and nginx has them.
+ * One pass of `swarm:watch`: every swarm app whose running web tasks of the release nginx serves
+ * are no longer the upstreams nginx has gets them. It never holds the app's lock (a command would
+ * then fail for it): an app whose lock is held, before or after the engine is asked, is left to
+ * that command. `settled`: every web task of that release runs and nginx has it.
  */
 export async function followOnce(ctx: Context, say: (line: string) => void): Promise<{ changed: number; settled: boolean }> {
   const p = await makePipeline(ctx);
@@ -206,25 +218,24 @@ export async function followOnce(ctx: Context, say: (line: string) => void): Pro
     if (selectedScheduler(db, app.name) !== 'swarm') continue;
     const runtime = getRuntime(db, app.id);
     if (runtime.current === undefined || runtime.stopped) continue;
-    let lock;
-    try {
-      lock = p.lock(app.name);
-    } catch {
+    if (!lockFree(p, app.name)) {
       settled = false;
       continue;
     }
-    try {
-      const [upstreams, tasks] = await Promise.all([scheduler.upstreams(app.name), scheduler.status(app.name)]);
-      // Old services waiting out wait-to-retire do not count: only the release nginx should be on.
-      const webWanted = tasks.filter((t) => t.processType === 'web' && t.release === runtime.current).length;
-      if (upstreams.length < webWanted) settled = false;
-      if (upstreams.length === 0 || sameUpstreams(upstreams, runtime.upstreams)) continue;
-      await p.proxy.switch(app, runtime.current, upstreams);
-      changed++;
-      say(`${app.name}: nginx now routes to ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}`);
-    } finally {
-      lock.release();
+    // Old services waiting out wait-to-retire, and a deploy's new ones, are of other releases.
+    const web = (await scheduler.status(app.name)).filter((t) => t.processType === 'web' && t.release === runtime.current);
+    const upstreams: Upstream[] = web
+      .filter((t) => t.state === 'running' && t.hostPort !== undefined && t.host)
+      .map((t) => ({ processType: t.processType, containerName: t.name, host: t.host!, port: t.hostPort!, ...(t.extraHostPorts ? { ports: t.extraHostPorts } : {}) }));
+    if (upstreams.length < web.length) settled = false;
+    if (upstreams.length === 0 || sameUpstreams(upstreams, runtime.upstreams)) continue;
+    if (!lockFree(p, app.name)) {
+      settled = false;
+      continue;
     }
+    await p.proxy.switch(app, runtime.current, upstreams);
+    changed++;
+    say(`${app.name}: nginx now routes to ${upstreams.map((u) => `${u.host}:${u.port}`).join(', ')}`);
   }
   return { changed, settled };
 }

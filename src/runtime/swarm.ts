@@ -26,7 +26,7 @@ import {
   type Scheduler,
   type Terminal,
 } from './scheduler.ts';
-import { serviceSpec, REPLICAS_LABEL } from './swarm-spec.ts';
+import { serviceSpec, REPLICAS_LABEL, SWARM_TASK_LABEL } from './swarm-spec.ts';
 import { nodeAddress, servingService, serviceFrom, taskCurrent, taskFailed, taskFrom, taskRunning, taskStatus, taskUpstreams, type SwarmService, type SwarmTask } from './swarm-tasks.ts';
 
 export interface SwarmOptions {
@@ -211,6 +211,13 @@ export class SwarmScheduler implements Scheduler {
   async vacate(app: string): Promise<void> {
     const { services } = await this.snapshot(app);
     await Promise.all(services.map((s) => this.removeService(s.id)));
+    // This engine's task containers stop after their services are gone: the app's images stay in use till then.
+    const until = Date.now() + 60_000;
+    while (services.length && Date.now() < until) {
+      const left = await this.docker.listContainers({ all: true, filters: { label: [`${SWARM_TASK_LABEL}=${app}`] } });
+      if (left.length === 0) break;
+      await sleep(this.pollMs);
+    }
     await this.removePushedTags(app);
   }
 

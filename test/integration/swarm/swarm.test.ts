@@ -245,4 +245,13 @@ describe('swarm scheduler on three nodes', () => {
       nodes('start-node', '1');
     }
   }, 300_000);
+
+  it('destroys a swarm app with its services, task containers and registry names', async () => {
+    const r = await ok('apps:destroy', big, '--force');
+    expect(r.stderr).toBe('');
+    expect(await docker.listServices({ filters: { label: [`com.dokku.app=${big}`] } })).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { label: [`com.dokku.swarm-app=${big}`] } })).toEqual([]);
+    const names = (await docker.listImages()).flatMap((i) => [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])]);
+    expect(names.filter((n) => n.includes(`/dokku/${big}`) || n.startsWith(`dokku/${big}:`))).toEqual([]);
+  }, 120_000);
 });
