@@ -17,6 +17,8 @@ import { makePipeline, selectedScheduler } from './wiring.ts';
 import type { Pipeline } from './pipeline.ts';
 import { acquireLock } from '../lib/lock.ts';
 import { sleep } from '../runtime/probes.ts';
+import { nodeAddress } from '../runtime/swarm-tasks.ts';
+import { LABEL } from '../lib/labels.ts';
 
 /**
  * `swarm:*` and `registry:*`: thin use cases over the engine's own swarm API (through dockerode)
@@ -122,7 +124,6 @@ type RawNode = {
   Version?: { Index?: number };
 };
 
-const addrOf = (n: RawNode): string => (n.Status?.Addr && n.Status.Addr !== '0.0.0.0' ? n.Status.Addr : (n.ManagerStatus?.Addr ?? '').replace(/:\d+$/, ''));
 
 export async function listNodes(ctx: Context): Promise<NodeRow[]> {
   const docker = await manager(ctx);
@@ -132,7 +133,7 @@ export async function listNodes(ctx: Context): Promise<NodeRow[]> {
     .map((n) => ({
       id: n.ID,
       hostname: n.Description?.Hostname ?? '',
-      addr: addrOf(n),
+      addr: nodeAddress(n),
       role: n.Spec?.Role ?? '',
       availability: n.Spec?.Availability ?? '',
       state: n.Status?.State ?? '',
@@ -148,7 +149,7 @@ export async function listNodes(ctx: Context): Promise<NodeRow[]> {
 async function findNode(docker: Docker, word: string): Promise<RawNode> {
   if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(word)) throw new UserError(`Invalid node '${word.slice(0, 64)}': a node ID, address or hostname (swarm:nodes lists them)`);
   const nodes = (await docker.listNodes()) as RawNode[];
-  const exact = nodes.filter((n) => n.ID === word || addrOf(n) === word);
+  const exact = nodes.filter((n) => n.ID === word || nodeAddress(n) === word);
   const matches = exact.length ? exact : nodes.filter((n) => n.ID.startsWith(word) || n.Description?.Hostname === word);
   if (matches.length === 0) throw new UserError(`No swarm node ${word} (swarm:nodes lists them)`);
   if (matches.length > 1) throw new UserError(`${word} names ${matches.length} nodes: use a node ID or address (swarm:nodes lists them)`);
@@ -163,7 +164,7 @@ export async function setAvailability(ctx: Context, word: string, availability: 
   const say = ctx.io.out;
   const docker = await manager(ctx);
   const node = await findNode(docker, word);
-  const addr = addrOf(node);
+  const addr = nodeAddress(node);
   if (node.Spec?.Availability === availability) {
     say(step(`Node ${node.ID.slice(0, 12)} (${addr}) is already ${availability === 'drain' ? 'drained' : 'active'}`));
     return;
@@ -176,10 +177,11 @@ export async function setAvailability(ctx: Context, word: string, availability: 
   say(step(`Node ${node.ID.slice(0, 12)} (${addr}) ${availability === 'drain' ? 'drained' : 'active'}`));
   if (availability !== 'drain') return;
   const until = Date.now() + 180_000;
+  const p = await makePipeline(ctx);
   for (;;) {
     const tasks = (await docker.listTasks({ filters: { node: [node.ID], 'desired-state': ['running'] } })) as Array<{ Spec?: { ContainerSpec?: { Labels?: Record<string, string> } } }>;
-    const left = tasks.filter((t) => t.Spec?.ContainerSpec?.Labels?.['com.dokku.swarm-app']).length;
-    const moved = await followOnce(ctx, (line) => say(detail(line)));
+    const left = tasks.filter((t) => t.Spec?.ContainerSpec?.Labels?.[LABEL.swarmApp]).length;
+    const moved = await followOnce(p, (line) => say(detail(line)));
     if (left === 0 && moved.settled) break;
     if (Date.now() > until) throw new UserError(`Tasks still on ${addr} after 180 s: swarm:nodes and ps:report show where they are`);
     await sleep(1000);
@@ -208,8 +210,7 @@ function lockFree(p: Pipeline, app: string): boolean {
  * then fail for it): an app whose lock is held, before or after the engine is asked, is left to
  * that command. `settled`: every web task of that release runs and nginx has it.
  */
-export async function followOnce(ctx: Context, say: (line: string) => void): Promise<{ changed: number; settled: boolean }> {
-  const p = await makePipeline(ctx);
+export async function followOnce(p: Pipeline, say: (line: string) => void): Promise<{ changed: number; settled: boolean }> {
   const { db } = p.store;
   const scheduler = await p.scheduler();
   let changed = 0;
@@ -244,10 +245,12 @@ export async function followOnce(ctx: Context, say: (line: string) => void): Pro
 export async function watchSwarm(ctx: Context, intervalMs = 1000): Promise<never> {
   acquireLock(watchLockPath(ctx.settings), { actor: 'swarm:watch', busy: (h) => new UserError(`swarm:watch already runs (pid ${h.pid})`) });
   ctx.io.out(step(`Following swarm tasks every ${intervalMs / 1000} s`));
+  // One pipeline for every pass: each pass asks it for a scheduler, so settings changed meanwhile count.
+  const p = await makePipeline(ctx);
   for (;;) {
     try {
       await ensureRegistry(ctx.settings);
-      await followOnce(ctx, (line) => ctx.io.out(`${new Date().toISOString()} ${line}`));
+      await followOnce(p, (line) => ctx.io.out(`${new Date().toISOString()} ${line}`));
     } catch (err) {
       ctx.io.err(`${new Date().toISOString()} ${(err as Error).message.split('\n')[0]}`);
     }

@@ -25,4 +25,10 @@ export const LABEL = {
   serviceId: 'com.dokku.service-id',
   /** On the images dokku builds for a kind: a hash of the definition's Dockerfile and files. */
   serviceBuild: 'com.dokku.service-build',
+  /**
+   * On swarm task containers: the app, in place of `app`, so docker-local never takes one for its
+   * own. On swarm services: the replicas a service runs when started (kept while `ps:stop` has it at 0).
+   */
+  swarmApp: 'com.dokku.swarm-app',
+  replicas: 'com.dokku.replicas',
 } as const;

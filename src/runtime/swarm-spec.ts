@@ -11,13 +11,9 @@ import { containerEnv, extraPorts, isWeb, procfileCommand } from './container-sp
  * type per deploy, so a release starts beside the one serving (as docker-local's containers do),
  * is checked, gets the traffic, and the old service goes. Pure.
  *
- * Identity lives in the service's labels. The task containers carry only `SWARM_TASK_LABEL`, so
+ * Identity lives in the service's labels. The task containers carry only `LABEL.swarmApp`, so
  * docker-local, which reads `com.dokku.app` off containers, never mistakes a task for its own.
  */
-
-export const SWARM_TASK_LABEL = 'com.dokku.swarm-app';
-/** The replicas a service runs when started: kept while `ps:stop` has it at 0. */
-export const REPLICAS_LABEL = 'com.dokku.replicas';
 
 /** `<app>-<type>-<token>`, cut to stay a DNS label (63 characters) as Swarm wants service names. */
 export function serviceName(app: string, processType: string, token: string): string {
@@ -71,7 +67,7 @@ export function serviceSpec(release: ReleaseSpec, processType: string, opts: Ser
       [LABEL.app]: release.app,
       [LABEL.release]: String(release.version),
       [LABEL.processType]: processType,
-      [REPLICAS_LABEL]: String(opts.replicas),
+      [LABEL.replicas]: String(opts.replicas),
       ...(web ? { [LABEL.webPort]: String(release.webPort) } : {}),
     },
     TaskTemplate: {
@@ -80,7 +76,7 @@ export function serviceSpec(release: ReleaseSpec, processType: string, opts: Ser
         ...(cmd ? { Command: cmd } : {}),
         // Swarm fills in the slot: web.1, web.2… as on docker-local.
         Env: containerEnv(release, `${processType}.{{.Task.Slot}}`, {}, web),
-        Labels: { [SWARM_TASK_LABEL]: release.app },
+        Labels: { [LABEL.swarmApp]: release.app },
         Init: true,
         StopGracePeriod: options.stopTimeout * 1e9,
       },

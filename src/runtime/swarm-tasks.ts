@@ -53,7 +53,7 @@ export function serviceFrom(raw: Raw): SwarmService | undefined {
     processType,
     release: Number(labels[LABEL.release] ?? 0),
     replicas: Number(raw.Spec?.Mode?.Replicated?.Replicas ?? 0),
-    wanted: Number(labels['com.dokku.replicas'] ?? raw.Spec?.Mode?.Replicated?.Replicas ?? 0),
+    wanted: Number(labels[LABEL.replicas] ?? raw.Spec?.Mode?.Replicated?.Replicas ?? 0),
     webPort: labels[LABEL.webPort] ? Number(labels[LABEL.webPort]) : undefined,
     createdAt: raw.CreatedAt ?? '',
     version: Number(raw.Version?.Index ?? 0),

@@ -26,7 +26,7 @@ import {
   type Scheduler,
   type Terminal,
 } from './scheduler.ts';
-import { serviceSpec, REPLICAS_LABEL, SWARM_TASK_LABEL } from './swarm-spec.ts';
+import { serviceSpec } from './swarm-spec.ts';
 import { nodeAddress, servingService, serviceFrom, taskCurrent, taskFailed, taskFrom, taskRunning, taskStatus, taskUpstreams, type SwarmService, type SwarmTask } from './swarm-tasks.ts';
 
 export interface SwarmOptions {
@@ -214,7 +214,7 @@ export class SwarmScheduler implements Scheduler {
     // This engine's task containers stop after their services are gone: the app's images stay in use till then.
     const until = Date.now() + 60_000;
     while (services.length && Date.now() < until) {
-      const left = await this.docker.listContainers({ all: true, filters: { label: [`${SWARM_TASK_LABEL}=${app}`] } });
+      const left = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL.swarmApp}=${app}`] } });
       if (left.length === 0) break;
       await sleep(this.pollMs);
     }
@@ -227,20 +227,21 @@ export class SwarmScheduler implements Scheduler {
     const snap = await this.snapshot(app);
     const byId = new Map(snap.services.map((s) => [s.id, s]));
     const tasks = snap.tasks.filter((t) => taskCurrent(t) && byId.has(t.serviceId) && (!opts.processType || byId.get(t.serviceId)!.processType === opts.processType));
-    const read = async (t: SwarmTask): Promise<LogLine[]> => {
+    const read = async (t: SwarmTask, since?: string): Promise<LogLine[]> => {
       const dyno = `${byId.get(t.serviceId)!.processType}.${t.slot}`;
-      const buffer = await this.taskLogs(t.id, { follow: false, tail: opts.tail });
+      const buffer = await this.taskLogs(t.id, { follow: false, tail: since === undefined ? opts.tail : undefined, since });
       return demuxBufferLines(buffer).map(({ stream, line }) => ({ dyno, stream, ...splitTimestamp(line) }));
     };
-    const lines = (await Promise.all(tasks.map(read))).flat();
+    const lines = (await Promise.all(tasks.map((t) => read(t)))).flat();
     lines.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0)).forEach(onLine);
     if (!opts.follow) return;
-    // Following: poll each task's new lines (the engine's follow stream for tasks ends early on some versions).
+    // Following: each task's lines since the last one seen, asked for once a second.
     const seen = new Map(tasks.map((t) => [t.id, lines.filter((l) => l.dyno === `${byId.get(t.serviceId)!.processType}.${t.slot}`).at(-1)?.time ?? '']));
     while (!opts.signal?.aborted) {
       await sleep(1000);
       for (const t of tasks) {
-        const fresh = (await read(t)).filter((l) => l.time > (seen.get(t.id) ?? ''));
+        const last = seen.get(t.id) ?? '';
+        const fresh = (await read(t, last || undefined)).filter((l) => l.time > last);
         if (fresh.length) seen.set(t.id, fresh.at(-1)!.time);
         fresh.forEach(onLine);
       }
@@ -332,7 +333,7 @@ export class SwarmScheduler implements Scheduler {
     await this.docker.getService(s.id).update({
       ...spec,
       version: fresh.version,
-      Labels: { ...(spec.Labels ?? {}), [REPLICAS_LABEL]: String(wanted) },
+      Labels: { ...(spec.Labels ?? {}), [LABEL.replicas]: String(wanted) },
       Mode: { Replicated: { Replicas: replicas } },
     });
   }
@@ -409,14 +410,22 @@ export class SwarmScheduler implements Scheduler {
     };
   }
 
-  private async taskLogs(id: string, opts: { follow: boolean; tail: number | undefined }): Promise<Buffer> {
+  private async taskLogs(id: string, opts: { follow: boolean; tail: number | undefined; since?: string }): Promise<Buffer> {
     // dockerode's Task has no logs(); the engine's endpoint is the same as for services.
     const res = await new Promise<unknown>((resolve, reject) =>
       this.docker.modem.dial(
         {
           path: `/tasks/${id}/logs?`,
           method: 'GET',
-          options: { stdout: true, stderr: true, timestamps: true, follow: opts.follow, ...(opts.tail !== undefined ? { tail: opts.tail } : {}) },
+          options: {
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            follow: opts.follow,
+            ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+            // Whole seconds: the lines of that second come again and are told apart by their times.
+            ...(opts.since && Number.isFinite(Date.parse(opts.since)) ? { since: Math.floor(Date.parse(opts.since) / 1000) } : {}),
+          },
           isStream: false,
           statusCodes: { 200: true, 404: 'no such task', 500: 'server error', 503: 'node is not part of a swarm' },
         },

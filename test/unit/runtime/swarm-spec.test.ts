@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { serviceName, serviceSpec, swarmProblem, taskRestartPolicy, SWARM_TASK_LABEL } from '../../../src/runtime/swarm-spec.ts';
+import { serviceName, serviceSpec, swarmProblem, taskRestartPolicy } from '../../../src/runtime/swarm-spec.ts';
+import { LABEL } from '../../../src/lib/labels.ts';
 import { nodeAddress, servingService, serviceFrom, taskFrom, taskStatus, taskUpstreams } from '../../../src/runtime/swarm-tasks.ts';
 import { emptyRunSettings } from '../../../src/lib/run-settings.ts';
 import type { ReleaseSpec } from '../../../src/lib/types.ts';
@@ -35,7 +36,7 @@ describe('serviceSpec', () => {
     // The platform's PORT wins over the app's; the slot names the dyno.
     expect(task.ContainerSpec.Env).toEqual(['GREETING=hi', 'PORT=5000', 'DYNO=web.{{.Task.Slot}}', 'DOKKU_APP_NAME=shop', 'DOKKU_RELEASE_VERSION=v7']);
     // Task containers never carry com.dokku.app: docker-local reads that label off containers.
-    expect(task.ContainerSpec.Labels).toEqual({ [SWARM_TASK_LABEL]: 'shop' });
+    expect(task.ContainerSpec.Labels).toEqual({ [LABEL.swarmApp]: 'shop' });
     expect(task.ContainerSpec.StopGracePeriod).toBe(30e9);
     expect(task.RestartPolicy).toEqual({ Condition: 'on-failure', MaxAttempts: 10 });
     expect(task.LogDriver).toEqual({ Name: 'json-file', Options: { 'max-size': '10m' } });
